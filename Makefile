@@ -1,0 +1,111 @@
+# Makefile for smtpd and mailc.
+#
+#   make            build smtpd/smtpd and mailc/mailc (-std=c11 -Wall -Wextra -Werror)
+#   make run        build and run smtpd in the foreground on etc/smtpd.conf
+#   make test       build and run the bats suite (t/*.bats)
+#   make asan       build with address+undefined sanitizers into build/asan and run the suite
+#   make fuzz       build the libFuzzer harnesses and run each for a short while
+#   make bench      run the load generator against a fresh smtpd
+#   make install    install binaries, man pages and samples under $(PREFIX)
+#   make clean
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN        = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+DEFS        = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+              -DSYSCONFDIR=\"$(SYSCONFDIR)\" -DSKELDIR=\"$(PREFIX)/share/smtpd/maildir-skel\"
+CPPFLAGS   += -Ilib $(DEFS)
+LDLIBS_SMTPD = -lcrypt
+
+B          ?= .
+LIB_SRC    = $(wildcard lib/*.c)
+SMTPD_SRC  = $(wildcard smtpd/*.c)
+MAILC_SRC  = $(wildcard mailc/*.c)
+HDRS       = $(wildcard lib/*.h smtpd/*.h mailc/*.h)
+LIB_OBJ    = $(LIB_SRC:%.c=$(B)/%.o)
+SMTPD_OBJ  = $(SMTPD_SRC:%.c=$(B)/%.o)
+MAILC_OBJ  = $(MAILC_SRC:%.c=$(B)/%.o)
+
+all: $(B)/smtpd/smtpd $(B)/mailc/mailc
+
+$(B)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/lib/libmail.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(B)/smtpd/smtpd: $(SMTPD_OBJ) $(B)/lib/libmail.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SMTPD_OBJ) $(B)/lib/libmail.a $(LDLIBS_SMTPD)
+
+$(B)/mailc/mailc: $(MAILC_OBJ) $(B)/lib/libmail.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAILC_OBJ) $(B)/lib/libmail.a
+
+run: all
+	./smtpd/smtpd -f etc/smtpd.conf
+
+# bats-core is the test runner; install it from the distribution if missing.
+BATS = bats
+bats-check:
+	@command -v $(BATS) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "bats not found: installing it with apt-get"; \
+	    (apt-get install -y bats >/dev/null 2>&1 || \
+	     { apt-get update >/dev/null 2>&1 && apt-get install -y bats >/dev/null; }) || \
+	    { echo "could not install bats: install bats-core and re-run"; exit 1; }; \
+	  else \
+	    echo "bats (bats-core) is needed for 'make test': install the 'bats' package"; exit 1; \
+	  fi; }
+
+test: all bats-check
+	SMTPD_BIN=$(CURDIR)/smtpd/smtpd MAILC_BIN=$(CURDIR)/mailc/mailc $(BATS) t/
+
+asan:
+	$(MAKE) B=build/asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	$(MAKE) bats-check
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	SMTPD_BIN=$(CURDIR)/build/asan/smtpd/smtpd MAILC_BIN=$(CURDIR)/build/asan/mailc/mailc \
+	  $(BATS) t/
+
+FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 20
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(SMTPD_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	clang $(WARN) -Wno-strict-prototypes $(CPPFLAGS) -Ismtpd -DFUZZING -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) \
+	  $(filter-out smtpd/main.c,$(SMTPD_SRC)) -lcrypt
+
+fuzz: $(FUZZ_TARGETS)
+	@for f in $(FUZZ_TARGETS); do \
+	  n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$$n fuzz/seeds/$$n \
+	    >build/fuzz/$$n.log 2>&1 || { tail -30 build/fuzz/$$n.log; exit 1; }; \
+	done
+
+bench: all
+	./bench/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/smtpd \
+	  $(DESTDIR)$(PREFIX)/share/smtpd/maildir-skel/cur \
+	  $(DESTDIR)$(PREFIX)/share/smtpd/maildir-skel/new \
+	  $(DESTDIR)$(PREFIX)/share/smtpd/maildir-skel/tmp
+	install -m 755 smtpd/smtpd $(DESTDIR)$(PREFIX)/sbin/smtpd
+	install -m 755 mailc/mailc $(DESTDIR)$(PREFIX)/bin/mailc
+	install -m 644 man/mailc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/smtpd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/smtpd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 etc/smtpd.conf.sample $(DESTDIR)$(SYSCONFDIR)/smtpd/
+
+clean:
+	rm -rf build smtpd/*.o mailc/*.o lib/*.o lib/*.a smtpd/smtpd mailc/mailc
+
+.PHONY: all run test asan fuzz bench install clean bats-check

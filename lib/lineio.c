@@ -1,0 +1,213 @@
+/*
+ * lineio.c - see lineio.h.  Relies on poll(2) for the timeouts; does not
+ * interpret the bytes beyond finding LF.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lineio.h"
+#include "util.h"
+
+void
+lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec)
+{
+	lio->rfd = rfd;
+	lio->wfd = wfd;
+	lio->midline = 0;
+	lio->roff = lio->rlen = 0;
+	lio->wlen = 0;
+	lio->werr = 0;
+	lio_set_timeout(lio, timeout_sec);
+}
+
+void
+lio_set_timeout(struct lineio *lio, int timeout_sec)
+{
+	lio->timeout_ms = timeout_sec > 0 ? timeout_sec * 1000 : -1;
+}
+
+int
+lio_pending(const struct lineio *lio)
+{
+	return lio->rlen > lio->roff;
+}
+
+/* wait until fd is ready for events or the deadline passes: 1, 0, -1 */
+static int
+lio_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd;
+	int n, ms;
+
+	for (;;) {
+		if (deadline < 0)
+			ms = -1;
+		else if ((ms = (int)(deadline - now_ms())) < 0)
+			ms = 0;
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n;
+	}
+}
+
+static enum lio_status
+lio_fill(struct lineio *lio)
+{
+	ssize_t n;
+
+	if (lio->roff > 0) {
+		memmove(lio->rbuf, lio->rbuf + lio->roff, lio->rlen - lio->roff);
+		lio->rlen -= lio->roff;
+		lio->roff = 0;
+	}
+	for (;;) {
+		int r = lio_wait(lio->rfd, POLLIN,
+				 lio->timeout_ms < 0 ? -1 : lio->deadline);
+		if (r < 0)
+			return LIO_ERROR;
+		if (r == 0)
+			return LIO_TIMEOUT;
+		n = read(lio->rfd, lio->rbuf + lio->rlen,
+			 sizeof(lio->rbuf) - lio->rlen);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return errno == ECONNRESET ? LIO_EOF : LIO_ERROR;
+		if (n == 0)
+			return LIO_EOF;
+		lio->rlen += (size_t)n;
+		return LIO_LINE;
+	}
+}
+
+enum lio_status
+lio_read_line(struct lineio *lio, char *buf, size_t max, size_t *len)
+{
+	size_t want = max - 1, avail, n;
+	char *lf;
+	enum lio_status st;
+
+	*len = 0;
+	buf[0] = '\0';
+	if (!lio->midline)
+		lio->deadline = now_ms() + (lio->timeout_ms < 0 ? 0 : lio->timeout_ms);
+	/* flush replies before waiting, so a pipelining client is not stuck */
+	if (!lio_pending(lio) && lio_flush(lio) < 0)
+		return LIO_ERROR;
+	for (;;) {
+		avail = lio->rlen - lio->roff;
+		lf = memchr(lio->rbuf + lio->roff, '\n',
+			    avail < want ? avail : want);
+		if (lf != NULL) {
+			n = (size_t)(lf - (lio->rbuf + lio->roff)) + 1;
+			st = LIO_LINE;
+			break;
+		}
+		if (avail >= want) {
+			n = want;
+			if (n > 1 && lio->rbuf[lio->roff + n - 1] == '\r')
+				n--;
+			st = LIO_PARTIAL;
+			break;
+		}
+		if (lio->roff == 0 && lio->rlen == sizeof(lio->rbuf)) {
+			/* max exceeds the buffer: hand out what we have */
+			n = avail;
+			if (n > 1 && lio->rbuf[lio->roff + n - 1] == '\r')
+				n--;
+			st = LIO_PARTIAL;
+			break;
+		}
+		if ((st = lio_fill(lio)) != LIO_LINE) {
+			lio->midline = 0;
+			return st;
+		}
+	}
+	memcpy(buf, lio->rbuf + lio->roff, n);
+	buf[n] = '\0';
+	lio->roff += n;
+	*len = n;
+	lio->midline = st == LIO_PARTIAL;
+	return st;
+}
+
+int
+lio_flush(struct lineio *lio)
+{
+	size_t off = 0;
+	int64_t deadline;
+
+	if (lio->werr)
+		return -1;
+	deadline = lio->timeout_ms < 0 ? -1 : now_ms() + lio->timeout_ms;
+	while (off < lio->wlen) {
+		ssize_t n = write(lio->wfd, lio->wbuf + off, lio->wlen - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (lio_wait(lio->wfd, POLLOUT, deadline) <= 0)
+				goto fail;
+			continue;
+		}
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	lio->wlen = 0;
+	return 0;
+fail:
+	lio->werr = 1;
+	lio->wlen = 0;
+	return -1;
+}
+
+void
+lio_write(struct lineio *lio, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		size_t room = sizeof(lio->wbuf) - lio->wlen, n;
+		if (room == 0) {
+			if (lio_flush(lio) < 0)
+				return;
+			continue;
+		}
+		n = len < room ? len : room;
+		memcpy(lio->wbuf + lio->wlen, p, n);
+		lio->wlen += n;
+		p += n;
+		len -= n;
+	}
+}
+
+void
+lio_puts(struct lineio *lio, const char *s)
+{
+	lio_write(lio, s, strlen(s));
+}
+
+void
+lio_printf(struct lineio *lio, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	lio_write(lio, buf, (size_t)n);
+}

@@ -1,0 +1,58 @@
+/*
+ * lineio.h - bounded, timed line I/O on a pair of descriptors (after
+ * notqmail's timeoutread and OpenSMTPD's line-length check).
+ *
+ * Every read returns at most max-1 bytes: a whole line (ending in LF), or
+ * the first part of a longer one (LIO_PARTIAL), so no buffer ever grows.
+ * The timeout bounds the wait for one whole line: it starts when a line
+ * starts and is not renewed by the bytes of that line, so a client that
+ * trickles a byte at a time is cut off as surely as a silent one.
+ * Output is buffered; lio_flush() writes it with the same timeout.
+ */
+#ifndef LINEIO_H
+#define LINEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LIO_BUFSIZE 16384
+
+enum lio_status {
+	LIO_ERROR = -2,	  /* read error (errno set) */
+	LIO_TIMEOUT = -1, /* the line did not complete in time */
+	LIO_EOF = 0,	  /* end of input; an incomplete last line is dropped */
+	LIO_LINE = 1,	  /* a whole line, LF included */
+	LIO_PARTIAL = 2	  /* max-1 bytes without LF; more of the line follows */
+};
+
+struct lineio {
+	int rfd, wfd;
+	int timeout_ms;
+	int64_t deadline;
+	int midline;
+	size_t roff, rlen;
+	size_t wlen;
+	int werr;
+	char rbuf[LIO_BUFSIZE];
+	char wbuf[LIO_BUFSIZE];
+};
+
+void lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec);
+void lio_set_timeout(struct lineio *lio, int timeout_sec);
+/*
+ * Read one line (or its next part) into buf, NUL-terminated, length in
+ * *len (the data may hold NULs).  A partial chunk never ends in CR, so a
+ * CRLF is never split between two chunks.
+ */
+enum lio_status lio_read_line(struct lineio *lio, char *buf, size_t max,
+			      size_t *len);
+/* input already buffered and not yet returned */
+int lio_pending(const struct lineio *lio);
+void lio_write(struct lineio *lio, const void *data, size_t len);
+void lio_puts(struct lineio *lio, const char *s);
+void lio_printf(struct lineio *lio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* 0, or -1 once any write has failed or timed out */
+int lio_flush(struct lineio *lio);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * log.h - one error idiom for every program here (after OpenSMTPD's log.c):
+ * log_warn keeps errno and appends strerror, log_warnx does not; fatal and
+ * fatalx log and exit.  Output goes to stderr, or to syslog in inetd mode.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdarg.h>
+
+void log_init(const char *progname, int use_syslog, int verbose);
+int log_verbose(void);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+_Noreturn void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * smtpc.h - the client side of SMTP, shared by the relay child and mailc.
+ *
+ * Connects with a timeout, reads multi-line replies (bounded in length
+ * and count), sends commands singly or pipelined (RFC 2920), parses the
+ * EHLO extensions, authenticates with AUTH PLAIN (RFC 4954), and streams a
+ * message body with dot-stuffing.  With a trace stream it prints every
+ * command, every reply line and each command's round-trip time.
+ */
+#ifndef SMTPC_H
+#define SMTPC_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dot.h"
+#include "lineio.h"
+
+#define SMTPC_EXT_PIPELINING 0x01
+#define SMTPC_EXT_SIZE 0x02
+#define SMTPC_EXT_8BITMIME 0x04
+#define SMTPC_EXT_AUTH_PLAIN 0x08
+#define SMTPC_EXT_AUTH_LOGIN 0x10
+#define SMTPC_EXT_ENHANCED 0x20
+
+#define SMTPC_PIPE_MAX 256
+
+struct smtpc {
+	struct lineio lio;
+	int fd;
+	FILE *trace;	   /* NULL: quiet */
+	int code;	   /* last reply code, or -1 */
+	char text[4096];   /* last reply: its lines without CRLF, joined by \n */
+	char err[256];	   /* why the last call failed, for messages */
+	double rtt_ms;	   /* round-trip time of the last reply */
+	unsigned ext;	   /* SMTPC_EXT_* from EHLO */
+	long long size_max;
+	int64_t sent_us[SMTPC_PIPE_MAX];
+	int npending;
+	struct dot_out dot;
+};
+
+/* connect to host:port; 0, or -1 with c->err set */
+int smtpc_connect(struct smtpc *c, const char *host, const char *port,
+		  int timeout_sec, FILE *trace);
+/* read one reply; returns its code, or -1 (c->err set) */
+int smtpc_reply(struct smtpc *c);
+/* queue a command without waiting (pipelining); the reply comes later */
+void smtpc_send(struct smtpc *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* send a command and read its reply; returns the code or -1 */
+int smtpc_cmd(struct smtpc *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* EHLO, falling back to HELO when EHLO is refused; the final code */
+int smtpc_hello(struct smtpc *c, const char *name);
+/* AUTH PLAIN with initial response; the code (235 on success) */
+int smtpc_auth_plain(struct smtpc *c, const char *user, const char *pass);
+/* DATA: after a 354, write body text (LF line ends), then end it */
+void smtpc_body(struct smtpc *c, const char *p, size_t n);
+int smtpc_body_end(struct smtpc *c);
+/* stream the whole of fd (from its current offset) as the body */
+int smtpc_body_fd(struct smtpc *c, int fd);
+void smtpc_close(struct smtpc *c);
+
+#endif

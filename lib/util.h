@@ -1,0 +1,52 @@
+/*
+ * util.h - small helpers every program here needs: checked string copies,
+ * write-all, directory fsync, mkdir -p, monotonic time, secret wiping.
+ * Nothing here allocates except xstrdup/xmalloc, which die on failure.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+size_t strlcpy(char *dst, const char *src, size_t size);
+size_t strlcat(char *dst, const char *src, size_t size);
+/* snprintf that returns -1 on truncation or error, else the length */
+int xsnprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xreallocarray(void *p, size_t n, size_t m);
+char *xstrdup(const char *s);
+
+/* wipe memory the compiler may not optimise away (passwords) */
+void wipe(void *p, size_t n);
+/* constant-time comparison of two byte strings, 0 when equal */
+int ct_compare(const void *a, size_t alen, const void *b, size_t blen);
+
+/* write the whole buffer, retrying on EINTR and short writes; 0 or -1 */
+int write_all(int fd, const void *buf, size_t len);
+/* open a directory and fsync it; 0 or -1 with errno */
+int fsync_dir(const char *path);
+/* fsync the directory holding path (path's dirname) */
+int fsync_parent(const char *path);
+/* mkdir -p; 0 or -1 */
+int mkdir_p(const char *path, mode_t mode);
+
+/* milliseconds on the monotonic clock */
+int64_t now_ms(void);
+/* lower-case an ASCII string in place */
+void str_lower(char *s);
+/* case-insensitive ASCII comparisons */
+int str_ieq(const char *a, const char *b);
+int str_iprefix(const char *s, const char *prefix);
+/* RFC 5322 date of t in local time: "Sun, 22 Nov 2026 04:17:40 +0000" */
+void rfc5322_date(char *buf, size_t size, time_t t);
+/* parse a size with K/M/G suffix, or a duration with s/m/h/d; -1 on error */
+long long parse_size(const char *s);
+long long parse_duration(const char *s);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * auth.c - SMTP AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN
+ * mechanisms, checked against the accounts file.  A failure is answered
+ * after about a second; the third in a session ends it.  Decoded
+ * credentials are wiped as soon as they have been checked.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "base64.h"
+#include "log.h"
+#include "passwd.h"
+#include "session.h"
+#include "util.h"
+
+#define AUTH_DELAY_MS 1000
+#define CRED_MAX 512
+
+/* read one continuation line into buf (CRLF stripped); -1 ends the session */
+static int
+auth_read(struct smtp_session *s, char *buf, size_t size)
+{
+	size_t len;
+	enum lio_status st;
+
+	st = lio_read_line(&s->lio, buf, size, &len);
+	if (st == LIO_TIMEOUT) {
+		smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
+			   s->d->conf.hostname);
+		return -1;
+	}
+	if (st == LIO_PARTIAL) {
+		/* longer than any credentials we accept */
+		while ((st = lio_read_line(&s->lio, buf, size, &len)) ==
+		       LIO_PARTIAL)
+			;
+		if (st != LIO_LINE)
+			return -1;
+		smtp_reply(s, "500 5.5.2 Line too long");
+		return 0;
+	}
+	if (st != LIO_LINE)
+		return -1;
+	len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	return 1;
+}
+
+static void
+auth_fail(struct smtp_session *s, const char *user)
+{
+	struct timespec ts = {AUTH_DELAY_MS / 1000,
+			      (AUTH_DELAY_MS % 1000) * 1000000L};
+
+	log_info("[%s]: authentication failed for %s", s->client_ip,
+		 user[0] ? user : "(unknown)");
+	lio_flush(&s->lio);
+	while (nanosleep(&ts, &ts) < 0)
+		;
+	if (++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
+		smtp_reply(s, "421 4.7.0 Too many authentication failures");
+		s->quit = 1;
+		return;
+	}
+	smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
+}
+
+static void
+auth_check(struct smtp_session *s, const char *user, const char *pass)
+{
+	const struct account *a;
+
+	passwd_refresh(&s->d->accounts);
+	a = passwd_lookup_address(&s->d->accounts, user);
+	if (a == NULL || !passwd_check(a, pass)) {
+		auth_fail(s, user);
+		return;
+	}
+	passwd_address(a, s->auth_user, sizeof(s->auth_user));
+	s->authenticated = 1;
+	log_info("[%s]: authenticated as %s", s->client_ip, s->auth_user);
+	smtp_reply(s, "235 2.7.0 Authentication successful");
+}
+
+/* decode base64 into a NUL-terminated buffer; -1 on bad input */
+static int
+auth_decode(const char *b64, char *out, size_t size)
+{
+	int n = base64_decode(b64, (unsigned char *)out, size - 1);
+
+	if (n < 0)
+		return -1;
+	out[n] = '\0';
+	return n;
+}
+
+static void
+auth_plain(struct smtp_session *s, const char *initial)
+{
+	char line[SMTP_LINE_MAX + 1], raw[CRED_MAX];
+	const char *resp = initial;
+	const char *authz, *user, *pass;
+	int n, r;
+
+	if (resp == NULL) {
+		smtp_reply(s, "334 ");
+		if ((r = auth_read(s, line, sizeof(line))) <= 0) {
+			s->quit = r < 0;
+			return;
+		}
+		resp = line;
+	}
+	if (strcmp(resp, "*") == 0) {
+		smtp_reply(s, "501 5.0.0 Authentication aborted");
+		return;
+	}
+	if ((n = auth_decode(resp, raw, sizeof(raw))) < 0) {
+		smtp_reply(s, "501 5.5.2 Cannot decode response");
+		wipe(line, sizeof(line));
+		return;
+	}
+	/* authzid NUL authcid NUL passwd */
+	authz = raw;
+	user = memchr(raw, '\0', (size_t)n);
+	pass = user ? memchr(user + 1, '\0', (size_t)(n - (user + 1 - raw))) : NULL;
+	if (user == NULL || pass == NULL) {
+		smtp_reply(s, "501 5.5.2 Malformed PLAIN response");
+	} else {
+		user++;
+		pass++;
+		if (authz[0] && !str_ieq(authz, user))
+			auth_fail(s, user);
+		else
+			auth_check(s, user, pass);
+	}
+	wipe(raw, sizeof(raw));
+	wipe(line, sizeof(line));
+}
+
+static void
+auth_login(struct smtp_session *s, const char *initial)
+{
+	char line[SMTP_LINE_MAX + 1], user[CRED_MAX], pass[CRED_MAX];
+	int r;
+
+	if (initial == NULL) {
+		smtp_reply(s, "334 VXNlcm5hbWU6"); /* "Username:" */
+		if ((r = auth_read(s, line, sizeof(line))) <= 0) {
+			s->quit = r < 0;
+			return;
+		}
+		initial = line;
+	}
+	if (strcmp(initial, "*") == 0) {
+		smtp_reply(s, "501 5.0.0 Authentication aborted");
+		return;
+	}
+	if (auth_decode(initial, user, sizeof(user)) < 0) {
+		smtp_reply(s, "501 5.5.2 Cannot decode response");
+		return;
+	}
+	smtp_reply(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
+	if ((r = auth_read(s, line, sizeof(line))) <= 0) {
+		s->quit = r < 0;
+		return;
+	}
+	if (strcmp(line, "*") == 0)
+		smtp_reply(s, "501 5.0.0 Authentication aborted");
+	else if (auth_decode(line, pass, sizeof(pass)) < 0)
+		smtp_reply(s, "501 5.5.2 Cannot decode response");
+	else
+		auth_check(s, user, pass);
+	wipe(pass, sizeof(pass));
+	wipe(line, sizeof(line));
+}
+
+void
+smtp_cmd_auth(struct smtp_session *s, char *arg)
+{
+	char *initial;
+
+	if (s->authenticated) {
+		smtp_reply(s, "503 5.5.1 Already authenticated");
+		return;
+	}
+	if ((initial = strchr(arg, ' ')) != NULL) {
+		*initial++ = '\0';
+		if (*initial == '\0')
+			initial = NULL;
+	}
+	/* "=" is the empty initial response (RFC 4954 §4) */
+	if (initial != NULL && strcmp(initial, "=") == 0)
+		initial = "";
+	if (str_ieq(arg, "PLAIN"))
+		auth_plain(s, initial);
+	else if (str_ieq(arg, "LOGIN"))
+		auth_login(s, initial);
+	else if (*arg == '\0')
+		smtp_reply(s, "501 5.5.4 Syntax: AUTH mechanism");
+	else
+		smtp_reply(s, "504 5.5.4 Unrecognized authentication type");
+	if (initial)
+		wipe(initial, strlen(initial));
+}

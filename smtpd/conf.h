@@ -1,0 +1,71 @@
+/*
+ * conf.h - smtpd.conf: one directive a line (DESIGN.md §2 "Config file").
+ * Parsing fills a struct conf; every error names the file, the line and
+ * the problem.  Relative paths are made relative to the config's directory.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "addr.h"
+
+enum service { SVC_SMTP, SVC_SUBMISSION, SVC_POP3, SVC_COUNT };
+
+struct listen_conf {
+	enum service svc;
+	char host[256];
+	char port[16];
+};
+
+struct route {
+	char domain[ADDR_DOMAIN_MAX + 1]; /* or "*" */
+	char host[256];
+	char port[16];
+};
+
+#define CONF_LISTEN_MAX 16
+
+struct conf {
+	char path[PATH_MAX];
+	char hostname[256];
+	struct listen_conf listen[CONF_LISTEN_MAX];
+	int nlisten;
+	char **domains;
+	int ndomains;
+	char passwd[PATH_MAX];
+	char mailbox[PATH_MAX];
+	char maildir_skel[PATH_MAX];
+	char queue[PATH_MAX];
+	struct route *routes;
+	int nroutes;
+	int verify_recipients;
+	int verify_cache_ttl;	/* seconds a verification result is kept */
+	int max_clients;
+	int max_clients_per_ip;
+	long long max_message_size;
+	int max_recipients;
+	int timeout;		/* SMTP: one command line or DATA line */
+	int pop3_timeout;	/* RFC 1939 autologout: at least 10 minutes */
+	long long queue_lifetime;
+	int retry_min;		/* first retry delay, doubled up to retry_max */
+	int retry_max;
+	int relay_workers;	/* parallel deliveries */
+	char user[64];
+	int resolve_clients;
+};
+
+const char *service_name(enum service svc);
+int service_parse(const char *name, enum service *svc);
+/* load path into c; on error log each problem and return -1 */
+int conf_load(const char *path, struct conf *c);
+void conf_free(struct conf *c);
+int conf_is_local(const struct conf *c, const char *domain);
+/* the route for a domain (exact match first, then "*"), or NULL */
+const struct route *conf_route(const struct conf *c, const char *domain);
+/* the Maildir of local@domain from the mailbox template; -1 if unsafe */
+int conf_mailbox(const struct conf *c, const char *local, const char *domain,
+		 char *buf, size_t size);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * data.c - receiving the message after DATA's 354.
+ *
+ * Reads bounded chunks with lineio, decides the end of data and un-stuffs
+ * with dot.c (only <CRLF>.<CRLF> ends it: see dot.h), and writes the text
+ * with LF line ends to an unlinked spool file in the queue's tmp/, so
+ * memory stays bounded whatever the size.  On an error it remembers it,
+ * keeps reading to the end of the message and reports once (OpenSMTPD's
+ * tx->error, notqmail's 552 after the end).  max_message_size counts the
+ * message as received, CRLF and stuffing included (RFC 1870).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dot.h"
+#include "log.h"
+#include "session.h"
+#include "util.h"
+
+#define DATA_CHUNK 8192
+#define SPOOL_BUF 65536
+
+int
+spool_create(const struct conf *c)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (xsnprintf(path, sizeof(path), "%s/tmp/spool.XXXXXX", c->queue) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(path)) < 0)
+		return -1;
+	(void)unlink(path);
+	return fd;
+}
+
+struct spool {
+	int fd;
+	size_t len;
+	int error;
+	char buf[SPOOL_BUF];
+};
+
+static void
+spool_flush(struct spool *sp)
+{
+	if (!sp->error && sp->len > 0 && write_all(sp->fd, sp->buf, sp->len) < 0) {
+		log_warn("spool write");
+		sp->error = 1;
+	}
+	sp->len = 0;
+}
+
+static void
+spool_put(struct spool *sp, const char *p, size_t n)
+{
+	if (sp->len + n > sizeof(sp->buf))
+		spool_flush(sp);
+	if (n > sizeof(sp->buf)) {
+		if (!sp->error && write_all(sp->fd, p, n) < 0)
+			sp->error = 1;
+		return;
+	}
+	memcpy(sp->buf + sp->len, p, n);
+	sp->len += n;
+}
+
+enum data_result
+data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
+{
+	static char chunk[DATA_CHUNK + 1];
+	struct spool *sp;
+	struct dot_in dot;
+	long long received = 0, limit = s->d->conf.max_message_size;
+	enum data_result result = DATA_OK;
+	size_t len, outlen;
+	char *out;
+	off_t stored = 0;
+
+	sp = xmalloc(sizeof(*sp));
+	sp->len = 0;
+	sp->error = 0;
+	if ((sp->fd = spool_create(&s->d->conf)) < 0) {
+		log_warn("%s: spool file in %s/tmp", s->qid, s->d->conf.queue);
+		sp->error = 1;
+	}
+	dot_in_init(&dot);
+	for (;;) {
+		enum lio_status st =
+		    lio_read_line(&s->lio, chunk, sizeof(chunk), &len);
+		if (st == LIO_TIMEOUT) {
+			smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
+				   s->d->conf.hostname);
+			log_info("%s: timeout in DATA from [%s]", s->qid,
+				 s->client_ip);
+			result = DATA_LOST;
+			break;
+		}
+		if (st != LIO_LINE && st != LIO_PARTIAL) {
+			log_info("%s: lost connection in DATA from [%s]",
+				 s->qid, s->client_ip);
+			result = DATA_LOST;
+			break;
+		}
+		if (dot_in_chunk(&dot, chunk, len, st == LIO_LINE, &out,
+				 &outlen)) {
+			log_debug("%s: < .", s->client_ip);
+			break;
+		}
+		received += (long long)len;
+		if (log_verbose())
+			log_debug("%s: < %.*s", s->client_ip,
+				  (int)(outlen && out[outlen - 1] == '\n'
+					    ? outlen - 1
+					    : outlen),
+				  out);
+		if (received > limit)
+			continue; /* keep reading, answer 552 at the end */
+		spool_put(sp, out, outlen);
+		stored += (off_t)outlen;
+	}
+	spool_flush(sp);
+	if (result == DATA_OK) {
+		if (received > limit)
+			result = DATA_TOO_BIG;
+		else if (sp->error)
+			result = DATA_IO_ERROR;
+	}
+	if (result == DATA_OK) {
+		*spoolfd = sp->fd;
+		*size = stored;
+	} else if (sp->fd >= 0)
+		close(sp->fd);
+	free(sp);
+	return result;
+}

@@ -1,0 +1,158 @@
+/*
+ * deliver.c - see deliver.h.  The Return-Path: and Received: lines are
+ * written here, per recipient for Maildir copies; the queued copy gets
+ * Received: only, since Return-Path: belongs to the final delivery
+ * (RFC 5321 §4.4).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "deliver.h"
+#include "log.h"
+#include "maildir.h"
+#include "queue.h"
+#include "session.h"
+#include "util.h"
+
+static int
+trace_header(struct delivery *dv, const char *rcpt, int return_path,
+	     char *buf, size_t size)
+{
+	char date[64], rp[ADDR_MAX + 32] = "", forr[ADDR_MAX + 16] = "";
+
+	rfc5322_date(date, sizeof(date), time(NULL));
+	if (return_path &&
+	    xsnprintf(rp, sizeof(rp), "Return-Path: <%s>\n", dv->sender) < 0)
+		return -1;
+	if (rcpt && xsnprintf(forr, sizeof(forr), " for <%s>", rcpt) < 0)
+		return -1;
+	if (dv->helo == NULL)
+		return xsnprintf(buf, size,
+				 "%sReceived: by %s (smtpd) id %s%s; %s\n", rp,
+				 dv->d->conf.hostname, dv->qid, forr, date);
+	return xsnprintf(buf, size,
+			 "%sReceived: from %s ([%s]) by %s (smtpd) with %s "
+			 "id %s%s; %s\n",
+			 rp, dv->helo, dv->client_ip, dv->d->conf.hostname,
+			 dv->proto, dv->qid, forr, date);
+}
+
+int
+deliver(struct delivery *dv, int spoolfd, off_t size)
+{
+	const struct conf *c = &dv->d->conf;
+	struct maildir_tx *tx;
+	struct queue_tx qtx;
+	struct envelope env;
+	char hdr[2048], maildir[PATH_MAX];
+	int i, nremote = 0, failed = 0, n;
+	const char *one_remote = NULL;
+
+	tx = xcalloc((size_t)dv->nrcpt, sizeof(*tx));
+	memset(&qtx, 0, sizeof(qtx));
+	memset(&env, 0, sizeof(env));
+	/* step 1: every copy written and fsync'd, nothing visible yet */
+	for (i = 0; i < dv->nrcpt && !failed; i++) {
+		const struct account *a;
+		struct mailaddr ad;
+		if (!dv->local[i]) {
+			nremote++;
+			one_remote = dv->rcpts[i];
+			continue;
+		}
+		if (addr_parse_mailbox(dv->rcpts[i], &ad) < 0 ||
+		    (a = passwd_lookup(&dv->d->accounts, ad.local,
+				       ad.domain)) == NULL ||
+		    conf_mailbox(c, a->local, a->domain, maildir,
+				 sizeof(maildir)) < 0) {
+			log_warnx("%s: to=<%s> status=deferred (no mailbox)",
+				  dv->qid, dv->rcpts[i]);
+			failed = 1;
+			break;
+		}
+		if ((n = trace_header(dv, dv->rcpts[i], 1, hdr, sizeof(hdr))) < 0 ||
+		    maildir_prepare(&tx[i], maildir, c->maildir_skel,
+				    c->hostname, hdr, (size_t)n, spoolfd,
+				    size) < 0) {
+			log_warnx("%s: to=<%s> status=deferred (cannot write "
+				  "to %s)",
+				  dv->qid, dv->rcpts[i], maildir);
+			failed = 1;
+		}
+	}
+	if (!failed && nremote > 0) {
+		strlcpy(env.id, dv->qid, sizeof(env.id));
+		env.created = time(NULL);
+		env.next_try = env.created;
+		strlcpy(env.sender, dv->sender, sizeof(env.sender));
+		env.rcpts = xcalloc((size_t)nremote, sizeof(*env.rcpts));
+		for (i = 0; i < dv->nrcpt; i++)
+			if (!dv->local[i]) {
+				strlcpy(env.rcpts[env.nrcpt].addr, dv->rcpts[i],
+					sizeof(env.rcpts[0].addr));
+				env.rcpts[env.nrcpt++].state = QR_PENDING;
+			}
+		if ((n = trace_header(dv, nremote == 1 ? one_remote : NULL, 0,
+				      hdr, sizeof(hdr))) < 0 ||
+		    queue_prepare(&qtx, c->queue, &env, hdr, (size_t)n, spoolfd,
+				  size) < 0) {
+			log_warnx("%s: status=deferred (cannot write the queue "
+				  "file)",
+				  dv->qid);
+			failed = 1;
+		}
+	}
+	/* step 2: make them visible; undo all on any failure */
+	for (i = 0; i < dv->nrcpt && !failed; i++)
+		if (dv->local[i] && maildir_commit(&tx[i]) < 0)
+			failed = 1;
+	if (!failed && nremote > 0 && queue_commit(&qtx) < 0)
+		failed = 1;
+	if (failed) {
+		for (i = 0; i < dv->nrcpt; i++)
+			if (dv->local[i])
+				maildir_abort(&tx[i]);
+		queue_abort(&qtx);
+	} else {
+		for (i = 0; i < dv->nrcpt; i++)
+			log_info("%s: to=<%s> status=%s", dv->qid, dv->rcpts[i],
+				 dv->local[i] ? "delivered" : "queued");
+		if (nremote > 0)
+			queue_wake(c->queue);
+	}
+	free(env.rcpts);
+	free(tx);
+	return failed ? -1 : 0;
+}
+
+int
+deliver_message(struct smtp_session *s, int spoolfd, off_t size)
+{
+	struct delivery dv;
+	const char **rcpts;
+	int *local, i, r;
+
+	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
+	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
+	for (i = 0; i < s->nrcpt; i++) {
+		rcpts[i] = s->rcpts[i].text;
+		local[i] = s->rcpts[i].local;
+	}
+	memset(&dv, 0, sizeof(dv));
+	dv.d = s->d;
+	dv.qid = s->qid;
+	dv.sender = s->from_text;
+	dv.helo = s->helo;
+	dv.client_ip = s->client_ip;
+	dv.proto = s->authenticated ? "ESMTPA" : s->esmtp ? "ESMTP" : "SMTP";
+	dv.rcpts = rcpts;
+	dv.local = local;
+	dv.nrcpt = s->nrcpt;
+	r = deliver(&dv, spoolfd, size);
+	free(rcpts);
+	free(local);
+	return r;
+}

@@ -1,0 +1,30 @@
+/*
+ * deliver.h - putting an accepted message where it belongs: a copy in
+ * each local recipient's Maildir, and one queue entry holding all the
+ * remote recipients.  All-or-nothing: every copy is written and fsync'd
+ * first, then all are renamed into place; a failure at any step removes
+ * what was written and the caller answers 451.  The session (after DATA)
+ * and the relay child (bounces) both deliver through here.
+ */
+#ifndef DELIVER_H
+#define DELIVER_H
+
+#include <sys/types.h>
+
+#include "smtpd.h"
+
+struct delivery {
+	struct smtpd *d;
+	const char *qid;
+	const char *sender;    /* "" for the null sender */
+	const char *helo;      /* NULL: generated locally (a bounce) */
+	const char *client_ip;
+	const char *proto;     /* SMTP, ESMTP, ESMTPA */
+	const char **rcpts;    /* formatted addresses */
+	const int *local;      /* 1: local Maildir, 0: the queue */
+	int nrcpt;
+};
+
+int deliver(struct delivery *dv, int spoolfd, off_t size);
+
+#endif

@@ -1,0 +1,596 @@
+/*
+ * main.c - the master: reads the config, binds every listener (or takes
+ * them from systemd), forks the relay child, then loops on accept() and
+ * forks one session child per connection (fork-on-accept, as
+ * s6-tcpserverd).  A self-pipe turns signals into poll events: SIGCHLD
+ * reaps, SIGHUP re-reads the config, SIGUSR1 is passed to the relay
+ * child, SIGTERM stops accepting and lets sessions finish for up to 10 s.
+ * The master never reads client input; it only writes the 421 for a
+ * connection over the limits.  Also: -n (check), -q (queue), -H (hash),
+ * -i (inetd: one session on stdin/stdout).
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pop3.h"
+#include "queue.h"
+#include "relay.h"
+#include "session.h"
+#include "smtpd.h"
+#include "util.h"
+
+#define EX_USAGE 64
+#define EX_CONFIG 78
+#define SHUTDOWN_GRACE_MS 10000
+
+struct listener {
+	int fd;
+	enum service svc;
+};
+
+struct child {
+	pid_t pid;
+	char ip[64];
+};
+
+static struct smtpd smtpd;
+static struct listener listeners[CONF_LISTEN_MAX];
+static int nlisteners;
+static struct child *children;
+static int nchildren;
+static pid_t relay_pid = -1;
+static int sigpipe_fds[2] = {-1, -1};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: smtpd [-f config] [-v] [-n] [-i service] [-q] "
+			"[-H]\n");
+	exit(EX_USAGE);
+}
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	(void)!write(sigpipe_fds[1], &c, 1);
+	errno = saved;
+}
+
+static void
+signals_master(void)
+{
+	struct sigaction sa;
+	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	size_t i;
+
+	if (pipe(sigpipe_fds) < 0)
+		fatal("pipe");
+	for (i = 0; i < 2; i++) {
+		fcntl(sigpipe_fds[i], F_SETFL, O_NONBLOCK);
+		fcntl(sigpipe_fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < nitems(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* in a freshly forked child: default signal handling again */
+static void
+signals_child(void)
+{
+	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	size_t i;
+
+	for (i = 0; i < nitems(sigs); i++)
+		signal(sigs[i], SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	close(sigpipe_fds[0]);
+	close(sigpipe_fds[1]);
+}
+
+static void
+hash_password(void)
+{
+	char pw[1024], salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *h;
+
+	if (fgets(pw, sizeof(pw), stdin) == NULL) {
+		fprintf(stderr, "smtpd: -H: no password on standard input\n");
+		exit(EX_USAGE);
+	}
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)) == NULL ||
+	    (h = crypt_r(pw, salt, cd)) == NULL || h[0] == '*') {
+		wipe(pw, sizeof(pw));
+		fatal("crypt");
+	}
+	printf("%s\n", h);
+	wipe(pw, sizeof(pw));
+	wipe(cd, sizeof(*cd));
+	free(cd);
+	exit(0);
+}
+
+static void
+client_address(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, buf, (socklen_t)size, NULL,
+			0, NI_NUMERICHOST) != 0)
+		strlcpy(buf, "local", size);
+}
+
+static void
+run_session(enum service svc, int rfd, int wfd, const char *ip)
+{
+	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
+	if (wfd != rfd)
+		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
+	if (svc == SVC_POP3)
+		pop3_session_run(&smtpd, rfd, wfd, ip);
+	else
+		smtp_session_run(&smtpd, svc, rfd, wfd, ip);
+}
+
+/* the directory part of the mailbox template before the first % */
+static void
+mailbox_root(char *buf, size_t size)
+{
+	char *pct, *slash;
+
+	strlcpy(buf, smtpd.conf.mailbox, size);
+	if ((pct = strchr(buf, '%')) != NULL)
+		*pct = '\0';
+	if ((slash = strrchr(buf, '/')) != NULL)
+		slash[slash == buf ? 1 : 0] = '\0';
+}
+
+static void
+chown_tree_top(const char *path, uid_t uid, gid_t gid)
+{
+	char sub[PATH_MAX];
+	const char *subs[] = {"", "/tmp", "/data", "/env", "/wake"};
+	size_t i;
+
+	for (i = 0; i < nitems(subs); i++)
+		if (xsnprintf(sub, sizeof(sub), "%s%s", path, subs[i]) >= 0)
+			(void)!chown(sub, uid, gid);
+}
+
+/* create the queue and the mail root; drop root for the `user` */
+static void
+prepare_dirs_and_privileges(void)
+{
+	struct passwd *pw = NULL;
+	char root[PATH_MAX];
+
+	if (geteuid() == 0) {
+		if (smtpd.conf.user[0] == '\0') {
+			log_warnx("%s: started as root without a 'user' "
+				  "directive: refusing to run as root",
+				  smtpd.conf.path);
+			exit(EX_CONFIG);
+		}
+		if ((pw = getpwnam(smtpd.conf.user)) == NULL) {
+			log_warnx("%s: user: no such user '%s'", smtpd.conf.path,
+				  smtpd.conf.user);
+			exit(EX_CONFIG);
+		}
+	}
+	if (queue_init(smtpd.conf.queue) < 0)
+		fatal("queue %s", smtpd.conf.queue);
+	mailbox_root(root, sizeof(root));
+	if (root[0] && mkdir_p(root, 0755) < 0)
+		fatal("mailbox root %s", root);
+	if (pw == NULL)
+		return;
+	chown_tree_top(smtpd.conf.queue, pw->pw_uid, pw->pw_gid);
+	if (root[0])
+		(void)!chown(root, pw->pw_uid, pw->pw_gid);
+	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		fatal("drop privileges to %s", smtpd.conf.user);
+	if (setuid(0) == 0)
+		fatalx("could not drop root privileges");
+}
+
+static int
+listen_bind(const struct listen_conf *l)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, on = 1, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((r = getaddrinfo(l->host, l->port, &hints, &res)) != 0)
+		fatalx("listen %s %s:%s: %s", service_name(l->svc), l->host,
+		       l->port, gai_strerror(r));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+					       SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 128) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		fatal("listen %s %s:%s", service_name(l->svc), l->host,
+		      l->port);
+	return fd;
+}
+
+/* systemd socket activation: LISTEN_FDS named by LISTEN_FDNAMES */
+static int
+listeners_from_systemd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	char buf[1024], *name, *save = NULL;
+	int n, i;
+
+	if (pid == NULL || nfds == NULL || atol(pid) != (long)getpid())
+		return 0;
+	n = atoi(nfds);
+	if (n <= 0 || n > CONF_LISTEN_MAX)
+		fatalx("LISTEN_FDS=%s: bad value", nfds);
+	strlcpy(buf, names ? names : "", sizeof(buf));
+	name = strtok_r(buf, ":", &save);
+	for (i = 0; i < n; i++) {
+		enum service svc;
+		if (name == NULL || service_parse(name, &svc) < 0)
+			fatalx("LISTEN_FDNAMES: descriptor %d: want smtp, "
+			       "submission or pop3",
+			       3 + i);
+		listeners[nlisteners].fd = 3 + i;
+		listeners[nlisteners++].svc = svc;
+		fcntl(3 + i, F_SETFD, FD_CLOEXEC);
+		fcntl(3 + i, F_SETFL, fcntl(3 + i, F_GETFL) | O_NONBLOCK);
+		name = strtok_r(NULL, ":", &save);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 1;
+}
+
+static void
+relay_start(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_warn("fork relay child");
+		return;
+	}
+	if (pid == 0) {
+		int i;
+		signals_child();
+		for (i = 0; i < nlisteners; i++)
+			close(listeners[i].fd);
+		relay_main(&smtpd);
+	}
+	relay_pid = pid;
+	log_debug("relay child started, pid %ld", (long)pid);
+}
+
+static int
+clients_from(const char *ip)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nchildren; i++)
+		if (strcmp(children[i].ip, ip) == 0)
+			n++;
+	return n;
+}
+
+static void
+refuse(int fd, enum service svc)
+{
+	const char *msg = svc == SVC_POP3
+			      ? "-ERR [SYS/TEMP] Too many connections\r\n"
+			      : "421 4.3.2 Too many connections\r\n";
+
+	(void)!write(fd, msg, strlen(msg));
+	close(fd);
+}
+
+static void
+accept_one(struct listener *l)
+{
+	char ip[64];
+	pid_t pid;
+	int fd, i;
+
+	fd = accept(l->fd, NULL, NULL);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	client_address(fd, ip, sizeof(ip));
+	if (nchildren >= smtpd.conf.max_clients) {
+		log_info("refused [%s]: max_clients %d reached", ip,
+			 smtpd.conf.max_clients);
+		refuse(fd, l->svc);
+		return;
+	}
+	if (clients_from(ip) >= smtpd.conf.max_clients_per_ip) {
+		log_info("refused [%s]: max_clients_per_ip %d reached", ip,
+			 smtpd.conf.max_clients_per_ip);
+		refuse(fd, l->svc);
+		return;
+	}
+	passwd_refresh(&smtpd.accounts);
+	if ((pid = fork()) < 0) {
+		log_warn("fork");
+		refuse(fd, l->svc);
+		return;
+	}
+	if (pid == 0) {
+		signals_child();
+		for (i = 0; i < nlisteners; i++)
+			close(listeners[i].fd);
+		run_session(l->svc, fd, fd, ip);
+		close(fd);
+		_exit(0);
+	}
+	close(fd);
+	children = xreallocarray(children, (size_t)nchildren + 1,
+				 sizeof(*children));
+	children[nchildren].pid = pid;
+	strlcpy(children[nchildren++].ip, ip, sizeof(children[0].ip));
+}
+
+static void
+reap(void)
+{
+	pid_t pid;
+	int status, i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == relay_pid) {
+			log_warnx("relay child %ld %s %d", (long)pid,
+				  WIFSIGNALED(status) ? "killed by signal"
+						      : "exited with status",
+				  WIFSIGNALED(status) ? WTERMSIG(status)
+						      : WEXITSTATUS(status));
+			relay_pid = -1;
+			continue;
+		}
+		for (i = 0; i < nchildren; i++)
+			if (children[i].pid == pid) {
+				children[i] = children[--nchildren];
+				break;
+			}
+		if (WIFSIGNALED(status))
+			log_info("session %ld killed by signal %d", (long)pid,
+				 WTERMSIG(status));
+		else if (WEXITSTATUS(status) != 0)
+			log_info("session %ld exited with status %d", (long)pid,
+				 WEXITSTATUS(status));
+	}
+}
+
+static void
+reload(void)
+{
+	struct conf c;
+
+	log_info("SIGHUP: re-reading %s", smtpd.conf.path);
+	if (conf_load(smtpd.conf.path, &c) < 0) {
+		log_warnx("%s: errors, keeping the running configuration",
+			  smtpd.conf.path);
+		return;
+	}
+	conf_free(&smtpd.conf);
+	smtpd.conf = c; /* listeners stay as bound: a change needs a restart */
+	if (strcmp(smtpd.accounts.path, c.passwd) != 0) {
+		struct accounts a;
+		if (c.passwd[0] && passwd_load(&a, c.passwd) >= 0) {
+			passwd_free(&smtpd.accounts);
+			smtpd.accounts = a;
+		}
+	} else
+		passwd_refresh(&smtpd.accounts);
+	if (relay_pid > 0)
+		kill(relay_pid, SIGTERM); /* restarted with the new routes */
+}
+
+static void
+shutdown_sessions(void)
+{
+	int64_t deadline = now_ms() + SHUTDOWN_GRACE_MS;
+	int i;
+
+	for (i = 0; i < nlisteners; i++)
+		close(listeners[i].fd);
+	nlisteners = 0;
+	if (relay_pid > 0)
+		kill(relay_pid, SIGTERM);
+	log_info("SIGTERM: no longer accepting; %d session%s to finish",
+		 nchildren, nchildren == 1 ? "" : "s");
+	while ((nchildren > 0 || relay_pid > 0) && now_ms() < deadline) {
+		struct pollfd pfd = {sigpipe_fds[0], POLLIN, 0};
+		unsigned char c[64];
+		if (poll(&pfd, 1, 100) > 0)
+			(void)!read(sigpipe_fds[0], c, sizeof(c));
+		reap();
+	}
+	for (i = 0; i < nchildren; i++)
+		kill(children[i].pid, SIGTERM);
+	log_info("stopped");
+	exit(0);
+}
+
+static _Noreturn void
+master_loop(void)
+{
+	struct pollfd pfd[CONF_LISTEN_MAX + 1];
+	int64_t relay_restart_at = 0;
+	int i, n;
+
+	relay_start();
+	for (;;) {
+		int timeout = -1;
+		if (relay_pid < 0) {
+			int64_t now = now_ms();
+			if (now >= relay_restart_at) {
+				relay_start();
+				relay_restart_at = now + 1000;
+			} else
+				timeout = (int)(relay_restart_at - now);
+		}
+		pfd[0].fd = sigpipe_fds[0];
+		pfd[0].events = POLLIN;
+		for (i = 0; i < nlisteners; i++) {
+			pfd[i + 1].fd = listeners[i].fd;
+			pfd[i + 1].events = POLLIN;
+		}
+		n = poll(pfd, (nfds_t)nlisteners + 1, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & POLLIN) {
+			unsigned char sigs[64];
+			ssize_t k = read(sigpipe_fds[0], sigs, sizeof(sigs));
+			int term = 0, hup = 0, usr1 = 0;
+			while (k-- > 0) {
+				term |= sigs[k] == SIGTERM || sigs[k] == SIGINT;
+				hup |= sigs[k] == SIGHUP;
+				usr1 |= sigs[k] == SIGUSR1;
+			}
+			reap();
+			if (term)
+				shutdown_sessions();
+			if (hup)
+				reload();
+			if (usr1 && relay_pid > 0)
+				kill(relay_pid, SIGUSR1);
+		}
+		for (i = 0; i < nlisteners; i++)
+			if (pfd[i + 1].revents & POLLIN)
+				accept_one(&listeners[i]);
+	}
+}
+
+static void
+load_accounts(int check_only)
+{
+	int bad;
+
+	if (smtpd.conf.passwd[0] == '\0')
+		return;
+	bad = passwd_load(&smtpd.accounts, smtpd.conf.passwd);
+	if (bad < 0)
+		exit(EX_CONFIG);
+	if (bad > 0 && check_only)
+		exit(EX_CONFIG);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *config = SYSCONFDIR "/smtpd/smtpd.conf";
+	int ch, check = 0, list_queue = 0, i;
+	enum service inetd_svc = SVC_SMTP;
+
+	log_init("smtpd", 0, 0);
+	while ((ch = getopt(argc, argv, "f:vni:qH")) != -1) {
+		switch (ch) {
+		case 'f':
+			config = optarg;
+			break;
+		case 'v':
+			smtpd.verbose = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'i':
+			if (service_parse(optarg, &inetd_svc) < 0)
+				usage();
+			smtpd.inetd = 1;
+			break;
+		case 'q':
+			list_queue = 1;
+			break;
+		case 'H':
+			hash_password();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("smtpd", smtpd.inetd, smtpd.verbose);
+	if (conf_load(config, &smtpd.conf) < 0)
+		exit(EX_CONFIG);
+	load_accounts(check);
+	if (check) {
+		fprintf(stderr, "smtpd: %s: configuration OK\n", config);
+		exit(0);
+	}
+	if (list_queue)
+		exit(queue_print(smtpd.conf.queue, stdout) < 0 ? 1 : 0);
+	if (smtpd.inetd) {
+		char ip[64];
+		prepare_dirs_and_privileges();
+		signal(SIGPIPE, SIG_IGN);
+		client_address(0, ip, sizeof(ip));
+		run_session(inetd_svc, 0, 1, ip);
+		exit(0);
+	}
+	if (!listeners_from_systemd())
+		for (i = 0; i < smtpd.conf.nlisten; i++) {
+			listeners[nlisteners].svc = smtpd.conf.listen[i].svc;
+			listeners[nlisteners++].fd =
+			    listen_bind(&smtpd.conf.listen[i]);
+		}
+	prepare_dirs_and_privileges();
+	signals_master();
+	for (i = 0; i < nlisteners; i++)
+		log_info("listening: %s", service_name(listeners[i].svc));
+	log_info("started (%s), %zu accounts", smtpd.conf.path,
+		 smtpd.accounts.n);
+	master_loop();
+}

@@ -1,0 +1,13 @@
+/*
+ * relay.h - the relay child: the queue runner that delivers queued mail
+ * to the peer daemons named by `route`, with forked workers, retries and
+ * bounces.  Started and restarted by the master.
+ */
+#ifndef RELAY_H
+#define RELAY_H
+
+#include "smtpd.h"
+
+_Noreturn void relay_main(struct smtpd *d);
+
+#endif

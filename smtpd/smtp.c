@@ -1,0 +1,481 @@
+/*
+ * smtp.c - the SMTP session (RFC 5321) as a table of commands (after
+ * qmail's smtpd and Postfix's smtpd_cmd table): each row names the
+ * verb, its handler and the states it is allowed in; one generic check
+ * answers "503 5.5.2 ..." from the current state, so no handler repeats
+ * sequence checks.  DATA reception is in data.c, delivery in deliver.c,
+ * AUTH in auth.c.  Every read goes through lineio: bounded and timed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "session.h"
+#include "util.h"
+
+struct smtp_cmd {
+	const char *verb;
+	void (*handler)(struct smtp_session *, char *);
+	unsigned states;
+};
+
+static void smtp_cmd_helo(struct smtp_session *, char *);
+static void smtp_cmd_ehlo(struct smtp_session *, char *);
+static void smtp_cmd_mail(struct smtp_session *, char *);
+static void smtp_cmd_rcpt(struct smtp_session *, char *);
+static void smtp_cmd_data(struct smtp_session *, char *);
+static void smtp_cmd_rset(struct smtp_session *, char *);
+static void smtp_cmd_noop(struct smtp_session *, char *);
+static void smtp_cmd_help(struct smtp_session *, char *);
+static void smtp_cmd_vrfy(struct smtp_session *, char *);
+static void smtp_cmd_quit(struct smtp_session *, char *);
+
+static const struct smtp_cmd smtp_cmds[] = {
+	{"HELO", smtp_cmd_helo, S_ANY},
+	{"EHLO", smtp_cmd_ehlo, S_ANY},
+	{"MAIL", smtp_cmd_mail, S_GREETED},
+	{"RCPT", smtp_cmd_rcpt, S_MAIL | S_RCPT},
+	{"DATA", smtp_cmd_data, S_RCPT},
+	{"AUTH", smtp_cmd_auth, S_GREETED},
+	{"RSET", smtp_cmd_rset, S_ANY},
+	{"NOOP", smtp_cmd_noop, S_ANY},
+	{"HELP", smtp_cmd_help, S_ANY},
+	{"VRFY", smtp_cmd_vrfy, S_ANY},
+	{"QUIT", smtp_cmd_quit, S_ANY},
+	{NULL, NULL, 0}};
+
+/* the "bad sequence" reply for each state (DESIGN.md §2) */
+static const char *
+smtp_sequence_text(enum smtp_state st)
+{
+	switch (st) {
+	case S_INIT:
+		return "Send hello first";
+	case S_GREETED:
+		return "Need mail command";
+	case S_MAIL:
+		return "Need rcpt command";
+	default:
+		return "Need data command";
+	}
+}
+
+void
+smtp_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	log_debug("%s: > %s", s->client_ip, buf);
+	lio_write(&s->lio, buf, (size_t)n);
+	lio_write(&s->lio, "\r\n", 2);
+	/* the last line of a reply decides; 421 ends the session anyway */
+	if (buf[0] >= '4' && buf[3] != '-' && strncmp(buf, "421", 3) != 0 &&
+	    ++s->errors >= SMTP_ERRORS_MAX && !s->quit) {
+		s->quit = 1;
+		smtp_reply(s, "421 4.7.0 Too many errors");
+		log_info("%s: too many errors, disconnecting", s->client_ip);
+	}
+}
+
+void
+smtp_reset(struct smtp_session *s)
+{
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->nrcpt = 0;
+	memset(&s->from, 0, sizeof(s->from));
+	s->from_text[0] = '\0';
+	s->qid[0] = '\0';
+	if (s->state != S_INIT)
+		s->state = S_GREETED;
+}
+
+/* a host name or address literal as HELO/EHLO argument: printable, no blanks */
+static int
+smtp_helo_ok(const char *arg)
+{
+	const char *p;
+
+	if (*arg == '\0' || strlen(arg) >= 256)
+		return 0;
+	for (p = arg; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return 0;
+	return 1;
+}
+
+static void
+smtp_cmd_helo(struct smtp_session *s, char *arg)
+{
+	if (!smtp_helo_ok(arg)) {
+		smtp_reply(s, "501 5.5.4 Syntax: HELO hostname");
+		return;
+	}
+	strlcpy(s->helo, arg, sizeof(s->helo));
+	s->esmtp = 0;
+	s->state = S_GREETED;
+	smtp_reset(s);
+	smtp_reply(s, "250 Hello %s", s->helo);
+}
+
+static void
+smtp_cmd_ehlo(struct smtp_session *s, char *arg)
+{
+	if (!smtp_helo_ok(arg)) {
+		smtp_reply(s, "501 5.5.4 Syntax: EHLO hostname");
+		return;
+	}
+	strlcpy(s->helo, arg, sizeof(s->helo));
+	s->esmtp = 1;
+	s->state = S_GREETED;
+	smtp_reset(s);
+	smtp_reply(s, "250-%s Hello %s", s->d->conf.hostname, s->helo);
+	smtp_reply(s, "250-PIPELINING");
+	smtp_reply(s, "250-SIZE %lld", s->d->conf.max_message_size);
+	smtp_reply(s, "250-8BITMIME");
+	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	smtp_reply(s, "250 AUTH PLAIN LOGIN");
+}
+
+/* "FROM:" / "TO:" then a path; returns what follows the path */
+static const char *
+smtp_path_arg(const char *arg, const char *kw, struct mailaddr *a)
+{
+	size_t kl = strlen(kw);
+
+	if (!str_iprefix(arg, kw))
+		return NULL;
+	return addr_parse_path(arg + kl, a);
+}
+
+/* MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 4954 AUTH) */
+static int
+smtp_mail_params(struct smtp_session *s, const char *p)
+{
+	char word[128];
+
+	while (*p) {
+		size_t n;
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " ");
+		if (n >= sizeof(word)) {
+			smtp_reply(s, "501 5.5.4 Bad MAIL parameter");
+			return -1;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		if (str_iprefix(word, "SIZE=")) {
+			char *end;
+			long long v;
+			errno = 0;
+			v = strtoll(word + 5, &end, 10);
+			if (errno || *end || end == word + 5 || v < 0) {
+				smtp_reply(s, "501 5.5.4 Bad SIZE parameter");
+				return -1;
+			}
+			if (v > s->d->conf.max_message_size) {
+				smtp_reply(s, "552 5.3.4 Message size exceeds "
+					      "fixed limit");
+				return -1;
+			}
+		} else if (str_ieq(word, "BODY=8BITMIME") ||
+			   str_ieq(word, "BODY=7BIT") ||
+			   str_iprefix(word, "AUTH=")) {
+			/* accepted; nothing to do for a store-and-forward MTA */
+		} else {
+			smtp_reply(s, "555 5.5.4 Unsupported option: %.60s", word);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+smtp_cmd_mail(struct smtp_session *s, char *arg)
+{
+	struct mailaddr a;
+	const char *rest;
+
+	if ((rest = smtp_path_arg(arg, "FROM:", &a)) == NULL ||
+	    (*rest != '\0' && *rest != ' ')) {
+		smtp_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	if (s->svc == SVC_SUBMISSION && !s->authenticated) {
+		smtp_reply(s, "530 5.7.0 Authentication required");
+		return;
+	}
+	if (smtp_mail_params(s, rest) < 0)
+		return;
+	if (addr_format(&a, s->from_text, sizeof(s->from_text)) < 0) {
+		smtp_reply(s, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	if (s->authenticated && !str_ieq(s->from_text, s->auth_user)) {
+		smtp_reply(s, "553 5.7.1 <%s>: Sender address rejected: not "
+			      "owned by user %s",
+			   s->from_text, s->auth_user);
+		s->from_text[0] = '\0';
+		return;
+	}
+	s->from = a;
+	smtpd_queue_id(s->qid, sizeof(s->qid));
+	s->state = S_MAIL;
+	smtp_reply(s, "250 2.1.0 Sender OK");
+}
+
+static void
+smtp_cmd_rcpt(struct smtp_session *s, char *arg)
+{
+	struct rcpt r;
+	const char *rest;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	if ((rest = smtp_path_arg(arg, "TO:", &r.addr)) == NULL ||
+	    r.addr.null) {
+		smtp_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	while (*rest == ' ')
+		rest++;
+	if (*rest != '\0') {
+		smtp_reply(s, "555 5.5.4 Unsupported option: %.60s", rest);
+		return;
+	}
+	if (addr_format(&r.addr, r.text, sizeof(r.text)) < 0) {
+		smtp_reply(s, "501 5.1.3 Bad recipient address syntax");
+		return;
+	}
+	if (s->nrcpt >= s->d->conf.max_recipients) {
+		smtp_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	r.local = !r.addr.literal && conf_is_local(&s->d->conf, r.addr.domain);
+	if (r.local) {
+		passwd_refresh(&s->d->accounts);
+		if (passwd_lookup(&s->d->accounts, r.addr.local,
+				  r.addr.domain) == NULL) {
+			smtp_reply(s, "550 5.1.1 <%s>: Recipient address "
+				      "rejected: User unknown",
+				   r.text);
+			return;
+		}
+	} else if (!s->authenticated) {
+		smtp_reply(s, "554 5.7.1 Relay access denied");
+		return;
+	} else if (relay_verify_rcpt(s, &r) < 0)
+		return;
+	for (i = 0; i < s->nrcpt; i++)
+		if (str_ieq(s->rcpts[i].text, r.text))
+			break;
+	if (i == s->nrcpt) {
+		s->rcpts = xreallocarray(s->rcpts, (size_t)s->nrcpt + 1,
+					 sizeof(*s->rcpts));
+		s->rcpts[s->nrcpt++] = r;
+	}
+	s->state = S_RCPT;
+	smtp_reply(s, "250 2.1.5 Recipient OK");
+}
+
+static void
+smtp_cmd_data(struct smtp_session *s, char *arg)
+{
+	enum data_result r;
+	int spoolfd = -1;
+	off_t size = 0;
+
+	if (*arg != '\0') {
+		smtp_reply(s, "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	smtp_reply(s, "354 Start mail input; end with <CRLF>.<CRLF>");
+	r = data_receive(s, &spoolfd, &size);
+	switch (r) {
+	case DATA_LOST:
+		s->quit = 1;
+		break;
+	case DATA_TOO_BIG:
+		log_info("%s: from=<%s> rejected: message exceeds %lld bytes",
+			 s->qid, s->from_text, s->d->conf.max_message_size);
+		smtp_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		break;
+	case DATA_IO_ERROR:
+		smtp_reply(s, "451 4.3.0 Error: queue file write error");
+		break;
+	case DATA_OK:
+		log_info("%s: from=<%s> size=%lld nrcpt=%d", s->qid,
+			 s->from_text, (long long)size, s->nrcpt);
+		if (deliver_message(s, spoolfd, size) < 0)
+			smtp_reply(s, "451 4.3.0 Error: local delivery failed, "
+				      "try again later");
+		else
+			smtp_reply(s, "250 Message received and to be "
+				      "delivered");
+		break;
+	}
+	if (spoolfd >= 0)
+		close(spoolfd);
+	smtp_reset(s);
+}
+
+static void
+smtp_cmd_rset(struct smtp_session *s, char *arg)
+{
+	(void)arg;
+	smtp_reset(s);
+	smtp_reply(s, "250 2.0.0 OK");
+}
+
+static void
+smtp_cmd_noop(struct smtp_session *s, char *arg)
+{
+	(void)arg;
+	smtp_reply(s, "250 2.0.0 OK");
+}
+
+static void
+smtp_cmd_help(struct smtp_session *s, char *arg)
+{
+	(void)arg;
+	smtp_reply(s, "214 2.0.0 Commands: HELO EHLO AUTH MAIL RCPT DATA RSET "
+		      "NOOP HELP VRFY QUIT");
+}
+
+static void
+smtp_cmd_vrfy(struct smtp_session *s, char *arg)
+{
+	(void)arg;
+	/* RFC 5321 §3.5.3: 252 when we will not confirm addresses */
+	smtp_reply(s, "252 2.5.2 Cannot VRFY user, but will accept message "
+		      "and attempt delivery");
+}
+
+static void
+smtp_cmd_quit(struct smtp_session *s, char *arg)
+{
+	(void)arg;
+	smtp_reply(s, "221 closing connection");
+	s->quit = 1;
+}
+
+static void
+smtp_dispatch(struct smtp_session *s, char *line)
+{
+	const struct smtp_cmd *c;
+	char *arg;
+	size_t vlen = strcspn(line, " ");
+
+	arg = line + vlen;
+	if (*arg == ' ')
+		*arg++ = '\0';
+	for (c = smtp_cmds; c->verb != NULL; c++)
+		if (str_ieq(line, c->verb))
+			break;
+	if (c->verb == NULL) {
+		smtp_reply(s, "500 5.5.1 Unknown command");
+		return;
+	}
+	if (!(c->states & s->state)) {
+		smtp_reply(s, "503 5.5.2 %s", smtp_sequence_text(s->state));
+		return;
+	}
+	c->handler(s, arg);
+}
+
+/* discard the rest of an overlong line; 0, or -1 if the session ends */
+static int
+smtp_skip_line(struct smtp_session *s)
+{
+	size_t len;
+
+	for (;;) {
+		switch (lio_read_line(&s->lio, s->line, sizeof(s->line), &len)) {
+		case LIO_PARTIAL:
+			continue;
+		case LIO_LINE:
+			return 0;
+		case LIO_TIMEOUT:
+			smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
+				   s->d->conf.hostname);
+			return -1;
+		default:
+			return -1;
+		}
+	}
+}
+
+void
+smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
+		 const char *client_ip)
+{
+	struct smtp_session s;
+	size_t len;
+
+	memset(&s, 0, sizeof(s));
+	s.d = d;
+	s.svc = svc;
+	s.state = S_INIT;
+	strlcpy(s.client_ip, client_ip, sizeof(s.client_ip));
+	lio_init(&s.lio, rfd, wfd, d->conf.timeout);
+	log_info("connect from [%s] (%s)", client_ip, service_name(svc));
+	smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
+	while (!s.quit) {
+		enum lio_status st =
+		    lio_read_line(&s.lio, s.line, sizeof(s.line), &len);
+		if (st == LIO_TIMEOUT) {
+			smtp_reply(&s, "421 4.4.2 %s Timeout exceeded",
+				   d->conf.hostname);
+			log_info("timeout from [%s]", client_ip);
+			break;
+		}
+		if (st == LIO_EOF || st == LIO_ERROR) {
+			log_info("lost connection from [%s]", client_ip);
+			break;
+		}
+		if (st == LIO_PARTIAL) {
+			log_debug("%s: < (line too long)", client_ip);
+			smtp_reply(&s, "500 5.5.2 Line too long");
+			if (smtp_skip_line(&s) < 0)
+				break;
+			continue;
+		}
+		/* strip the line end: CRLF, or a bare LF as Postfix allows */
+		len--;
+		if (len > 0 && s.line[len - 1] == '\r')
+			len--;
+		s.line[len] = '\0';
+		if (str_iprefix(s.line, "AUTH ") && strchr(s.line + 5, ' '))
+			log_debug("%s: < %.*s <credentials hidden>", client_ip,
+				  (int)(strchr(s.line + 5, ' ') - s.line),
+				  s.line);
+		else
+			log_debug("%s: < %s", client_ip, s.line);
+		if (memchr(s.line, '\0', len) != NULL ||
+		    memchr(s.line, '\r', len) != NULL) {
+			smtp_reply(&s, "500 5.5.2 Invalid character in command");
+			continue;
+		}
+		smtp_dispatch(&s, s.line);
+	}
+	lio_flush(&s.lio);
+	smtp_reset(&s);
+	log_info("disconnect from [%s]", client_ip);
+}

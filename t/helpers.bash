@@ -1,0 +1,188 @@
+# helpers.bash - shared by every t/*.bats file.
+#
+# Each test gets its own temporary root ($TEST_ROOT) holding one or more
+# daemons, each started from a config written here, on free loopback
+# ports, stopped by its pid in teardown.
+#
+#   daemon_init NAME DOMAIN     lay out $TEST_ROOT/NAME (etc/, passwd with
+#                               alice and bob @DOMAIN, maildir-skel) and
+#                               pick ports: ${NAME}_SMTP ${NAME}_SUBMIT
+#                               ${NAME}_POP3; ${NAME}_ROOT is the directory
+#   daemon_conf NAME LINE...    add config lines (later ones win)
+#   daemon_start NAME [FLAGS]   start it (-v etc.), wait until it listens;
+#                               ${NAME}_PID is its pid
+#   daemon_stop NAME            SIGTERM by pid, wait for it to exit
+#   smtpd_start [LINE...]       the usual single daemon "main" for
+#                               example.org: sets SMTP_PORT SUBMIT_PORT
+#                               POP3_PORT SMTPD_PID TROOT
+#   smtpd_stop                  stop every daemon started, remove TEST_ROOT
+#   chat PORT LINE...           see t/smtpchat.py
+#   maildir_files DOMAIN USER [NAME]   the files in that Maildir's new/
+#   wait_for SECONDS COMMAND... retry COMMAND until it succeeds or time is up
+
+REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+: "${SMTPD_BIN:=$REPO/smtpd/smtpd}"
+: "${MAILC_BIN:=$REPO/mailc/mailc}"
+export SMTPD_BIN MAILC_BIN
+DAEMONS=()
+
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+test_root() {
+	if [ -z "${TEST_ROOT:-}" ]; then
+		# not under BATS_RUN_TMPDIR: that is 0700, and the daemon may run as nobody
+		TEST_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/smtpd-t.XXXXXX")
+		chmod 755 "$TEST_ROOT"
+	fi
+}
+
+daemon_init() {
+	local name=$1 domain=$2 dir
+	test_root
+	dir=$TEST_ROOT/$name
+	mkdir -p "$dir/etc"
+	cp -r "$REPO/maildir-skel" "$dir/maildir-skel"
+	cat >"$dir/etc/passwd" <<-EOF2
+	alice@$domain:{PLAIN}alicepw
+	bob@$domain:{PLAIN}bobpw
+	EOF2
+	printf -v "${name}_ROOT" '%s' "$dir"
+	printf -v "${name}_DOMAIN" '%s' "$domain"
+	printf -v "${name}_SMTP" '%s' "$(free_port)"
+	printf -v "${name}_SUBMIT" '%s' "$(free_port)"
+	printf -v "${name}_POP3" '%s' "$(free_port)"
+	: >"$dir/etc/extra.conf"
+}
+
+daemon_conf() {
+	local name=$1 r
+	shift
+	r=${name}_ROOT
+	printf '%s\n' "$@" >>"${!r}/etc/extra.conf"
+}
+
+daemon_write_conf() {
+	local name=$1 r s u p d
+	r=${name}_ROOT; s=${name}_SMTP; u=${name}_SUBMIT; p=${name}_POP3
+	d=${name}_DOMAIN
+	{
+		echo "hostname mx.${!d}"
+		echo "listen smtp 127.0.0.1:${!s}"
+		echo "listen submission 127.0.0.1:${!u}"
+		echo "listen pop3 127.0.0.1:${!p}"
+		echo "domain ${!d}"
+		echo "passwd passwd"
+		echo "mailbox ../mail/%d/%u"
+		echo "maildir_skel ../maildir-skel"
+		echo "queue ../queue"
+		echo "retry_delay 1s 2s"
+		[ "$(id -u)" = 0 ] && echo "user nobody"
+		cat "${!r}/etc/extra.conf"
+	} >"${!r}/etc/smtpd.conf"
+	if [ "$(id -u)" = 0 ]; then
+		chown -R nobody: "${!r}"
+	fi
+}
+
+port_open() {
+	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null
+}
+
+daemon_start() {
+	local name=$1 r s pid i
+	shift
+	daemon_write_conf "$name"
+	r=${name}_ROOT; s=${name}_SMTP
+	"$SMTPD_BIN" -f "${!r}/etc/smtpd.conf" "$@" 2>>"${!r}/smtpd.log" &
+	pid=$!
+	printf -v "${name}_PID" '%s' "$pid"
+	DAEMONS+=("$name")
+	for i in $(seq 1 200); do
+		port_open "${!s}" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "smtpd $name did not start:" >&2
+	cat "${!r}/smtpd.log" >&2
+	return 1
+}
+
+daemon_stop() {
+	local name=$1 p i
+	p=${name}_PID
+	[ -n "${!p:-}" ] || return 0
+	kill -TERM "${!p}" 2>/dev/null || true
+	for i in $(seq 1 300); do
+		kill -0 "${!p}" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "${!p}" 2>/dev/null || true
+	wait "${!p}" 2>/dev/null || true
+	printf -v "$p" '%s' ""
+}
+
+smtpd_start() {
+	daemon_init main example.org
+	[ $# -gt 0 ] && daemon_conf main "$@"
+	daemon_start main ${SMTPD_FLAGS:-}
+	SMTP_PORT=$main_SMTP SUBMIT_PORT=$main_SUBMIT POP3_PORT=$main_POP3
+	SMTPD_PID=$main_PID TROOT=$main_ROOT
+}
+
+smtpd_stop() {
+	local n
+	for n in "${DAEMONS[@]}"; do
+		daemon_stop "$n"
+	done
+	# kill any child a test left behind, by the pids in our own tree only
+	if [ -n "${TEST_ROOT:-}" ]; then
+		if [ -n "${KEEP_TEST_ROOT:-}" ]; then
+			echo "kept $TEST_ROOT" >&2
+		else
+			rm -rf "$TEST_ROOT"
+		fi
+	fi
+	TEST_ROOT=
+}
+
+chat() {
+	python3 "$REPO/t/smtpchat.py" "$@"
+}
+
+maildir_files() {
+	local domain=$1 user=$2 name=${3:-main} r
+	r=${name}_ROOT
+	ls -1 "${!r}/mail/$domain/$user/new/" 2>/dev/null | sed "s|^|${!r}/mail/$domain/$user/new/|"
+}
+
+maildir_count() {
+	maildir_files "$@" | grep -c . || true
+}
+
+wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq 1 $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# show the daemon's log when a test fails
+dump_logs() {
+	local n r
+	for n in "${DAEMONS[@]}"; do
+		r=${n}_ROOT
+		echo "--- $n smtpd.log" >&2
+		tail -n 40 "${!r}/smtpd.log" >&2 2>/dev/null || true
+	done
+}
