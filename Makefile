@@ -9,6 +9,7 @@
 #   make install    install binaries, man pages and samples under $(PREFIX)
 #   make clean
 
+SHELL       = /bin/bash
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= $(PREFIX)/etc
 CC         ?= cc
@@ -60,17 +61,25 @@ bats-check:
 	    echo "bats (bats-core) is needed for 'make test': install the 'bats' package"; exit 1; \
 	  fi; }
 
-test: all bats-check
-	SMTPD_BIN=$(CURDIR)/smtpd/smtpd MAILC_BIN=$(CURDIR)/mailc/mailc $(BATS) t/
+# run the suite, keep its TAP output, and end with one "N passed, N failed" line
+define run_bats
+	@mkdir -p build; set -o pipefail; \
+	SMTPD_BIN=$(1) MAILC_BIN=$(2) $(BATS) --tap t/ | tee build/$(3).tap; rc=$$?; \
+	echo "$(3): $$(grep -c '^ok ' build/$(3).tap) passed, $$(grep -c '^not ok ' build/$(3).tap) failed"; \
+	exit $$rc
+endef
 
+test: all bats-check
+	$(call run_bats,$(CURDIR)/smtpd/smtpd,$(CURDIR)/mailc/mailc,test)
+
+asan: export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
+asan: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 asan:
 	$(MAKE) B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 	$(MAKE) bats-check
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	SMTPD_BIN=$(CURDIR)/build/asan/smtpd/smtpd MAILC_BIN=$(CURDIR)/build/asan/mailc/mailc \
-	  $(BATS) t/
+	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20

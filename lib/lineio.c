@@ -99,9 +99,6 @@ lio_read_line(struct lineio *lio, char *buf, size_t max, size_t *len)
 	buf[0] = '\0';
 	if (!lio->midline)
 		lio->deadline = now_ms() + (lio->timeout_ms < 0 ? 0 : lio->timeout_ms);
-	/* flush replies before waiting, so a pipelining client is not stuck */
-	if (!lio_pending(lio) && lio_flush(lio) < 0)
-		return LIO_ERROR;
 	for (;;) {
 		avail = lio->rlen - lio->roff;
 		lf = memchr(lio->rbuf + lio->roff, '\n',
@@ -126,6 +123,13 @@ lio_read_line(struct lineio *lio, char *buf, size_t max, size_t *len)
 			st = LIO_PARTIAL;
 			break;
 		}
+		/*
+		 * About to wait for input: send what is buffered first, so
+		 * neither a pipelining client (RFC 2920 §3.2) nor one owed a
+		 * "line too long" mid-line is left waiting on us.
+		 */
+		if (lio_flush(lio) < 0)
+			return LIO_ERROR;
 		if ((st = lio_fill(lio)) != LIO_LINE) {
 			lio->midline = 0;
 			return st;

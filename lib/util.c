@@ -182,7 +182,8 @@ mkdir_p(const char *path, mode_t mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		/* parents get the usual 0755, as mkdir -p gives them */
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}

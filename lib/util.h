@@ -33,7 +33,7 @@ int write_all(int fd, const void *buf, size_t len);
 int fsync_dir(const char *path);
 /* fsync the directory holding path (path's dirname) */
 int fsync_parent(const char *path);
-/* mkdir -p; 0 or -1 */
+/* mkdir -p: missing parents get 0755, path itself mode; 0 or -1 */
 int mkdir_p(const char *path, mode_t mode);
 
 /* milliseconds on the monotonic clock */

@@ -2,9 +2,9 @@
  * queue.c - the relay queue's files (see queue.h for the layout and the
  * order of writes that makes it crash-safe).  The envelope is a small
  * text file, one field a line:
- *   id ID / created SECS / next SECS / attempts N / bounced 0|1
+ *   id ID / created SECS / next SECS / attempts N
  *   sender ADDRESS            (empty for the null sender)
- *   rcpt pending|done|failed ADDRESS
+ *   rcpt pending|done|failed|bounced ADDRESS
  *   error TEXT                (the last error of the rcpt line above)
  * It does not deliver anything; relay.c does.
  */
@@ -25,7 +25,7 @@
 
 #define ENV_MAX (1024 * 1024)
 
-static const char *qr_names[] = {"pending", "done", "failed"};
+static const char *qr_names[] = {"pending", "done", "failed", "bounced"};
 
 int
 queue_init(const char *queue)
@@ -72,10 +72,9 @@ env_serialize(const struct envelope *env, char **out, size_t *outlen)
 	int i, r;
 
 	r = snprintf(buf, cap,
-		     "id %s\ncreated %lld\nnext %lld\nattempts %d\nbounced %d\n"
-		     "sender %s\n",
+		     "id %s\ncreated %lld\nnext %lld\nattempts %d\nsender %s\n",
 		     env->id, (long long)env->created, (long long)env->next_try,
-		     env->attempts, env->bounced, env->sender);
+		     env->attempts, env->sender);
 	if (r < 0 || (size_t)r >= cap)
 		goto fail;
 	n = (size_t)r;
@@ -161,8 +160,6 @@ queue_env_parse(const char *text, size_t len, struct envelope *env)
 			env->next_try = (time_t)env_number(v, &ok);
 		else if (strcmp(line, "attempts") == 0)
 			env->attempts = (int)(env_number(v, &ok) & 0xffff);
-		else if (strcmp(line, "bounced") == 0)
-			env->bounced = env_number(v, &ok) != 0;
 		else if (strcmp(line, "sender") == 0) {
 			have_sender = 1;
 			if (strlcpy(env->sender, v, sizeof(env->sender)) >=
@@ -178,10 +175,10 @@ queue_env_parse(const char *text, size_t len, struct envelope *env)
 				break;
 			}
 			*a++ = '\0';
-			for (s = 0; s < 3; s++)
+			for (s = 0; s < (int)nitems(qr_names); s++)
 				if (strcmp(v, qr_names[s]) == 0)
 					break;
-			if (s == 3 || !*a ||
+			if (s == (int)nitems(qr_names) || !*a ||
 			    strlcpy(q.addr, a, sizeof(q.addr)) >= sizeof(q.addr)) {
 				ok = 0;
 				break;
@@ -478,8 +475,10 @@ queue_print(const char *queue, FILE *out)
 		fprintf(stderr, "smtpd: %s/env: %s\n", queue, strerror(errno));
 		return -1;
 	}
-	if (n == 0)
+	if (n == 0) {
 		fprintf(out, "Mail queue is empty\n");
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		struct envelope env;
 		off_t size = 0;

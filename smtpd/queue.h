@@ -21,7 +21,8 @@
 #include "addr.h"
 #include "conf.h"
 
-enum qrcpt_state { QR_PENDING, QR_DONE, QR_FAILED };
+/* failed: permanently, the bounce not yet sent; bounced: it was sent */
+enum qrcpt_state { QR_PENDING, QR_DONE, QR_FAILED, QR_BOUNCED };
 
 struct qrcpt {
 	char addr[ADDR_MAX];
@@ -34,7 +35,6 @@ struct envelope {
 	time_t created;
 	time_t next_try;
 	int attempts;
-	int bounced; /* the failure notice has been sent */
 	char sender[ADDR_MAX];
 	struct qrcpt *rcpts;
 	int nrcpt;
