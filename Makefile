@@ -81,23 +81,59 @@ asan:
 	$(MAKE) bats-check
 	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
 
-FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+# libFuzzer harnesses, one per parser that reads the network or a file
+# (fuzz/README.md).  lib/ and smtpd/ (but main.c) are compiled once with
+# coverage and sanitizers, then linked into each fuzz/fuzz_*.c.
+#   make fuzz                  build all, run each for FUZZ_SECONDS (20)
+#   make fuzz FUZZ_SECONDS=5   the quick smoke run for CI
+#   make fuzz-addr             run one (fuzz/fuzz_addr.c), same variables
+# New corpus entries go to build/fuzz/corpus-NAME (the seeds in
+# fuzz/seeds/NAME are read too), crashes to build/fuzz/artifacts/NAME/,
+# the run's output to build/fuzz/NAME.log.
+FUZZ_NAMES   = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_TARGETS = $(FUZZ_NAMES:%=build/fuzz/%)
+FUZZ_RUNS    = $(FUZZ_NAMES:fuzz_%=fuzz-%)
 FUZZ_SECONDS ?= 20
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(SMTPD_SRC) $(HDRS)
+FUZZ_MAX_LEN ?= 4096
+FUZZ_FLAGS   ?=
+FUZZ_SAN     = address,undefined
+FUZZ_CFLAGS  = $(WARN) -Wno-strict-prototypes $(CPPFLAGS) -Ismtpd -DFUZZING \
+               -g -O1 -fno-omit-frame-pointer
+FUZZ_OBJ     = $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC) \
+                 $(filter-out smtpd/main.c,$(SMTPD_SRC)))
+
+$(FUZZ_OBJ): build/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	clang $(WARN) -Wno-strict-prototypes $(CPPFLAGS) -Ismtpd -DFUZZING -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) \
-	  $(filter-out smtpd/main.c,$(SMTPD_SRC)) -lcrypt
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
-fuzz: $(FUZZ_TARGETS)
-	@for f in $(FUZZ_TARGETS); do \
-	  n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
-	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$$n fuzz/seeds/$$n \
-	    >build/fuzz/$$n.log 2>&1 || { tail -30 build/fuzz/$$n.log; exit 1; }; \
-	done
+$(FUZZ_TARGETS): build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_OBJ) -lcrypt
 
-bench: all
+# -close_fd_mask=2: the daemon's logs go nowhere, libFuzzer's report
+# (and any sanitizer's) still reaches the log
+$(FUZZ_RUNS): fuzz-%: build/fuzz/fuzz_%
+	@n=fuzz_$*; mkdir -p build/fuzz/corpus-$$n build/fuzz/artifacts/$$n; \
+	echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
+	build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	  -timeout=10 -close_fd_mask=2 -print_final_stats=1 \
+	  -artifact_prefix=build/fuzz/artifacts/$$n/ $(FUZZ_FLAGS) \
+	  build/fuzz/corpus-$$n $(wildcard fuzz/seeds/fuzz_$*) \
+	  >build/fuzz/$$n.log 2>&1 || { tail -40 build/fuzz/$$n.log; exit 1; }; \
+	grep -h '^stat::number_of_executed_units' build/fuzz/$$n.log | \
+	  sed "s/^stat::number_of_executed_units: */  $$n: runs /"
+
+fuzz: $(FUZZ_RUNS)
+
+.PHONY: $(FUZZ_RUNS)
+
+# the load generator and the disk's durable-write probe (bench/README.md)
+BENCH_BIN = build/bench/smtpload build/bench/fsyncbench
+$(BENCH_BIN): build/bench/%: bench/%.c $(B)/lib/libmail.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libmail.a
+
+bench: all $(BENCH_BIN)
 	./bench/bench.sh
 
 install: all
