@@ -122,6 +122,10 @@ smtpc_reply(struct smtpc *c)
 	enum lio_status st;
 
 	c->text[0] = '\0';
+	if (c->broken) {
+		snprintf(c->err, sizeof(c->err), "command too long");
+		return c->code = -1;
+	}
 	if (lio_flush(&c->lio) < 0) {
 		snprintf(c->err, sizeof(c->err), "write: connection lost");
 		return c->code = -1;
@@ -188,8 +192,11 @@ smtpc_vsend(struct smtpc *c, const char *shown, const char *fmt, va_list ap)
 	char cmd[1024];
 	int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
 
-	if (n < 0 || (size_t)n >= sizeof(cmd) - 2)
-		n = 0; /* never send a truncated command */
+	if (n < 0 || (size_t)n >= sizeof(cmd) - 2) {
+		/* never send a truncated command: fail its reply instead */
+		c->broken = 1;
+		return;
+	}
 	trace_line(c, ">", shown ? shown : cmd);
 	lio_write(&c->lio, cmd, (size_t)n);
 	lio_write(&c->lio, "\r\n", 2);
@@ -227,6 +234,9 @@ parse_ehlo(struct smtpc *c)
 	c->size_max = 0;
 	while ((line = strchr(line, '\n')) != NULL) {
 		const char *kw = ++line + 4;
+		/* a last line of just "250" has no keyword: do not read past it */
+		if (strnlen(line, 4) < 4)
+			break;
 		if (str_iprefix(kw, "PIPELINING"))
 			c->ext |= SMTPC_EXT_PIPELINING;
 		else if (str_iprefix(kw, "8BITMIME"))

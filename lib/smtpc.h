@@ -37,6 +37,7 @@ struct smtpc {
 	long long size_max;
 	int64_t sent_us[SMTPC_PIPE_MAX];
 	int npending;
+	int broken;	   /* a command could not be sent: the session is over */
 	struct dot_out dot;
 };
 

@@ -1,0 +1,530 @@
+/*
+ * message.c - compose the message mailc sends (see message.h).
+ *
+ * The input is fed a line at a time and streamed into an unlinked
+ * temporary file, so memory stays bounded whatever the size; only a
+ * To/Cc/Bcc field is held while it is read, because it may have to be
+ * parsed (-t), dropped (Bcc) or extended (-c).
+ *
+ * Whether the input starts with a header block is decided by its first
+ * line: "Name: value" with a valid field name (RFC 5322 §2.2: printable
+ * US-ASCII but ":") starts one, which then runs to the first empty line,
+ * or to the first line that is neither a field nor a folded continuation
+ * (that line then starts the body, as sendmail does).  Any other first
+ * line makes the whole input the body.  Missing headers are added at the
+ * end of the header block.  Relies on addr.c for the address grammar.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "util.h"
+
+#include "mailc.h"
+#include "message.h"
+
+enum { ST_HEADERS, ST_BODY };
+enum { F_NONE, F_PASS, F_TO, F_CC, F_BCC };
+
+#define HAVE_FROM 0x01
+#define HAVE_TO 0x02
+#define HAVE_CC 0x04
+#define HAVE_SUBJECT 0x08
+#define HAVE_DATE 0x10
+#define HAVE_MSGID 0x20
+
+#define FOLD_COLUMN 78 /* RFC 5322 §2.1.1: lines should stay within 78 */
+
+/* address lists */
+
+int
+msg_addrs_add(struct msg_addrs *l, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], addr) == 0)
+			return 0;
+	if (l->n >= MSG_ADDRS_MAX) {
+		mailc_warnx("too many addresses (at most %d)", MSG_ADDRS_MAX);
+		return -1;
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xreallocarray(l->v, l->cap, sizeof(l->v[0]));
+	}
+	l->v[l->n++] = xstrdup(addr);
+	return 0;
+}
+
+int
+msg_addrs_merge(struct msg_addrs *l, const struct msg_addrs *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		if (msg_addrs_add(l, src->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+void
+msg_addrs_free(struct msg_addrs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* one element of a list, raw text in [start, end): validate and add */
+static int
+addrs_element(struct msg_addrs *l, const char *what, const char *start,
+	      const char *end, const char *addr, int angle, int bad)
+{
+	char path[ADDR_MAX + 8], out[ADDR_MAX + 1], shown[101];
+	struct mailaddr a;
+	const char *p;
+	size_t n = 0;
+	int ok;
+
+	if (!angle && !bad && *addr == '\0')
+		return 0; /* empty: "a@b,,c@d", a group's end, blanks */
+	if (angle)
+		ok = !bad && xsnprintf(path, sizeof(path), "<%s>", addr) >= 0 &&
+		     (p = addr_parse_path(path, &a)) != NULL && *p == '\0' &&
+		     !a.null;
+	else
+		ok = !bad && addr_parse_mailbox(addr, &a) == 0;
+	if (ok && addr_format(&a, out, sizeof(out)) == 0)
+		return msg_addrs_add(l, out);
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	for (p = start; p < end && n < sizeof(shown) - 1; p++)
+		shown[n++] = (unsigned char)*p < ' ' ? ' ' : *p;
+	shown[n] = '\0';
+	mailc_warnx("bad address in %s: %s", what, shown);
+	return -1;
+}
+
+static void
+put_char(char *buf, size_t *n, int c, int *bad)
+{
+	if (*n + 1 >= ADDR_MAX + 1)
+		*bad = 1;
+	else
+		buf[(*n)++] = (char)c;
+	buf[*n] = '\0';
+}
+
+int
+msg_addrs_parse(struct msg_addrs *l, const char *s, const char *what)
+{
+	char bare[ADDR_MAX + 1], angle[ADDR_MAX + 1];
+	size_t nb = 0, na = 0;
+	int inangle = 0, hasangle = 0, badbare = 0, badangle = 0, depth;
+	const char *start = s;
+
+	bare[0] = angle[0] = '\0';
+	for (;; s++) {
+		char *buf = inangle ? angle : bare;
+		size_t *n = inangle ? &na : &nb;
+		int *bad = inangle ? &badangle : &badbare;
+		int c = (unsigned char)*s;
+
+		if (c == '\0' || (!inangle && (c == ',' || c == ';'))) {
+			/* a display name may be long; only the <addr> counts */
+			if (addrs_element(l, what, start, s,
+					  hasangle ? angle : bare, hasangle,
+					  hasangle ? badangle || inangle
+						   : badbare) < 0)
+				return -1;
+			if (c == '\0')
+				return 0;
+			nb = na = 0;
+			bare[0] = angle[0] = '\0';
+			inangle = hasangle = badbare = badangle = 0;
+			start = s + 1;
+		} else if (c == '"' || c == '[') {
+			/* quoted string or domain literal: copied whole */
+			int close = c == '"' ? '"' : ']';
+			put_char(buf, n, c, bad);
+			for (s++; *s != '\0' && *s != close; s++) {
+				if (*s == '\\' && s[1] != '\0')
+					put_char(buf, n, *s++, bad);
+				put_char(buf, n, *s, bad);
+			}
+			if (*s == '\0')
+				s--, *bad = 1;
+			else
+				put_char(buf, n, *s, bad);
+		} else if (c == '(' && !inangle) {
+			/* comments nest (RFC 5322 §3.2.2) */
+			for (depth = 1, s++; *s != '\0' && depth > 0; s++) {
+				if (*s == '\\' && s[1] != '\0')
+					s++;
+				else if (*s == '(')
+					depth++;
+				else if (*s == ')')
+					depth--;
+			}
+			s--;
+		} else if (c == '<' && !inangle) {
+			inangle = hasangle = 1;
+			na = 0;
+			angle[0] = '\0';
+		} else if (c == '>' && inangle)
+			inangle = 0;
+		else if (c == ':' && !inangle) {
+			/* "group:": what came before is the group's name */
+			nb = 0;
+			bare[0] = '\0';
+			badbare = 0;
+		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			put_char(buf, n, c, bad);
+	}
+}
+
+/* the headers mailc adds */
+
+static void
+put_addrs(FILE *fp, const struct msg_addrs *l, size_t col, int comma)
+{
+	size_t i, len;
+
+	for (i = 0; i < l->n; i++) {
+		len = strlen(l->v[i]);
+		if (comma) {
+			fputc(',', fp);
+			col++;
+		}
+		if (comma && col + 1 + len > FOLD_COLUMN) {
+			fputs("\n ", fp);
+			col = 1;
+		} else {
+			fputc(' ', fp);
+			col++;
+		}
+		fputs(l->v[i], fp);
+		col += len;
+		comma = 1;
+	}
+	fputc('\n', fp);
+}
+
+char *
+msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
+{
+	static unsigned counter;
+	struct timespec ts;
+	char date[64], *buf = NULL;
+	FILE *fp;
+	int bad;
+
+	if ((fp = open_memstream(&buf, len)) == NULL) {
+		mailc_warn("open_memstream");
+		return NULL;
+	}
+	if (!(seen & HAVE_DATE)) {
+		rfc5322_date(date, sizeof(date), time(NULL));
+		fprintf(fp, "Date: %s\n", date);
+	}
+	if (!(seen & HAVE_FROM))
+		fprintf(fp, "From: %s\n", g->from);
+	if (!(seen & HAVE_TO)) {
+		if (g->to != NULL && g->to->n > 0) {
+			fputs("To:", fp);
+			put_addrs(fp, g->to, 3, 0);
+		} else if (!(seen & HAVE_CC) &&
+			   (g->cc == NULL || g->cc->n == 0))
+			fputs("To: undisclosed-recipients:;\n", fp);
+	}
+	if (!(seen & HAVE_CC) && g->cc != NULL && g->cc->n > 0) {
+		fputs("Cc:", fp);
+		put_addrs(fp, g->cc, 3, 0);
+	}
+	if (!(seen & HAVE_SUBJECT) && g->subject != NULL)
+		fprintf(fp, "Subject:%s%s\n", *g->subject ? " " : "",
+			g->subject);
+	if (!(seen & HAVE_MSGID)) {
+		/* unique: the time to the nanosecond, our pid, a counter */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fprintf(fp, "Message-ID: <%lld.%09ld.%ld.%u@%s>\n",
+			(long long)ts.tv_sec, (long)ts.tv_nsec, (long)getpid(),
+			counter++, mailc_hostname());
+	}
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad) {
+		mailc_warn("composing headers");
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* the spool */
+
+static void
+spool_write(struct msg *m, const char *p, size_t n)
+{
+	const char *q;
+
+	fwrite(p, 1, n, m->spool);
+	m->size += (long long)n;
+	for (q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
+		m->lines++;
+}
+
+int
+msg_open(struct msg *m, const struct msg_gen *gen, int flags)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	m->gen = gen;
+	m->flags = flags;
+	m->bol = 1;
+	m->state = flags & MSG_BODYONLY ? ST_BODY : ST_HEADERS;
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (xsnprintf(path, sizeof(path), "%s/mailc.XXXXXX", dir) < 0) {
+		mailc_warnx("TMPDIR too long");
+		return EX_IOERR;
+	}
+	/* unlinked at once: nothing is left behind whatever happens */
+	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0 ||
+	    (m->spool = fdopen(fd, "w+")) == NULL) {
+		mailc_warn("temporary file in %s", dir);
+		if (fd >= 0)
+			close(fd);
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+static int
+field_add(struct msg *m, const char *p, size_t n)
+{
+	if (m->field == F_PASS) {
+		spool_write(m, p, n);
+		return 0;
+	}
+	if (m->flen + n + 1 > MSG_FIELD_MAX) {
+		mailc_warnx("a To, Cc or Bcc header is too long (limit %d KiB)",
+			    MSG_FIELD_MAX / 1024);
+		return EX_DATAERR;
+	}
+	if (m->flen + n + 1 > m->fcap) {
+		while (m->flen + n + 1 > m->fcap)
+			m->fcap = m->fcap ? m->fcap * 2 : 1024;
+		m->fbuf = xreallocarray(m->fbuf, m->fcap, 1);
+	}
+	memcpy(m->fbuf + m->flen, p, n);
+	m->flen += n;
+	m->fbuf[m->flen] = '\0';
+	return 0;
+}
+
+/* the input's Cc field with the -c addresses added to it */
+static int
+cc_extend(struct msg *m, const char *value)
+{
+	char *buf = NULL;
+	size_t len, col = 0;
+	const char *p;
+	int empty = 1, bad;
+	FILE *fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL) {
+		mailc_warn("open_memstream");
+		return EX_OSERR;
+	}
+	for (p = value; *p; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n')
+			empty = 0;
+	for (p = m->fbuf; p < m->fbuf + m->flen - 1; p++)
+		col = *p == '\n' ? 0 : col + 1;
+	fwrite(m->fbuf, 1, m->flen - 1, fp); /* all but its final LF */
+	put_addrs(fp, m->gen->cc, col, !empty);
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad) {
+		mailc_warn("composing the Cc header");
+		free(buf);
+		return EX_OSERR;
+	}
+	spool_write(m, buf, len);
+	free(buf);
+	return 0;
+}
+
+/* a field is complete: parse it (-t), drop it (Bcc), extend it (-c) */
+static int
+field_end(struct msg *m)
+{
+	static const char *names[] = {
+	    [F_TO] = "To header", [F_CC] = "Cc header", [F_BCC] = "Bcc header"};
+	int kind = m->field;
+	const char *value;
+
+	m->field = F_NONE;
+	if (kind == F_NONE || kind == F_PASS)
+		return 0;
+	value = strchr(m->fbuf, ':') + 1;
+	if ((m->flags & MSG_EXTRACT) &&
+	    msg_addrs_parse(&m->rcpts, value, names[kind]) < 0)
+		return EX_DATAERR;
+	if (kind == F_BCC)
+		return 0;
+	if (kind == F_CC && m->gen->cc != NULL && m->gen->cc->n > 0)
+		return cc_extend(m, value);
+	spool_write(m, m->fbuf, m->flen);
+	return 0;
+}
+
+/* "Name:" with printable US-ASCII but ":" in the name; its length or 0 */
+static size_t
+field_name_len(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && s[i] != ':'; i++)
+		if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126)
+			return 0;
+	return i < len ? i : 0;
+}
+
+static int
+field_start(struct msg *m, const char *p, size_t len, size_t namelen)
+{
+	static const struct {
+		const char *name;
+		int kind;
+		unsigned bit;
+	} known[] = {
+	    {"to", F_TO, HAVE_TO},
+	    {"cc", F_CC, HAVE_CC},
+	    {"bcc", F_BCC, 0},
+	    {"from", F_PASS, HAVE_FROM},
+	    {"subject", F_PASS, HAVE_SUBJECT},
+	    {"date", F_PASS, HAVE_DATE},
+	    {"message-id", F_PASS, HAVE_MSGID},
+	};
+	size_t i;
+
+	m->field = F_PASS;
+	m->nfields++;
+	for (i = 0; i < nitems(known); i++)
+		if (strlen(known[i].name) == namelen &&
+		    strncasecmp(p, known[i].name, namelen) == 0) {
+			m->field = known[i].kind;
+			m->seen |= known[i].bit;
+		}
+	m->flen = 0;
+	return field_add(m, p, len);
+}
+
+/* the header block is over: add what it lacks, then the empty line */
+static int
+headers_end(struct msg *m)
+{
+	char *hdrs;
+	size_t len;
+
+	m->state = ST_BODY;
+	if ((hdrs = msg_headers(m->gen, m->seen, &len)) == NULL)
+		return EX_OSERR;
+	spool_write(m, hdrs, len);
+	spool_write(m, "\n", 1);
+	free(hdrs);
+	return 0;
+}
+
+int
+msg_feed(struct msg *m, char *p, size_t len)
+{
+	int bol = m->bol, r;
+	size_t namelen;
+
+	if (len == 0)
+		return 0;
+	m->bol = p[len - 1] == '\n';
+	if (m->bol && len >= 2 && p[len - 2] == '\r') {
+		p[len - 2] = '\n'; /* CRLF in the input: LF, as stored */
+		len--;
+	}
+	if ((m->insize += (long long)len) > MSG_SIZE_MAX) {
+		mailc_warnx("message too big: more than %lld MiB",
+			    MSG_SIZE_MAX / (1024 * 1024));
+		return EX_DATAERR;
+	}
+	if (m->state == ST_BODY) {
+		spool_write(m, p, len);
+		return 0;
+	}
+	/* the rest of a long line, or a folded continuation line */
+	if (m->field != F_NONE && (!bol || *p == ' ' || *p == '\t'))
+		return field_add(m, p, len);
+	if ((r = field_end(m)) != 0)
+		return r;
+	/*
+	 * The first line must look like a header beyond doubt ("Name: ..."),
+	 * so that a body starting "http://..." or "Note:..." stays a body.
+	 */
+	if (bol && (namelen = field_name_len(p, len)) > 0 &&
+	    (m->nfields > 0 ||
+	     (namelen + 1 < len && memchr(" \t\n", p[namelen + 1], 3) != NULL)))
+		return field_start(m, p, len, namelen);
+	if ((r = headers_end(m)) != 0)
+		return r;
+	if (!(bol && len == 1 && *p == '\n'))
+		spool_write(m, p, len); /* no header: the body starts here */
+	return 0;
+}
+
+int
+msg_close(struct msg *m)
+{
+	char nl[] = "\n";
+	int r;
+
+	if (!m->bol && (r = msg_feed(m, nl, 1)) != 0)
+		return r;
+	if (m->state == ST_HEADERS &&
+	    ((r = field_end(m)) != 0 || (r = headers_end(m)) != 0))
+		return r;
+	if (fflush(m->spool) != 0 || ferror(m->spool) ||
+	    lseek(fileno(m->spool), 0, SEEK_SET) < 0) {
+		mailc_warn("writing the temporary file");
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+int
+msg_fd(const struct msg *m)
+{
+	return fileno(m->spool);
+}
+
+long long
+msg_wire_size(const struct msg *m)
+{
+	return m->size + m->lines;
+}
+
+void
+msg_free(struct msg *m)
+{
+	if (m->spool != NULL)
+		fclose(m->spool);
+	free(m->fbuf);
+	msg_addrs_free(&m->rcpts);
+	memset(m, 0, sizeof(*m));
+}

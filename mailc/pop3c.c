@@ -1,0 +1,224 @@
+/*
+ * pop3c.c - see pop3c.h.  The TCP connection (name lookup, connect with
+ * a timeout, the lineio) comes from smtpc_connect(), which does not
+ * speak until asked to; everything after is POP3.  Status lines are
+ * bounded (RFC 2449 §4: 512 octets), an overlong one is cut, and control
+ * characters in them are never printed.  A command is never sent with
+ * a line break inside it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lineio.h"
+#include "util.h"
+
+#include "mailc.h"
+#include "pop3c.h"
+
+static int
+pop3c_lost(struct pop3c *c, int garbled, const char *why)
+{
+	strlcpy(c->err, why, sizeof(c->err));
+	c->lost = 1;
+	c->garbled = garbled;
+	return -1;
+}
+
+/* read one status line: 1 +OK, 0 -ERR, -1 lost */
+static int
+pop3c_status(struct pop3c *c)
+{
+	char line[POP3C_STATUS_MAX + 1], skip[256], why[256];
+	size_t len, i;
+	enum lio_status st;
+
+	c->status[0] = '\0';
+	if (c->lost)
+		return -1;
+	if (lio_flush(&c->conn.lio) < 0)
+		return pop3c_lost(c, 0, "connection lost");
+	st = lio_read_line(&c->conn.lio, line, sizeof(line), &len);
+	if (st == LIO_PARTIAL) {
+		/* an overlong status line: keep its start, drop the rest */
+		size_t n;
+		while ((st = lio_read_line(&c->conn.lio, skip, sizeof(skip),
+					   &n)) == LIO_PARTIAL)
+			;
+		if (st == LIO_LINE)
+			st = LIO_PARTIAL;
+	}
+	if (st != LIO_LINE && st != LIO_PARTIAL)
+		return pop3c_lost(c, 0,
+				  st == LIO_TIMEOUT
+				      ? "timeout waiting for the server"
+				      : "connection closed by the server");
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < ' ' || line[i] == 0x7f)
+			line[i] = '?';
+	strlcpy(c->status, line, sizeof(c->status));
+	if (strncmp(line, "+OK", 3) == 0 && (line[3] == '\0' || line[3] == ' '))
+		return 1;
+	if (strncmp(line, "-ERR", 4) == 0 &&
+	    (line[4] == '\0' || line[4] == ' '))
+		return 0;
+	snprintf(why, sizeof(why), "not a POP3 response: %.80s", line);
+	return pop3c_lost(c, 1, why);
+}
+
+int
+pop3c_cmd(struct pop3c *c, const char *fmt, ...)
+{
+	char cmd[POP3C_STATUS_MAX];
+	va_list ap;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd) - 2 || strpbrk(cmd, "\r\n")) {
+		wipe(cmd, sizeof(cmd));
+		return pop3c_lost(c, 0,
+				  "command too long or with a line break");
+	}
+	lio_write(&c->conn.lio, cmd, (size_t)n);
+	lio_write(&c->conn.lio, "\r\n", 2);
+	wipe(cmd, sizeof(cmd)); /* it may be PASS */
+	r = pop3c_status(c);
+	wipe(c->conn.lio.wbuf, sizeof(c->conn.lio.wbuf));
+	c->bol = 1;
+	return r;
+}
+
+int
+pop3c_connect(struct pop3c *c, const char *host, const char *port)
+{
+	char what[MAILC_HOST_MAX + 64];
+
+	memset(c, 0, sizeof(*c));
+	if (smtpc_connect(&c->conn, host, port, POP3C_TIMEOUT, NULL) < 0) {
+		mailc_warnx("%s", c->conn.err);
+		return EX_UNAVAILABLE;
+	}
+	snprintf(what, sizeof(what), "%s port %s", host, port);
+	if (pop3c_status(c) != 1) {
+		int status = pop3c_fail(c, what);
+		pop3c_close(c);
+		return status;
+	}
+	return 0;
+}
+
+/* a user name or password that can go on one command line */
+static int
+pop3c_one_line(const char *s)
+{
+	return strlen(s) < 256 && strpbrk(s, "\r\n") == NULL;
+}
+
+int
+pop3c_login(struct pop3c *c, const char *user, const char *pass)
+{
+	int r;
+
+	if (!pop3c_one_line(user)) {
+		mailc_warnx("bad user name: too long or a line break in it");
+		return EX_USAGE;
+	}
+	if (!pop3c_one_line(pass)) {
+		mailc_warnx("bad password: too long or a line break in it");
+		return EX_USAGE;
+	}
+	if ((r = pop3c_cmd(c, "USER %s", user)) == 1)
+		r = pop3c_cmd(c, "PASS %s", pass);
+	if (r == 1)
+		return 0;
+	r = pop3c_fail(c, "login");
+	/* any other refusal of USER or PASS is a bad login */
+	return r == EX_UNAVAILABLE && !c->lost ? EX_NOPERM : r;
+}
+
+enum pop3c_piece
+pop3c_read(struct pop3c *c, char *buf, size_t size, size_t *len)
+{
+	enum lio_status st;
+	size_t n;
+
+	*len = 0;
+	buf[0] = '\0';
+	if (c->lost)
+		return POP3C_LOST;
+	st = lio_read_line(&c->conn.lio, buf, size, &n);
+	if (st != LIO_LINE && st != LIO_PARTIAL) {
+		pop3c_lost(c, 0,
+			   st == LIO_TIMEOUT
+			       ? "timeout waiting for the server"
+			       : "connection closed by the server");
+		return POP3C_LOST;
+	}
+	/* RFC 1939 §3: the lone "." ends it; a leading dot was doubled */
+	if (c->bol && st == LIO_LINE &&
+	    ((n == 3 && memcmp(buf, ".\r\n", 3) == 0) ||
+	     (n == 2 && memcmp(buf, ".\n", 2) == 0)))
+		return POP3C_END;
+	if (c->bol && n > 0 && buf[0] == '.') {
+		memmove(buf, buf + 1, n); /* the NUL comes along */
+		n--;
+	}
+	if (st == LIO_LINE && n >= 2 && buf[n - 2] == '\r') {
+		buf[n - 2] = '\n';
+		buf[--n] = '\0';
+	}
+	c->bol = st == LIO_LINE;
+	*len = n;
+	return POP3C_DATA;
+}
+
+int
+pop3c_skip(struct pop3c *c)
+{
+	char buf[4096];
+	size_t len;
+	enum pop3c_piece p;
+
+	while ((p = pop3c_read(c, buf, sizeof(buf), &len)) == POP3C_DATA)
+		;
+	return p == POP3C_END ? 0 : -1;
+}
+
+int
+pop3c_fail(const struct pop3c *c, const char *what)
+{
+	const char *code = c->status + 4;
+
+	if (c->lost) {
+		mailc_warnx("%s: %s", what, c->err);
+		return c->garbled ? EX_UNAVAILABLE : EX_TEMPFAIL;
+	}
+	mailc_warnx("%s: %s", what, c->status);
+	/* the response codes of RFC 2449 §8 and RFC 3206 */
+	if (*code == ' ')
+		code++;
+	if (str_iprefix(code, "[IN-USE]") || str_iprefix(code, "[SYS/TEMP]") ||
+	    str_iprefix(code, "[LOGIN-DELAY]"))
+		return EX_TEMPFAIL;
+	if (str_iprefix(code, "[AUTH]"))
+		return EX_NOPERM;
+	return EX_UNAVAILABLE;
+}
+
+int
+pop3c_quit(struct pop3c *c)
+{
+	if (c->lost || c->conn.fd < 0)
+		return -1;
+	return pop3c_cmd(c, "QUIT");
+}
+
+void
+pop3c_close(struct pop3c *c)
+{
+	smtpc_close(&c->conn);
+}

@@ -1,0 +1,38 @@
+/*
+ * reader.h - mailc's reading modes over POP3 (DESIGN.md §3):
+ *
+ *   mailc inbox [-H host] [-p port] -u user
+ *   mailc read N [-H host] [-p port] -u user [-d]
+ *   mailc fetch DIR [-H host] [-p port] -u user [-d]
+ *
+ * The host is -H, else MAILC_HOST, else localhost.  The port is -p, else
+ * MAILC_POP3_PORT, else 110: MAILC_PORT is the SMTP port used for
+ * sending, so it is not used here.  The user is -u, else MAILC_USER; the
+ * password MAILC_PASSWORD, else asked on the terminal.  Exit statuses
+ * (sysexits.h): 0 done, 64 usage, 66 no message N, 69 server unreachable
+ * or refusing, 73 the local Maildir cannot be created, 74 a local write
+ * failed, 75 temporary ([IN-USE], [SYS/TEMP], timeout, connection lost),
+ * 77 login refused.
+ */
+#ifndef READER_H
+#define READER_H
+
+#include "pop3c.h"
+
+#define READER_DEFAULT_PORT "110"
+
+struct reader_opts {
+	const char *host, *port, *user;
+	const char *arg; /* N for read, DIR for fetch */
+	int delete;	 /* -d */
+};
+
+/* mailc inbox|read|fetch: cmd is argv[0]; returns an exit status */
+int pop3c_main(const char *cmd, int argc, char **argv);
+/* ask for the password, connect, log in; 0 or an exit status */
+int reader_open(struct pop3c *c, const struct reader_opts *o);
+
+/* fetch.c */
+int fetch_run(const struct reader_opts *o);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * send.c - mailc's sending mode:
+ *
+ *   mailc [-tv] [-H host] [-p port] [-u user] [-f from] [-s subject]
+ *         [-c cc] [-b bcc] [rcpt ...] < message
+ *
+ * Parses the command line, spools stdin into the message (message.c),
+ * then runs one SMTP transaction (smtpc.c): banner, EHLO (HELO if
+ * refused), AUTH PLAIN with -u, MAIL FROM (with SIZE= when offered),
+ * RCPT TO for each recipient, DATA, the message, QUIT.  Every failure
+ * becomes a sysexits(3) status with the server's reply on stderr.
+ * It never sends a message that any recipient refused: the sender then
+ * fixes the list and sends again, and nobody gets it twice.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "smtpc.h"
+#include "util.h"
+
+#include "input.h"
+#include "mailc.h"
+#include "message.h"
+#include "password.h"
+
+struct send_opts {
+	const char *host, *port;
+	const char *user;    /* AUTH as this user; NULL: no AUTH */
+	const char *from;    /* -f */
+	const char *subject; /* -s */
+	struct msg_addrs to, cc, bcc;
+	int extract; /* -t */
+	FILE *trace; /* -v: stderr */
+};
+
+/* the envelope sender: -f, else the AUTH user, else $USER@hostname */
+static int
+send_sender(const struct send_opts *o, char *out, size_t size)
+{
+	const char *s = o->from != NULL ? o->from : o->user;
+	const char *name;
+	char buf[ADDR_MAX + 1];
+	struct passwd *pw;
+	struct mailaddr a;
+
+	if (s == NULL) {
+		if ((name = getenv("USER")) == NULL || *name == '\0')
+			name = getenv("LOGNAME");
+		if ((name == NULL || *name == '\0') &&
+		    (pw = getpwuid(getuid())) != NULL)
+			name = pw->pw_name;
+		if (name == NULL || *name == '\0' ||
+		    xsnprintf(buf, sizeof(buf), "%s@%s", name,
+			      mailc_hostname()) < 0) {
+			mailc_warnx("cannot tell who the sender is: use -f");
+			return EX_USAGE;
+		}
+		s = buf;
+	}
+	if (addr_parse_mailbox(s, &a) < 0 || addr_format(&a, out, size) < 0) {
+		mailc_warnx("bad sender address: %.300s%s", s,
+			    o->from != NULL ? "" : " (use -f)");
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+static int
+send_check_subject(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f) {
+			mailc_warnx("bad subject: control characters");
+			return EX_DATAERR;
+		}
+	if (p - s > MSG_SUBJECT_MAX) {
+		mailc_warnx("subject too long (at most %d bytes)",
+			    MSG_SUBJECT_MAX);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+/* stdin into the spool */
+static int
+send_spool(struct msg *m)
+{
+	struct input in;
+	char line[MSG_LINE_MAX];
+	size_t len;
+	enum input_status st;
+	int r;
+
+	input_init(&in, STDIN_FILENO);
+	while ((st = input_line(&in, line, sizeof(line), &len)) > 0)
+		if ((r = msg_feed(m, line, len)) != 0)
+			return r;
+	if (st == INPUT_ERROR) {
+		mailc_warn("reading the message");
+		return EX_IOERR;
+	}
+	return msg_close(m);
+}
+
+/* the recipients refused; RSET and the status (EX_NOUSER wins) */
+static int
+send_rcpts(struct smtpc *c, const struct msg_addrs *rcpts, int *code)
+{
+	size_t i, refused = 0, deferred = 0;
+	int status = 0;
+
+	for (i = 0; i < rcpts->n; i++) {
+		*code = smtpc_cmd(c, "RCPT TO:<%s>", rcpts->v[i]);
+		if (*code / 100 == 2)
+			continue;
+		status = mailc_smtp_fail(c, *code, rcpts->v[i]);
+		if (*code < 0 || *code == 421)
+			return status;
+		if (*code >= 500)
+			refused++;
+		else
+			deferred++;
+	}
+	if (refused + deferred == 0)
+		return 0;
+	mailc_warnx("message not sent: %zu of %zu recipient%s %s",
+		    refused + deferred, rcpts->n, rcpts->n == 1 ? "" : "s",
+		    refused ? "refused" : "deferred");
+	*code = smtpc_cmd(c, "RSET");
+	return refused ? EX_NOUSER : EX_TEMPFAIL;
+}
+
+static int
+send_session(const struct send_opts *o, const char *from,
+	     const struct msg_addrs *rcpts, struct msg *m, const char *pass)
+{
+	struct smtpc c;
+	char what[MAILC_HOST_MAX + 64];
+	int code, status;
+
+	if (smtpc_connect(&c, o->host, o->port, MAILC_TIMEOUT, o->trace) < 0) {
+		mailc_warnx("%s", c.err);
+		return EX_UNAVAILABLE;
+	}
+	snprintf(what, sizeof(what), "%s port %s", o->host, o->port);
+	if ((code = smtpc_reply(&c)) != 220) {
+		status = mailc_smtp_fail(&c, code, what);
+		goto quit;
+	}
+	if ((code = smtpc_hello(&c, mailc_hostname())) / 100 != 2) {
+		status = mailc_smtp_fail(&c, code, "EHLO");
+		goto quit;
+	}
+	if (o->user != NULL) {
+		if (!(c.ext & SMTPC_EXT_AUTH_PLAIN)) {
+			mailc_warnx("%s does not offer AUTH PLAIN", what);
+			status = EX_UNAVAILABLE;
+			goto quit;
+		}
+		if ((code = smtpc_auth_plain(&c, o->user, pass)) != 235) {
+			status = mailc_smtp_fail(&c, code, "AUTH PLAIN");
+			if (code >= 500) /* 535 5.7.8 and the like */
+				status = EX_NOPERM;
+			goto quit;
+		}
+	}
+	/* RFC 1870: the size with CRLF line ends; too big is refused now */
+	if (c.ext & SMTPC_EXT_SIZE)
+		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld", from,
+				 msg_wire_size(m));
+	else
+		code = smtpc_cmd(&c, "MAIL FROM:<%s>", from);
+	if (code / 100 != 2) {
+		snprintf(what, sizeof(what), "MAIL FROM:<%s>", from);
+		status = mailc_smtp_fail(&c, code, what);
+		goto quit;
+	}
+	if ((status = send_rcpts(&c, rcpts, &code)) != 0)
+		goto quit;
+	if ((code = smtpc_cmd(&c, "DATA")) != 354) {
+		status = mailc_smtp_fail(&c, code, "DATA");
+		goto quit;
+	}
+	lio_set_timeout(&c.lio, MAILC_DATA_TIMEOUT);
+	if ((code = smtpc_body_fd(&c, msg_fd(m))) / 100 != 2) {
+		status = mailc_smtp_fail(&c, code, "message not sent");
+		goto quit;
+	}
+	status = 0;
+quit:
+	mailc_smtp_quit(&c, code);
+	return status;
+}
+
+int
+send_main(int argc, char **argv)
+{
+	struct send_opts o;
+	struct msg_addrs rcpts;
+	struct msg_gen gen;
+	struct msg m;
+	char from[ADDR_MAX + 1], pass[PASSWORD_MAX + 1];
+	int ch, interactive = 0, sendopts = 0, status = 0, i;
+
+	memset(&o, 0, sizeof(o));
+	memset(&rcpts, 0, sizeof(rcpts));
+	memset(&m, 0, sizeof(m));
+	o.host = mailc_env_host();
+	o.port = mailc_env_port();
+	if ((o.user = getenv("MAILC_USER")) != NULL && *o.user == '\0')
+		o.user = NULL;
+	while (status == 0 &&
+	       (ch = getopt(argc, argv, ":H:p:u:f:s:c:b:tvi")) != -1) {
+		sendopts += strchr("ufscbt", ch) != NULL;
+		switch (ch) {
+		case 'H':
+			o.host = optarg;
+			break;
+		case 'p':
+			o.port = optarg;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'f':
+			o.from = optarg;
+			break;
+		case 's':
+			o.subject = optarg;
+			break;
+		case 'c':
+			if (msg_addrs_parse(&o.cc, optarg, "-c") < 0)
+				status = EX_DATAERR;
+			break;
+		case 'b':
+			if (msg_addrs_parse(&o.bcc, optarg, "-b") < 0)
+				status = EX_DATAERR;
+			break;
+		case 't':
+			o.extract = 1;
+			break;
+		case 'v':
+			o.trace = stderr;
+			break;
+		case 'i':
+			interactive = 1;
+			break;
+		case ':':
+			mailc_warnx("option -%c needs a value", optopt);
+			status = mailc_usage();
+			break;
+		default:
+			mailc_warnx("unknown option -%c", optopt);
+			status = mailc_usage();
+			break;
+		}
+	}
+	if (status != 0)
+		goto done;
+	if (interactive) {
+		status = sendopts || optind < argc
+			     ? mailc_usage()
+			     : interactive_main(o.host, o.port);
+		goto done;
+	}
+	if (mailc_check_host(o.host) < 0 || mailc_check_port(o.port) < 0) {
+		status = EX_USAGE;
+		goto done;
+	}
+	for (i = optind; i < argc; i++)
+		if (msg_addrs_parse(&o.to, argv[i], "recipient") < 0) {
+			status = EX_DATAERR;
+			goto done;
+		}
+	if (!o.extract && o.to.n + o.cc.n + o.bcc.n == 0) {
+		mailc_warnx("no recipients");
+		status = mailc_usage();
+		goto done;
+	}
+	if ((o.subject != NULL &&
+	     (status = send_check_subject(o.subject)) != 0) ||
+	    (status = send_sender(&o, from, sizeof(from))) != 0)
+		goto done;
+
+	gen.from = from;
+	gen.subject = o.subject;
+	gen.to = &o.to;
+	gen.cc = &o.cc;
+	if ((status = msg_open(&m, &gen, o.extract ? MSG_EXTRACT : 0)) != 0 ||
+	    (status = send_spool(&m)) != 0)
+		goto done;
+	if (msg_addrs_merge(&rcpts, &o.to) < 0 ||
+	    msg_addrs_merge(&rcpts, &o.cc) < 0 ||
+	    msg_addrs_merge(&rcpts, &o.bcc) < 0 ||
+	    msg_addrs_merge(&rcpts, &m.rcpts) < 0) {
+		status = EX_DATAERR;
+		goto done;
+	}
+	if (rcpts.n == 0) {
+		mailc_warnx("no recipients: none given and none in the "
+			    "To, Cc or Bcc headers");
+		status = EX_USAGE;
+		goto done;
+	}
+	pass[0] = '\0';
+	if (o.user == NULL ||
+	    (status = password_get(o.user, pass, sizeof(pass))) == 0)
+		status = send_session(&o, from, &rcpts, &m, pass);
+	wipe(pass, sizeof(pass));
+done:
+	msg_free(&m);
+	msg_addrs_free(&rcpts);
+	msg_addrs_free(&o.to);
+	msg_addrs_free(&o.cc);
+	msg_addrs_free(&o.bcc);
+	return status;
+}
