@@ -506,6 +506,40 @@ queue_print(const char *queue, FILE *out)
 }
 
 void
+queue_cleanup(const char *queue, time_t max_age)
+{
+	static const char *subs[] = {"tmp", "data"};
+	char dir[PATH_MAX], path[PATH_MAX], env[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < nitems(subs); i++) {
+		if (xsnprintf(dir, sizeof(dir), "%s/%s", queue, subs[i]) < 0 ||
+		    (d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' ||
+			    xsnprintf(path, sizeof(path), "%s/%s", dir,
+				      de->d_name) < 0 ||
+			    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+			    now - st.st_mtime < max_age)
+				continue;
+			/* data/ID is litter only when no envelope names it */
+			if (i == 1 && (queue_path(env, sizeof(env), queue, "env",
+						  de->d_name) < 0 ||
+				       access(env, F_OK) == 0))
+				continue;
+			if (unlink(path) == 0)
+				log_info("queue: removed stale %s", path);
+		}
+		closedir(d);
+	}
+}
+
+void
 smtpd_queue_id(char *buf, size_t size)
 {
 	static unsigned seq;

@@ -69,6 +69,12 @@ int queue_data_open(const char *queue, const char *id, off_t *size);
 /* the queued ids, oldest first; returns the count, *ids malloc'd */
 int queue_ids(const char *queue, char ***ids);
 void queue_ids_free(char **ids, int n);
+/*
+ * Remove what crashes leave behind: files in tmp/ older than max_age
+ * seconds, and data/ID without env/ID (a crash between the two renames:
+ * that message was never acknowledged).
+ */
+void queue_cleanup(const char *queue, time_t max_age);
 /* print the queue as `smtpd -q` shows it */
 int queue_print(const char *queue, FILE *out);
 

@@ -394,6 +394,8 @@ relay_main(struct smtpd *d)
 	/* hold a writer open ourselves, so the FIFO never reports EOF */
 	if ((keep = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		fatal("%s", path);
+	/* a day is far longer than any session or delivery takes */
+	queue_cleanup(d->conf.queue, 86400);
 	log_info("relay child started");
 	while (!relay_term) {
 		struct pollfd pfd = {fifo, POLLIN, 0};
