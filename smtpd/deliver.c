@@ -5,6 +5,7 @@
  * (RFC 5321 §4.4).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	char hdr[2048], maildir[PATH_MAX];
 	int i, nremote = 0, failed = 0, n;
 	const char *one_remote = NULL;
+	sigset_t block, saved;
 
 	tx = xcalloc((size_t)dv->nrcpt, sizeof(*tx));
 	memset(&qtx, 0, sizeof(qtx));
@@ -105,7 +107,11 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 			failed = 1;
 		}
 	}
-	/* step 2: make them visible; undo all on any failure */
+	/* step 2: make them visible; undo all on any failure.  No SIGTERM
+	 * in between: half the recipients must never see it alone. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	for (i = 0; i < dv->nrcpt && !failed; i++)
 		if (dv->local[i] && maildir_commit(&tx[i]) < 0)
 			failed = 1;
@@ -123,6 +129,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 		if (nremote > 0)
 			queue_wake(c->queue);
 	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	free(env.rcpts);
 	free(tx);
 	return failed ? -1 : 0;

@@ -147,9 +147,37 @@ client_address(int fd, char *buf, size_t size)
 		strlcpy(buf, "local", size);
 }
 
+/*
+ * SIGTERM in a session child comes at the end of the master's shutdown
+ * grace: say so to the client before going (STYLE.md: a session that must
+ * die sends its 421 first).  deliver() blocks the signal while it makes
+ * copies visible, so a delivery is never cut in half.
+ */
+static int session_wfd = -1;
+static const char *session_bye;
+
+static void
+session_on_term(int sig)
+{
+	(void)sig;
+	if (session_wfd >= 0 && session_bye != NULL)
+		(void)!write(session_wfd, session_bye, strlen(session_bye));
+	_exit(0);
+}
+
 static void
 run_session(enum service svc, int rfd, int wfd, const char *ip)
 {
+	struct sigaction sa;
+
+	session_wfd = wfd;
+	session_bye = svc == SVC_POP3
+			  ? "-ERR [SYS/TEMP] Server shutting down\r\n"
+			  : "421 4.3.2 Server shutting down, closing connection\r\n";
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = session_on_term;
+	sigaction(SIGTERM, &sa, NULL);
 	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 	if (wfd != rfd)
 		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);

@@ -81,8 +81,14 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	log_debug("%s: > %s", s->client_ip, buf);
 	lio_write(&s->lio, buf, (size_t)n);
 	lio_write(&s->lio, "\r\n", 2);
-	/* the last line of a reply decides; 421 ends the session anyway */
+	/*
+	 * The last line of a reply decides; 421 ends the session anyway.
+	 * "452 4.5.3" is not the client's error: told it, a client sends those
+	 * recipients again later (RFC 5321 §4.5.3.1.10; Postfix's
+	 * smtpd_recipient_overshoot_limit), so it must not end the session.
+	 */
 	if (buf[0] >= '4' && buf[3] != '-' && strncmp(buf, "421", 3) != 0 &&
+	    strncmp(buf, "452 4.5.3", 9) != 0 &&
 	    ++s->errors >= SMTP_ERRORS_MAX && !s->quit) {
 		s->quit = 1;
 		smtp_reply(s, "421 4.7.0 Too many errors");
