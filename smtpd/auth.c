@@ -57,8 +57,12 @@ auth_fail(struct smtp_session *s, const char *user)
 	log_info("[%s]: authentication failed for %s", s->client_ip,
 		 user[0] ? user : "(unknown)");
 	lio_flush(&s->lio);
+#ifndef FUZZING /* the session fuzzer must not sleep */
 	while (nanosleep(&ts, &ts) < 0)
 		;
+#else
+	(void)ts;
+#endif
 	if (++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
 		smtp_reply(s, "421 4.7.0 Too many authentication failures");
 		s->quit = 1;
@@ -107,7 +111,8 @@ auth_plain(struct smtp_session *s, const char *initial)
 	if (resp == NULL) {
 		smtp_reply(s, "334 ");
 		if ((r = auth_read(s, line, sizeof(line))) <= 0) {
-			s->quit = r < 0;
+			if (r < 0)
+				s->quit = 1;
 			return;
 		}
 		resp = line;
@@ -148,7 +153,8 @@ auth_login(struct smtp_session *s, const char *initial)
 	if (initial == NULL) {
 		smtp_reply(s, "334 VXNlcm5hbWU6"); /* "Username:" */
 		if ((r = auth_read(s, line, sizeof(line))) <= 0) {
-			s->quit = r < 0;
+			if (r < 0)
+				s->quit = 1;
 			return;
 		}
 		initial = line;
@@ -163,7 +169,8 @@ auth_login(struct smtp_session *s, const char *initial)
 	}
 	smtp_reply(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
 	if ((r = auth_read(s, line, sizeof(line))) <= 0) {
-		s->quit = r < 0;
+		if (r < 0)
+			s->quit = 1;
 		return;
 	}
 	if (strcmp(line, "*") == 0)

@@ -1,15 +1,432 @@
-/* pop3.c - placeholder until the POP3 service lands (being written). */
-#include "lineio.h"
+/*
+ * pop3.c - the POP3 session (RFC 1939) with CAPA and response codes
+ * (RFC 2449), as a table of commands like smtp.c: each row names the
+ * verb, its handler, the states it is allowed in and how many arguments
+ * it takes, so sequence and syntax errors come from one generic check
+ * and no handler repeats them.  Logging in is pop3auth.c, RETR and TOP
+ * are pop3retr.c, the maildrop (Maildir scan, lock, sizes, UIDL,
+ * deletion) is maildrop.c; this file holds the loop and the rest of the
+ * commands.  APOP is not offered (it needs every password in clear on
+ * the server).  Every read goes through lineio: bounded, and timed by
+ * pop3_timeout, RFC 1939's autologout timer.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
 #include "pop3.h"
+#include "pop3session.h"
+#include "util.h"
+
+#define POP3_REST (-1) /* the argument is the rest of the line, blanks too */
+
+struct pop3_cmd {
+	const char *verb;
+	void (*handler)(struct pop3_session *, char *);
+	unsigned states;
+	/* maxargs POP3_REST: one argument, blanks and all */
+	int minargs, maxargs;
+	const char *syntax;
+};
+
+static void pop3_cmd_capa(struct pop3_session *, char *);
+static void pop3_cmd_stat(struct pop3_session *, char *);
+static void pop3_cmd_list(struct pop3_session *, char *);
+static void pop3_cmd_uidl(struct pop3_session *, char *);
+static void pop3_cmd_dele(struct pop3_session *, char *);
+static void pop3_cmd_rset(struct pop3_session *, char *);
+static void pop3_cmd_noop(struct pop3_session *, char *);
+static void pop3_cmd_quit(struct pop3_session *, char *);
+
+/* clang-format off */
+static const struct pop3_cmd pop3_cmds[] = {
+	{"CAPA", pop3_cmd_capa, P_ANY, 0, 0, "CAPA"},
+	{"USER", pop3_cmd_user, P_AUTH | P_USER, 1, POP3_REST, "USER name"},
+	{"PASS", pop3_cmd_pass, P_USER, 1, POP3_REST, "PASS password"},
+	{"AUTH", pop3_cmd_auth, P_AUTH | P_USER, 0, 2,
+	 "AUTH mechanism [initial-response]"},
+	{"STAT", pop3_cmd_stat, P_TRANS, 0, 0, "STAT"},
+	{"LIST", pop3_cmd_list, P_TRANS, 0, 1, "LIST [msg]"},
+	{"UIDL", pop3_cmd_uidl, P_TRANS, 0, 1, "UIDL [msg]"},
+	{"TOP", pop3_cmd_top, P_TRANS, 2, 2, "TOP msg lines"},
+	{"RETR", pop3_cmd_retr, P_TRANS, 1, 1, "RETR msg"},
+	{"DELE", pop3_cmd_dele, P_TRANS, 1, 1, "DELE msg"},
+	{"RSET", pop3_cmd_rset, P_TRANS, 0, 0, "RSET"},
+	{"NOOP", pop3_cmd_noop, P_TRANS, 0, 0, "NOOP"},
+	{"QUIT", pop3_cmd_quit, P_ANY, 0, 0, "QUIT"},
+	{NULL, NULL, 0, 0, 0, NULL}};
+/* clang-format on */
+
+/* the "wrong state" reply for each state */
+static const char *
+pop3_sequence_text(enum pop3_state st)
+{
+	switch (st) {
+	case P_AUTH:
+		return "Not logged in: USER and PASS, or AUTH, first";
+	case P_USER:
+		return "Not logged in: PASS expected";
+	default:
+		return "Already logged in";
+	}
+}
+
+/* the 20th -ERR ends the session */
+void
+pop3_reply(struct pop3_session *s, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	log_debug("%s: > %s", s->client_ip, buf);
+	lio_write(&s->lio, buf, (size_t)n);
+	lio_write(&s->lio, "\r\n", 2);
+	if (strncmp(buf, "-ERR", 4) == 0 && ++s->errors >= POP3_ERRORS_MAX &&
+	    !s->quit) {
+		s->quit = 1;
+		pop3_reply(s, "-ERR Too many errors");
+		log_info("[%s]: too many errors, disconnecting", s->client_ip);
+	}
+}
+
+/* a message number or line count: 1 to 9 digits, nothing else */
+long long
+pop3_number(const char *s)
+{
+	long long v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9' && p - s < 9; p++)
+		v = v * 10 + (*p - '0');
+	return p == s || *p != '\0' ? -1 : v;
+}
+
+/* the message a number names (1..n, not deleted), 0-based; -1 replied */
+int
+pop3_msgno(struct pop3_session *s, const char *arg, size_t *i)
+{
+	long long v = pop3_number(arg);
+
+	if (v < 0) {
+		pop3_reply(s, "-ERR Invalid message number");
+		return -1;
+	}
+	if (v < 1 || (unsigned long long)v > s->drop.n) {
+		pop3_reply(s, "-ERR No such message");
+		return -1;
+	}
+	if (s->drop.v[v - 1].deleted) {
+		pop3_reply(s, "-ERR Message %lld already deleted", v);
+		return -1;
+	}
+	*i = (size_t)(v - 1);
+	return 0;
+}
+
+/* the size of message i as sent; -1 after the -ERR */
+int
+pop3_octets(struct pop3_session *s, size_t i, off_t *octets)
+{
+	if (maildrop_octets(&s->drop, i, octets) == 0)
+		return 0;
+	pop3_reply(s, "-ERR [SYS/TEMP] Cannot read message %zu", i + 1);
+	return -1;
+}
+
+/* the messages not marked deleted and their total size; -1 replied */
+static int
+pop3_totals(struct pop3_session *s, size_t *count, long long *total)
+{
+	size_t i;
+	off_t o;
+
+	*count = 0;
+	*total = 0;
+	for (i = 0; i < s->drop.n; i++) {
+		if (s->drop.v[i].deleted)
+			continue;
+		if (pop3_octets(s, i, &o) < 0)
+			return -1;
+		(*count)++;
+		*total += (long long)o;
+	}
+	return 0;
+}
+
+static void
+pop3_cmd_capa(struct pop3_session *s, char *arg)
+{
+	(void)arg;
+	pop3_reply(s, "+OK Capability list follows");
+	lio_puts(&s->lio, "TOP\r\n"
+			  "UIDL\r\n"
+			  "USER\r\n"
+			  "RESP-CODES\r\n"
+			  "AUTH-RESP-CODE\r\n"
+			  "PIPELINING\r\n"
+			  "SASL PLAIN\r\n"
+			  "IMPLEMENTATION smtpd\r\n"
+			  ".\r\n");
+}
+
+static void
+pop3_cmd_stat(struct pop3_session *s, char *arg)
+{
+	size_t count;
+	long long total;
+
+	(void)arg;
+	if (pop3_totals(s, &count, &total) == 0)
+		pop3_reply(s, "+OK %zu %lld", count, total);
+}
+
+static void
+pop3_cmd_list(struct pop3_session *s, char *arg)
+{
+	size_t i, count;
+	long long total;
+	off_t o;
+
+	if (*arg != '\0') {
+		if (pop3_msgno(s, arg, &i) == 0 && pop3_octets(s, i, &o) == 0)
+			pop3_reply(s, "+OK %zu %lld", i + 1, (long long)o);
+		return;
+	}
+	if (pop3_totals(s, &count, &total) < 0)
+		return;
+	pop3_reply(s, "+OK %zu message%s (%lld octets)", count,
+		   count == 1 ? "" : "s", total);
+	for (i = 0; i < s->drop.n; i++)
+		if (!s->drop.v[i].deleted)
+			lio_printf(&s->lio, "%zu %lld\r\n", i + 1,
+				   (long long)s->drop.v[i].octets);
+	lio_puts(&s->lio, ".\r\n");
+}
+
+static void
+pop3_cmd_uidl(struct pop3_session *s, char *arg)
+{
+	size_t i;
+
+	if (*arg != '\0') {
+		if (pop3_msgno(s, arg, &i) == 0)
+			pop3_reply(s, "+OK %zu %s", i + 1, s->drop.v[i].uidl);
+		return;
+	}
+	pop3_reply(s, "+OK Unique-ID listing follows");
+	for (i = 0; i < s->drop.n; i++)
+		if (!s->drop.v[i].deleted)
+			lio_printf(&s->lio, "%zu %s\r\n", i + 1,
+				   s->drop.v[i].uidl);
+	lio_puts(&s->lio, ".\r\n");
+}
+
+static void
+pop3_cmd_dele(struct pop3_session *s, char *arg)
+{
+	size_t i;
+
+	if (pop3_msgno(s, arg, &i) < 0)
+		return;
+	s->drop.v[i].deleted = 1;
+	pop3_reply(s, "+OK Message %zu deleted", i + 1);
+}
+
+static void
+pop3_cmd_rset(struct pop3_session *s, char *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < s->drop.n; i++)
+		s->drop.v[i].deleted = 0;
+	pop3_reply(s, "+OK %zu message%s", s->drop.n,
+		   s->drop.n == 1 ? "" : "s");
+}
+
+static void
+pop3_cmd_noop(struct pop3_session *s, char *arg)
+{
+	(void)arg;
+	pop3_reply(s, "+OK");
+}
+
+/* in TRANSACTION, QUIT enters UPDATE (RFC 1939 §6): the only deletions */
+static void
+pop3_cmd_quit(struct pop3_session *s, char *arg)
+{
+	size_t i, deleted = 0;
+
+	(void)arg;
+	s->quit = 1;
+	if (s->state != P_TRANS) {
+		pop3_reply(s, "+OK %s POP3 server signing off",
+			   s->d->conf.hostname);
+		return;
+	}
+	for (i = 0; i < s->drop.n; i++)
+		deleted += s->drop.v[i].deleted != 0;
+	if (maildrop_update(&s->drop) < 0) {
+		pop3_reply(s, "-ERR [SYS/TEMP] Some deleted messages not "
+			      "removed");
+		return;
+	}
+	log_info("[%s]: pop3 %s: %zu deleted, %zu left", s->client_ip,
+		 s->auth_user, deleted, s->drop.n - deleted);
+	pop3_reply(s, "+OK %s POP3 server signing off (%zu message%s left)",
+		   s->d->conf.hostname, s->drop.n - deleted,
+		   s->drop.n - deleted == 1 ? "" : "s");
+}
+
+/* the number of blank-separated words in s */
+static int
+pop3_count_args(const char *s)
+{
+	int n = 0;
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		n++;
+		s += strcspn(s, " ");
+	}
+	return n;
+}
+
+static void
+pop3_dispatch(struct pop3_session *s, char *line)
+{
+	const struct pop3_cmd *c;
+	char *arg;
+	int nargs;
+
+	arg = line + strcspn(line, " ");
+	if (*arg == ' ')
+		*arg++ = '\0';
+	for (c = pop3_cmds; c->verb != NULL; c++)
+		if (str_ieq(line, c->verb))
+			break;
+	if (c->verb == NULL) {
+		pop3_reply(s, "-ERR Unknown command");
+		return;
+	}
+	if (!(c->states & s->state)) {
+		pop3_reply(s, "-ERR %s", pop3_sequence_text(s->state));
+		return;
+	}
+	nargs = pop3_count_args(arg);
+	if (c->maxargs != POP3_REST) {
+		/* single blanks between arguments (RFC 1939 §3) */
+		if (arg[0] == ' ' || strstr(arg, "  ") != NULL ||
+		    (arg[0] != '\0' && arg[strlen(arg) - 1] == ' '))
+			nargs = -1;
+	} else if (*arg != '\0')
+		nargs = 1;
+	if (nargs < c->minargs ||
+	    (c->maxargs != POP3_REST && nargs > c->maxargs)) {
+		pop3_reply(s, "-ERR Syntax: %s", c->syntax);
+		return;
+	}
+	c->handler(s, arg);
+}
+
+/* discard the rest of an overlong line; 0, or -1 if the session ends */
+static int
+pop3_skip_line(struct pop3_session *s)
+{
+	enum lio_status st;
+	size_t len;
+
+	for (;;) {
+		st = lio_read_line(&s->lio, s->line, sizeof(s->line), &len);
+		switch (st) {
+		case LIO_PARTIAL:
+			continue;
+		case LIO_LINE:
+			return 0;
+		case LIO_TIMEOUT:
+			pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
+			return -1;
+		default:
+			return -1;
+		}
+	}
+}
+
+/* the command for the transcript, with credentials hidden */
+static void
+pop3_log_command(const struct pop3_session *s)
+{
+	if (!log_verbose())
+		return;
+	if (str_iprefix(s->line, "PASS ") ||
+	    (str_iprefix(s->line, "AUTH ") && strchr(s->line + 5, ' ') != NULL))
+		log_debug("%s: < %.4s ... <credentials hidden>", s->client_ip,
+			  s->line);
+	else
+		log_debug("%s: < %s", s->client_ip, s->line);
+}
 
 void
 pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 {
-	struct lineio lio;
+	struct pop3_session s;
+	size_t len;
 
-	(void)d;
-	(void)client_ip;
-	lio_init(&lio, rfd, wfd, 10);
-	lio_puts(&lio, "-ERR [SYS/PERM] POP3 not available\r\n");
-	lio_flush(&lio);
+	memset(&s, 0, sizeof(s));
+	s.d = d;
+	s.state = P_AUTH;
+	s.drop.lockfd = -1;
+	strlcpy(s.client_ip, client_ip, sizeof(s.client_ip));
+	lio_init(&s.lio, rfd, wfd, d->conf.pop3_timeout);
+	log_info("connect from [%s] (pop3)", client_ip);
+	pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
+	while (!s.quit) {
+		enum lio_status st =
+		    lio_read_line(&s.lio, s.line, sizeof(s.line), &len);
+		if (st == LIO_TIMEOUT) {
+			/* RFC 1939 §3: autologout, without entering UPDATE */
+			pop3_reply(&s, "-ERR [SYS/TEMP] Timeout");
+			log_info("timeout from [%s]", client_ip);
+			break;
+		}
+		if (st == LIO_EOF || st == LIO_ERROR) {
+			log_info("lost connection from [%s]", client_ip);
+			break;
+		}
+		if (st == LIO_PARTIAL) {
+			log_debug("%s: < (line too long)", client_ip);
+			pop3_reply(&s, "-ERR Line too long");
+			if (pop3_skip_line(&s) < 0)
+				break;
+			continue;
+		}
+		len--;
+		if (len > 0 && s.line[len - 1] == '\r')
+			len--;
+		s.line[len] = '\0';
+		if (memchr(s.line, '\0', len) != NULL ||
+		    memchr(s.line, '\r', len) != NULL) {
+			log_debug("%s: < (invalid character)", client_ip);
+			pop3_reply(&s, "-ERR Invalid character in command");
+			continue;
+		}
+		pop3_log_command(&s);
+		pop3_dispatch(&s, s.line);
+		wipe(s.line, sizeof(s.line));
+	}
+	lio_flush(&s.lio);
+	maildrop_close(&s.drop); /* nothing deleted unless QUIT did it */
+	log_info("disconnect from [%s]", client_ip);
 }

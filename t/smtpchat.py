@@ -11,7 +11,10 @@ would, for the bats tests.
   smtpchat.py -r PORT             raw: read bytes from stdin (as is), send
                                   them in one write, print everything the
                                   server answers until it closes (or 10 s)
-  --pop3                          replies are POP3 (+OK/-ERR, one line)
+  --pop3                          replies are POP3 (+OK/-ERR, one line;
+                                  after +OK to CAPA, LIST, UIDL without an
+                                  argument, TOP, RETR or a bare AUTH, the
+                                  lines up to the lone ".")
 
 Reply lines are printed without CR.  Exit 0 unless the connection fails.
 """
@@ -19,17 +22,33 @@ import socket
 import sys
 import time
 
-def read_reply(f, pop3):
+def pop3_multiline(cmd):
+    words = cmd.upper().split()
+    if not words:
+        return False
+    if words[0] in ("CAPA", "TOP", "RETR"):
+        return True
+    return words[0] in ("LIST", "UIDL", "AUTH") and len(words) == 1
+
+def read_reply(f, pop3, cmd=""):
     lines = []
+    multi = False
     while True:
-        line = f.readline()
+        try:
+            line = f.readline()
+        except ConnectionResetError:
+            line = b""
         if not line:
             lines.append("<closed>")
             return lines
         text = line.decode("latin-1").rstrip("\r\n")
         lines.append(text)
         if pop3:
-            return lines
+            if len(lines) == 1:
+                multi = text.startswith("+OK") and pop3_multiline(cmd)
+            if not multi or (len(lines) > 1 and text == "."):
+                return lines
+            continue
         if len(text) < 4 or text[3] != "-":
             return lines
 
@@ -86,7 +105,7 @@ def main():
         except OSError:
             print("<closed>")
             return 0
-        for l in read_reply(f, pop3):
+        for l in read_reply(f, pop3, a):
             print(l)
             if l == "<closed>":
                 return 0

@@ -1,0 +1,205 @@
+/*
+ * pop3auth.c - logging in to POP3: USER/PASS (RFC 1939 §7) and AUTH
+ * PLAIN (RFC 5034, RFC 4616), checked against the accounts file; then
+ * the maildrop is opened (created from the skeleton if missing) and
+ * locked, or the client is told [IN-USE].  A failure is answered after
+ * about a second with [AUTH] (RFC 3206); the third in a session closes
+ * it.  Whether a user exists is never told apart from a wrong password.
+ * Passwords and decoded credentials are wiped once checked.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+
+#include "base64.h"
+#include "log.h"
+#include "passwd.h"
+#include "pop3session.h"
+#include "util.h"
+
+#define POP3_AUTH_DELAY_MS 1000
+#define POP3_CRED_MAX 512
+
+/* after a good password: open (create, lock) the maildrop */
+static void
+pop3_login(struct pop3_session *s, const struct account *a)
+{
+	char maildir[PATH_MAX];
+
+	passwd_address(a, s->auth_user, sizeof(s->auth_user));
+	s->state = P_AUTH;
+	if (conf_mailbox(&s->d->conf, a->local, a->domain, maildir,
+			 sizeof(maildir)) < 0) {
+		log_warnx("[%s]: pop3: %s: no safe mailbox path", s->client_ip,
+			  s->auth_user);
+		pop3_reply(s, "-ERR [SYS/PERM] Mailbox unavailable");
+		return;
+	}
+	switch (maildrop_open(&s->drop, maildir, s->d->conf.maildir_skel)) {
+	case MAILDROP_IN_USE:
+		log_info("[%s]: pop3: %s: mailbox in use", s->client_ip,
+			 s->auth_user);
+		pop3_reply(s, "-ERR [IN-USE] Mailbox is locked by another "
+			      "session");
+		return;
+	case MAILDROP_ERROR:
+		pop3_reply(s, "-ERR [SYS/TEMP] Unable to open mailbox");
+		return;
+	case MAILDROP_OK:
+		break;
+	}
+	s->state = P_TRANS;
+	log_info("[%s]: pop3 login %s, %zu message%s", s->client_ip,
+		 s->auth_user, s->drop.n, s->drop.n == 1 ? "" : "s");
+	pop3_reply(s, "+OK Logged in, %zu message%s", s->drop.n,
+		   s->drop.n == 1 ? "" : "s");
+}
+
+static void
+pop3_auth_fail(struct pop3_session *s, const char *user)
+{
+	struct timespec ts = {POP3_AUTH_DELAY_MS / 1000,
+			      (POP3_AUTH_DELAY_MS % 1000) * 1000000L};
+
+	log_info("[%s]: pop3: authentication failed for %s", s->client_ip,
+		 user[0] ? user : "(unknown)");
+	s->state = P_AUTH;
+	s->user[0] = '\0';
+	/* the delay slows guessing; replies already queued go out first */
+	lio_flush(&s->lio);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	if (++s->auth_failures >= POP3_AUTH_FAILURES_MAX) {
+		s->quit = 1;
+		pop3_reply(s, "-ERR [AUTH] Too many authentication failures");
+		return;
+	}
+	pop3_reply(s, "-ERR [AUTH] Authentication failed");
+}
+
+static void
+pop3_check(struct pop3_session *s, const char *user, const char *pass)
+{
+	const struct account *a;
+
+	passwd_refresh(&s->d->accounts);
+	a = passwd_lookup_address(&s->d->accounts, user);
+	if (a == NULL || !passwd_check(a, pass))
+		pop3_auth_fail(s, user);
+	else
+		pop3_login(s, a);
+}
+
+void
+pop3_cmd_user(struct pop3_session *s, char *arg)
+{
+	if (strlcpy(s->user, arg, sizeof(s->user)) >= sizeof(s->user)) {
+		s->user[0] = '\0';
+		s->state = P_AUTH;
+		pop3_reply(s, "-ERR User name too long");
+		return;
+	}
+	/* whether the user exists is told at PASS only, after the delay */
+	s->state = P_USER;
+	pop3_reply(s, "+OK Send PASS");
+}
+
+void
+pop3_cmd_pass(struct pop3_session *s, char *arg)
+{
+	pop3_check(s, s->user, arg);
+	wipe(arg, strlen(arg));
+}
+
+/* read one SASL continuation line (CRLF stripped): 1, 0 replied, -1 end */
+static int
+pop3_auth_read(struct pop3_session *s, char *buf, size_t size)
+{
+	size_t len;
+	enum lio_status st;
+
+	st = lio_read_line(&s->lio, buf, size, &len);
+	if (st == LIO_PARTIAL) {
+		while ((st = lio_read_line(&s->lio, buf, size, &len)) ==
+		       LIO_PARTIAL)
+			;
+		if (st == LIO_LINE) {
+			pop3_reply(s, "-ERR Line too long");
+			return 0;
+		}
+	}
+	if (st != LIO_LINE) {
+		if (st == LIO_TIMEOUT)
+			pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
+		return -1;
+	}
+	len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	return 1;
+}
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd, base64 */
+static void
+pop3_auth_plain(struct pop3_session *s, const char *resp)
+{
+	char raw[POP3_CRED_MAX];
+	const char *authz = raw, *user, *pass;
+	int n;
+
+	if ((n = base64_decode(resp, (unsigned char *)raw, sizeof(raw) - 1)) <
+	    0) {
+		pop3_reply(s, "-ERR Cannot decode response");
+		return;
+	}
+	raw[n] = '\0';
+	user = memchr(raw, '\0', (size_t)n);
+	pass = user ? memchr(user + 1, '\0', (size_t)(n - (user + 1 - raw)))
+		    : NULL;
+	if (user == NULL || pass == NULL)
+		pop3_reply(s, "-ERR Malformed PLAIN response");
+	else if (authz[0] && !str_ieq(authz, user + 1))
+		pop3_auth_fail(s, user + 1); /* no acting for another user */
+	else
+		pop3_check(s, user + 1, pass + 1);
+	wipe(raw, sizeof(raw));
+}
+
+/* RFC 5034; "AUTH" alone lists the mechanisms, as older clients expect */
+void
+pop3_cmd_auth(struct pop3_session *s, char *arg)
+{
+	char line[POP3_LINE_MAX + 1];
+	char *resp;
+	int r;
+
+	if (*arg == '\0') {
+		pop3_reply(s, "+OK Supported mechanisms follow");
+		lio_puts(&s->lio, "PLAIN\r\n.\r\n");
+		return;
+	}
+	if ((resp = strchr(arg, ' ')) != NULL)
+		*resp++ = '\0';
+	if (!str_ieq(arg, "PLAIN")) {
+		pop3_reply(s, "-ERR Unsupported authentication mechanism");
+		return;
+	}
+	if (resp == NULL) {
+		pop3_reply(s, "+ ");
+		if ((r = pop3_auth_read(s, line, sizeof(line))) <= 0) {
+			if (r < 0) /* never clear a quit set by the reply */
+				s->quit = 1;
+			wipe(line, sizeof(line));
+			return;
+		}
+		resp = line;
+	} else if (strcmp(resp, "=") == 0)
+		resp[0] = '\0'; /* the empty initial response (RFC 5034 §4) */
+	if (strcmp(resp, "*") == 0)
+		pop3_reply(s, "-ERR Authentication cancelled");
+	else
+		pop3_auth_plain(s, resp);
+	wipe(resp, strlen(resp)); /* the line, or the rest of the command */
+}
