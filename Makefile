@@ -87,14 +87,17 @@ asan:
 #   make fuzz                  build all, run each for FUZZ_SECONDS (20)
 #   make fuzz FUZZ_SECONDS=5   the quick smoke run for CI
 #   make fuzz-addr             run one (fuzz/fuzz_addr.c), same variables
-# New corpus entries go to build/fuzz/corpus-NAME (the seeds in
-# fuzz/seeds/NAME are read too), crashes to build/fuzz/artifacts/NAME/,
-# the run's output to build/fuzz/NAME.log.
+# New corpus entries go to build/fuzz/corpus-NAME; the seeds in
+# fuzz/seeds/NAME, the past crashes in fuzz/crashes/NAME (regressions)
+# and fuzz/NAME.dict are read too.  New crashes go to
+# build/fuzz/artifacts/NAME/, the output to build/fuzz/NAME.log.
 FUZZ_NAMES   = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_TARGETS = $(FUZZ_NAMES:%=build/fuzz/%)
 FUZZ_RUNS    = $(FUZZ_NAMES:fuzz_%=fuzz-%)
 FUZZ_SECONDS ?= 20
 FUZZ_MAX_LEN ?= 4096
+# fuzz_dot: DATA lines longer than data.c's 8 KB chunks and lineio's buffer
+FUZZ_MAX_LEN_dot ?= 40000
 FUZZ_FLAGS   ?=
 FUZZ_SAN     = address,undefined
 FUZZ_CFLAGS  = $(WARN) -Wno-strict-prototypes $(CPPFLAGS) -Ismtpd -DFUZZING \
@@ -115,10 +118,13 @@ $(FUZZ_TARGETS): build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 $(FUZZ_RUNS): fuzz-%: build/fuzz/fuzz_%
 	@n=fuzz_$*; mkdir -p build/fuzz/corpus-$$n build/fuzz/artifacts/$$n; \
 	echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
-	build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=$(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN)) \
 	  -timeout=10 -close_fd_mask=2 -print_final_stats=1 \
 	  -artifact_prefix=build/fuzz/artifacts/$$n/ $(FUZZ_FLAGS) \
+	  $(if $(wildcard fuzz/fuzz_$*.dict),-dict=fuzz/fuzz_$*.dict) \
 	  build/fuzz/corpus-$$n $(wildcard fuzz/seeds/fuzz_$*) \
+	  $(wildcard fuzz/crashes/fuzz_$*) \
 	  >build/fuzz/$$n.log 2>&1 || { tail -40 build/fuzz/$$n.log; exit 1; }; \
 	grep -h '^stat::number_of_executed_units' build/fuzz/$$n.log | \
 	  sed "s/^stat::number_of_executed_units: */  $$n: runs /"

@@ -67,7 +67,8 @@ base64_decode(const char *src, unsigned char *dst, size_t dstlen)
 			return -1;
 		if (c == -2 && d != -2)
 			return -1;
-		if (o + 3 > dstlen)
+		/* room for what this quantum yields: 1 to 3 bytes */
+		if (o + 1 + (c >= 0) + (d >= 0) > dstlen)
 			return -1;
 		dst[o++] = (unsigned char)((a << 2) | (b >> 4));
 		if (c >= 0)

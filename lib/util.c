@@ -118,6 +118,25 @@ ct_compare(const void *a, size_t alen, const void *b, size_t blen)
 }
 
 int
+file_read_line(FILE *fp, char *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+	int ch, toolong = 0;
+
+	while ((ch = getc(fp)) != EOF) {
+		if (n + 1 < size)
+			buf[n++] = (char)ch;
+		else
+			toolong = 1;
+		if (ch == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return toolong ? -1 : n > 0;
+}
+
+int
 write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

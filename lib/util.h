@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,6 +28,13 @@ void wipe(void *p, size_t n);
 /* constant-time comparison of two byte strings, 0 when equal */
 int ct_compare(const void *a, size_t alen, const void *b, size_t blen);
 
+/*
+ * Read one line of a config-like file into buf (LF kept, NUL-terminated),
+ * its length in *len counting any NUL bytes, which fgets() would hide.
+ * 1 for a line, 0 at the end of the file, -1 for a line longer than
+ * size - 1 (the rest of it is read and dropped).
+ */
+int file_read_line(FILE *fp, char *buf, size_t size, size_t *len);
 /* write the whole buffer, retrying on EINTR and short writes; 0 or -1 */
 int write_all(int fd, const void *buf, size_t len);
 /* open a directory and fsync it; 0 or -1 with errno */

@@ -324,7 +324,8 @@ conf_load(const char *path, struct conf *c)
 	struct parse p;
 	char line[CONF_LINE_MAX + 2], *w[CONF_WORDS_MAX], *s;
 	FILE *fp;
-	int n;
+	size_t len;
+	int n, got;
 
 	conf_defaults(c);
 	memset(&p, 0, sizeof(p));
@@ -347,15 +348,15 @@ conf_load(const char *path, struct conf *c)
 		log_warn("%s", path);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		size_t len = strlen(line);
+	while ((got = file_read_line(fp, line, sizeof(line), &len)) != 0) {
 		p.line++;
-		if (len > 0 && line[len - 1] != '\n' && !feof(fp)) {
-			int ch;
+		if (got < 0) {
 			conf_error(&p, "line longer than %d characters",
 				   CONF_LINE_MAX);
-			while ((ch = fgetc(fp)) != EOF && ch != '\n')
-				;
+			continue;
+		}
+		if (memchr(line, '\0', len) != NULL) {
+			conf_error(&p, "NUL character in line");
 			continue;
 		}
 		if ((s = strchr(line, '#')) != NULL)

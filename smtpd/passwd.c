@@ -80,8 +80,8 @@ read_table(const char *path, struct account **vp, size_t *np, struct stat *st)
 {
 	char line[PASSWD_LINE_MAX + 2];
 	struct account *v = NULL, a;
-	size_t n = 0;
-	int lineno = 0, bad = 0, r;
+	size_t n = 0, len;
+	int lineno = 0, bad = 0, r, got;
 	const char *why = NULL;
 	FILE *fp;
 
@@ -94,13 +94,9 @@ read_table(const char *path, struct account **vp, size_t *np, struct stat *st)
 		fclose(fp);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		size_t len = strlen(line);
+	while ((got = file_read_line(fp, line, sizeof(line), &len)) != 0) {
 		lineno++;
-		if (len > 0 && line[len - 1] != '\n' && !feof(fp)) {
-			int ch;
-			while ((ch = fgetc(fp)) != EOF && ch != '\n')
-				;
+		if (got < 0) {
 			log_warnx("%s:%d: line too long", path, lineno);
 			bad++;
 			continue;

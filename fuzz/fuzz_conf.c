@@ -1,0 +1,86 @@
+/*
+ * fuzz_conf.c - smtpd/conf.c: the input is written as smtpd.conf in a
+ * temporary directory and loaded with conf_load.  A file that loads must
+ * give a usable config: at least one listener with a numeric port, valid
+ * lower-cased domains, absolute paths (relative ones are made relative
+ * to the config's directory), a mailbox template with %u, limits within
+ * their documented ranges; conf_route/conf_mailbox must work on it.  A
+ * file that does not load must have freed everything (LeakSanitizer).
+ * Error messages go to stderr: run with -close_fd_mask=2 to hide them.
+ */
+#include "fuzz_util.h"
+
+#include "conf.h"
+
+static char conf_file[PATH_MAX];
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_path(conf_file, sizeof(conf_file), "smtpd.conf");
+	return 0;
+}
+
+static void
+check_port(const char *port)
+{
+	char *end;
+	long v = strtol(port, &end, 10);
+
+	CHECK(*port && *end == '\0' && v >= 1 && v <= 65535);
+}
+
+static void
+check_conf(const struct conf *c)
+{
+	char box[PATH_MAX];
+	const char *p;
+	int i;
+
+	CHECK(c->nlisten >= 1 && c->nlisten <= CONF_LISTEN_MAX);
+	for (i = 0; i < c->nlisten; i++) {
+		CHECK(c->listen[i].svc < SVC_COUNT && c->listen[i].host[0]);
+		check_port(c->listen[i].port);
+	}
+	for (i = 0; i < c->ndomains; i++) {
+		for (p = c->domains[i]; *p; p++)
+			CHECK(*p == '-' || *p == '.' ||
+			      (*p >= 'a' && *p <= 'z') ||
+			      (*p >= '0' && *p <= '9'));
+		CHECK(conf_is_local(c, c->domains[i]));
+		if (conf_mailbox(c, "alice", c->domains[i], box, sizeof(box)) ==
+		    0)
+			CHECK(strstr(box, "/../") == NULL ||
+			      strstr(c->mailbox, "/../"));
+		(void)conf_route(c, c->domains[i]);
+	}
+	for (i = 0; i < c->nroutes; i++) {
+		CHECK(c->routes[i].host[0]);
+		check_port(c->routes[i].port);
+		CHECK(conf_route(c, c->routes[i].domain) != NULL);
+	}
+	CHECK(c->passwd[0] == '\0' || c->passwd[0] == '/');
+	CHECK(c->mailbox[0] == '/' && strstr(c->mailbox, "%u") != NULL);
+	CHECK(c->queue[0] == '/');
+	CHECK(c->max_clients >= 1 && c->max_recipients >= 1);
+	CHECK(c->max_message_size >= 1024);
+	CHECK(c->timeout >= 1 && c->pop3_timeout >= 1);
+	CHECK(c->retry_min >= 1 && c->retry_max >= c->retry_min);
+	CHECK(strlen(c->hostname) < sizeof(c->hostname));
+	(void)conf_mailbox(c, "../x", "example.org", box, sizeof(box));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct conf c;
+
+	fuzz_write_file(conf_file, data, size);
+	if (conf_load(conf_file, &c) == 0) {
+		check_conf(&c);
+		conf_free(&c);
+	}
+	return 0;
+}
