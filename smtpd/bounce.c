@@ -76,6 +76,9 @@ bounce_send(struct smtpd *d, const struct envelope *env, int datafd)
 		return 0;
 	}
 	local[0] = !sender.literal && conf_is_local(c, sender.domain);
+	/* the relay child's table is from its start: see added accounts */
+	if (local[0])
+		passwd_refresh(&d->accounts);
 	if (local[0] && passwd_lookup(&d->accounts, sender.local,
 				      sender.domain) == NULL) {
 		log_warnx("%s: sender <%s> has no mailbox: no bounce", env->id,
