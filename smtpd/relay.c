@@ -37,7 +37,6 @@
 #include "smtpc.h"
 #include "util.h"
 
-#define RELAY_LOCKED_RETRY_MS 1000
 #define RELAY_PARENT_CHECK_MS 1000
 
 struct worker {

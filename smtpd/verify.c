@@ -137,12 +137,12 @@ relay_verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 	log_info("verify <%s>: %d", r->text, code);
 	if (code >= 500) {
 		char *nl;
-		/* quote the peer's first line, without its code */
+		/* name the peer and quote its first line, as Postfix does */
 		if ((nl = strchr(text, '\n')) != NULL)
 			*nl = '\0';
 		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: "
-			      "%.200s",
-			   r->text, strlen(text) > 4 ? text + 4 : "unknown user");
+			      "undeliverable address: %s:%s said: %.200s",
+			   r->text, rt->host, rt->port, text);
 		return -1;
 	}
 	return 0;
