@@ -9,9 +9,8 @@
  * nothing follows "-ERR Too many errors" or "-ERR [AUTH] Too many
  * authentication failures" (the session is over), and the session leaves no
  * more messages than it found and nothing in tmp/.  The failed-login delay
- * (pop3auth.c) is skipped by the nanosleep() below, which takes the place of
- * libc's in this program only.  Logs go to stderr: run with -close_fd_mask=2 to
- * hide them.
+ * (passwd_fail_delay) does not sleep in a -DFUZZING build.  Logs go to
+ * stderr: run with -close_fd_mask=2 to hide them.
  */
 #include "fuzz_util.h"
 
@@ -38,16 +37,6 @@ static const char msg2[] = "From: carol@example.net\n"
 			   ".leading dot\n"
 			   "no final newline";
 static const char msg3[] = "From: bob@example.org\nSubject: old\n\nseen\n";
-
-/* no sleeping in a fuzzer: a wrong password must not cost a second */
-int
-nanosleep(const struct timespec *req, struct timespec *rem)
-{
-	(void)req;
-	if (rem)
-		rem->tv_sec = rem->tv_nsec = 0;
-	return 0;
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

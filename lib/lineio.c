@@ -199,6 +199,23 @@ lio_puts(struct lineio *lio, const char *s)
 	lio_write(lio, s, strlen(s));
 }
 
+const char *
+lio_vline(struct lineio *lio, char *buf, size_t size, const char *fmt,
+	  va_list ap)
+{
+	int n = vsnprintf(buf, size, fmt, ap);
+
+	if (n < 0) {
+		buf[0] = '\0';
+		return buf;
+	}
+	if ((size_t)n >= size)
+		n = (int)size - 1; /* a reply is never longer than its buffer */
+	lio_write(lio, buf, (size_t)n);
+	lio_write(lio, "\r\n", 2);
+	return buf;
+}
+
 void
 lio_printf(struct lineio *lio, const char *fmt, ...)
 {

@@ -12,6 +12,7 @@
 #ifndef LINEIO_H
 #define LINEIO_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,12 @@ void lio_write(struct lineio *lio, const void *data, size_t len);
 void lio_puts(struct lineio *lio, const char *s);
 void lio_printf(struct lineio *lio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * Format one protocol line (a reply) into buf, truncated to size - 1,
+ * and queue it with CRLF; returns buf, for the caller to log and inspect.
+ */
+const char *lio_vline(struct lineio *lio, char *buf, size_t size,
+		      const char *fmt, va_list ap);
 /* 0, or -1 once any write has failed or timed out */
 int lio_flush(struct lineio *lio);
 

@@ -5,7 +5,6 @@
  * credentials are wiped as soon as they have been checked.
  */
 #include <string.h>
-#include <time.h>
 
 #include "base64.h"
 #include "log.h"
@@ -13,7 +12,6 @@
 #include "session.h"
 #include "util.h"
 
-#define AUTH_DELAY_MS 1000
 #define CRED_MAX 512
 
 /* read one continuation line into buf (CRLF stripped); -1 ends the session */
@@ -51,18 +49,9 @@ auth_read(struct smtp_session *s, char *buf, size_t size)
 static void
 auth_fail(struct smtp_session *s, const char *user)
 {
-	struct timespec ts = {AUTH_DELAY_MS / 1000,
-			      (AUTH_DELAY_MS % 1000) * 1000000L};
-
 	log_info("[%s]: authentication failed for %s", s->client_ip,
 		 user[0] ? user : "(unknown)");
-	lio_flush(&s->lio);
-#ifndef FUZZING /* the session fuzzer must not sleep */
-	while (nanosleep(&ts, &ts) < 0)
-		;
-#else
-	(void)ts;
-#endif
+	passwd_fail_delay(&s->lio);
 	if (++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
 		smtp_reply(s, "421 4.7.0 Too many authentication failures");
 		s->quit = 1;

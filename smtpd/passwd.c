@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "addr.h"
+#include "lineio.h"
 #include "log.h"
 #include "passwd.h"
 #include "util.h"
@@ -251,4 +253,19 @@ int
 passwd_address(const struct account *a, char *buf, size_t size)
 {
 	return xsnprintf(buf, size, "%s@%s", a->local, a->domain) < 0 ? -1 : 0;
+}
+
+void
+passwd_fail_delay(struct lineio *lio)
+{
+	struct timespec ts = {PASSWD_FAIL_DELAY_MS / 1000,
+			      (PASSWD_FAIL_DELAY_MS % 1000) * 1000000L};
+
+	lio_flush(lio);
+#ifndef FUZZING /* the session fuzzers must not sleep */
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+#else
+	(void)ts;
+#endif
 }

@@ -50,6 +50,13 @@ const struct account *passwd_lookup_address(const struct accounts *t,
 					    const char *address);
 /* 1 if password matches the account's hash; constant time in the hash */
 int passwd_check(const struct account *a, const char *password);
+/*
+ * After a failed login (SMTP AUTH, POP3): send what is queued, then wait
+ * about a second before the reply, to slow password guessing.
+ */
+#define PASSWD_FAIL_DELAY_MS 1000
+struct lineio;
+void passwd_fail_delay(struct lineio *lio);
 /* "user@domain" of an account */
 int passwd_address(const struct account *a, char *buf, size_t size);
 

@@ -78,18 +78,11 @@ pop3_reply(struct pop3_session *s, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	lio_vline(&s->lio, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
 	log_debug("%s: > %s", s->client_ip, buf);
-	lio_write(&s->lio, buf, (size_t)n);
-	lio_write(&s->lio, "\r\n", 2);
 	if (strncmp(buf, "-ERR", 4) == 0 && ++s->errors >= POP3_ERRORS_MAX &&
 	    !s->quit) {
 		s->quit = 1;

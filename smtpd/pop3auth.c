@@ -7,10 +7,8 @@
  * it.  Whether a user exists is never told apart from a wrong password.
  * Passwords and decoded credentials are wiped once checked.
  */
-#include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <time.h>
 
 #include "base64.h"
 #include "log.h"
@@ -18,7 +16,6 @@
 #include "pop3session.h"
 #include "util.h"
 
-#define POP3_AUTH_DELAY_MS 1000
 #define POP3_CRED_MAX 512
 
 /* after a good password: open (create, lock) the maildrop */
@@ -59,17 +56,11 @@ pop3_login(struct pop3_session *s, const struct account *a)
 static void
 pop3_auth_fail(struct pop3_session *s, const char *user)
 {
-	struct timespec ts = {POP3_AUTH_DELAY_MS / 1000,
-			      (POP3_AUTH_DELAY_MS % 1000) * 1000000L};
-
 	log_info("[%s]: pop3: authentication failed for %s", s->client_ip,
 		 user[0] ? user : "(unknown)");
 	s->state = P_AUTH;
 	s->user[0] = '\0';
-	/* the delay slows guessing; replies already queued go out first */
-	lio_flush(&s->lio);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	passwd_fail_delay(&s->lio);
 	if (++s->auth_failures >= POP3_AUTH_FAILURES_MAX) {
 		s->quit = 1;
 		pop3_reply(s, "-ERR [AUTH] Too many authentication failures");

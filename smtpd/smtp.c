@@ -69,18 +69,11 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	lio_vline(&s->lio, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
 	log_debug("%s: > %s", s->client_ip, buf);
-	lio_write(&s->lio, buf, (size_t)n);
-	lio_write(&s->lio, "\r\n", 2);
 	/*
 	 * The last line of a reply decides; 421 ends the session anyway.
 	 * "452 4.5.3" is not the client's error: told it, a client sends those
