@@ -30,6 +30,17 @@ lio_set_timeout(struct lineio *lio, int timeout_sec)
 	lio->timeout_ms = timeout_sec > 0 ? timeout_sec * 1000 : -1;
 }
 
+void
+lio_wipe_consumed(struct lineio *lio)
+{
+	size_t left = lio->rlen - lio->roff;
+
+	memmove(lio->rbuf, lio->rbuf + lio->roff, left);
+	wipe(lio->rbuf + left, sizeof(lio->rbuf) - left);
+	lio->rlen = left;
+	lio->roff = 0;
+}
+
 int
 lio_pending(const struct lineio *lio)
 {

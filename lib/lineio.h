@@ -47,6 +47,8 @@ void lio_set_timeout(struct lineio *lio, int timeout_sec);
  */
 enum lio_status lio_read_line(struct lineio *lio, char *buf, size_t max,
 			      size_t *len);
+/* clear the bytes already returned (credentials) from the read buffer */
+void lio_wipe_consumed(struct lineio *lio);
 /* input already buffered and not yet returned */
 int lio_pending(const struct lineio *lio);
 void lio_write(struct lineio *lio, const void *data, size_t len);

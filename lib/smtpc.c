@@ -316,6 +316,8 @@ smtpc_auth_plain(struct smtpc *c, const char *user, const char *pass)
 			       "AUTH PLAIN %s", b64);
 	wipe(raw, sizeof(raw));
 	wipe(b64, sizeof(b64));
+	/* sent by now (the reply has come): clear the copy in the buffer */
+	wipe(c->lio.wbuf, sizeof(c->lio.wbuf));
 	return code;
 }
 

@@ -199,4 +199,5 @@ smtp_cmd_auth(struct smtp_session *s, char *arg)
 		smtp_reply(s, "504 5.5.4 Unrecognized authentication type");
 	if (initial)
 		wipe(initial, strlen(initial));
+	lio_wipe_consumed(&s->lio); /* the raw lines that held them */
 }

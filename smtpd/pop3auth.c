@@ -101,6 +101,7 @@ pop3_cmd_pass(struct pop3_session *s, char *arg)
 {
 	pop3_check(s, s->user, arg);
 	wipe(arg, strlen(arg));
+	lio_wipe_consumed(&s->lio); /* the raw line that held it */
 }
 
 /* read one SASL continuation line (CRLF stripped): 1, 0 replied, -1 end */
@@ -193,4 +194,5 @@ pop3_cmd_auth(struct pop3_session *s, char *arg)
 	else
 		pop3_auth_plain(s, resp);
 	wipe(resp, strlen(resp)); /* the line, or the rest of the command */
+	lio_wipe_consumed(&s->lio);
 }
