@@ -7,22 +7,19 @@
  * child, SIGTERM stops accepting and lets sessions finish for up to 10 s.
  * The master never reads client input; it only writes the 421 for a
  * connection over the limits.  Also: -n (check), -q (queue), -H (hash),
- * -i (inetd: one session on stdin/stdout).
+ * -i (inetd: one session on stdin/stdout).  Binding, directories and
+ * dropping privileges are in setup.c.
  */
-#include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,17 +29,11 @@
 #include "queue.h"
 #include "relay.h"
 #include "session.h"
+#include "setup.h"
 #include "smtpd.h"
 #include "util.h"
 
-#define EX_USAGE 64
-#define EX_CONFIG 78
 #define SHUTDOWN_GRACE_MS 10000
-
-struct listener {
-	int fd;
-	enum service svc;
-};
 
 struct child {
 	pid_t pid;
@@ -112,30 +103,6 @@ signals_child(void)
 }
 
 static void
-hash_password(void)
-{
-	char pw[1024], salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
-	const char *h;
-
-	if (fgets(pw, sizeof(pw), stdin) == NULL) {
-		fprintf(stderr, "smtpd: -H: no password on standard input\n");
-		exit(EX_USAGE);
-	}
-	pw[strcspn(pw, "\r\n")] = '\0';
-	if (crypt_gensalt_rn("$6$", 0, NULL, 0, salt, sizeof(salt)) == NULL ||
-	    (h = crypt_r(pw, salt, cd)) == NULL || h[0] == '*') {
-		wipe(pw, sizeof(pw));
-		fatal("crypt");
-	}
-	printf("%s\n", h);
-	wipe(pw, sizeof(pw));
-	wipe(cd, sizeof(*cd));
-	free(cd);
-	exit(0);
-}
-
-static void
 client_address(int fd, char *buf, size_t size)
 {
 	struct sockaddr_storage ss;
@@ -185,135 +152,6 @@ run_session(enum service svc, int rfd, int wfd, const char *ip)
 		pop3_session_run(&smtpd, rfd, wfd, ip);
 	else
 		smtp_session_run(&smtpd, svc, rfd, wfd, ip);
-}
-
-/* the directory part of the mailbox template before the first % */
-static void
-mailbox_root(char *buf, size_t size)
-{
-	char *pct, *slash;
-
-	strlcpy(buf, smtpd.conf.mailbox, size);
-	if ((pct = strchr(buf, '%')) != NULL)
-		*pct = '\0';
-	if ((slash = strrchr(buf, '/')) != NULL)
-		slash[slash == buf ? 1 : 0] = '\0';
-}
-
-static void
-chown_tree_top(const char *path, uid_t uid, gid_t gid)
-{
-	char sub[PATH_MAX];
-	const char *subs[] = {"", "/tmp", "/data", "/env", "/wake"};
-	size_t i;
-
-	for (i = 0; i < nitems(subs); i++)
-		if (xsnprintf(sub, sizeof(sub), "%s%s", path, subs[i]) >= 0)
-			(void)!chown(sub, uid, gid);
-}
-
-/* create the queue and the mail root; drop root for the `user` */
-static void
-prepare_dirs_and_privileges(void)
-{
-	struct passwd *pw = NULL;
-	char root[PATH_MAX];
-
-	if (geteuid() == 0) {
-		if (smtpd.conf.user[0] == '\0') {
-			log_warnx("%s: started as root without a 'user' "
-				  "directive: refusing to run as root",
-				  smtpd.conf.path);
-			exit(EX_CONFIG);
-		}
-		if ((pw = getpwnam(smtpd.conf.user)) == NULL) {
-			log_warnx("%s: user: no such user '%s'", smtpd.conf.path,
-				  smtpd.conf.user);
-			exit(EX_CONFIG);
-		}
-	}
-	if (queue_init(smtpd.conf.queue) < 0)
-		fatal("queue %s", smtpd.conf.queue);
-	mailbox_root(root, sizeof(root));
-	if (root[0] && mkdir_p(root, 0755) < 0)
-		fatal("mailbox root %s", root);
-	if (pw == NULL)
-		return;
-	chown_tree_top(smtpd.conf.queue, pw->pw_uid, pw->pw_gid);
-	if (root[0])
-		(void)!chown(root, pw->pw_uid, pw->pw_gid);
-	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		fatal("drop privileges to %s", smtpd.conf.user);
-	if (setuid(0) == 0)
-		fatalx("could not drop root privileges");
-}
-
-static int
-listen_bind(const struct listen_conf *l)
-{
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, on = 1, r;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((r = getaddrinfo(l->host, l->port, &hints, &res)) != 0)
-		fatalx("listen %s %s:%s: %s", service_name(l->svc), l->host,
-		       l->port, gai_strerror(r));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-					       SOCK_NONBLOCK,
-			    ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 128) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		fatal("listen %s %s:%s", service_name(l->svc), l->host,
-		      l->port);
-	return fd;
-}
-
-/* systemd socket activation: LISTEN_FDS named by LISTEN_FDNAMES */
-static int
-listeners_from_systemd(void)
-{
-	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
-	const char *names = getenv("LISTEN_FDNAMES");
-	char buf[1024], *name, *save = NULL;
-	int n, i;
-
-	if (pid == NULL || nfds == NULL || atol(pid) != (long)getpid())
-		return 0;
-	n = atoi(nfds);
-	if (n <= 0 || n > CONF_LISTEN_MAX)
-		fatalx("LISTEN_FDS=%s: bad value", nfds);
-	strlcpy(buf, names ? names : "", sizeof(buf));
-	name = strtok_r(buf, ":", &save);
-	for (i = 0; i < n; i++) {
-		enum service svc;
-		if (name == NULL || service_parse(name, &svc) < 0)
-			fatalx("LISTEN_FDNAMES: descriptor %d: want smtp, "
-			       "submission or pop3",
-			       3 + i);
-		listeners[nlisteners].fd = 3 + i;
-		listeners[nlisteners++].svc = svc;
-		fcntl(3 + i, F_SETFD, FD_CLOEXEC);
-		fcntl(3 + i, F_SETFL, fcntl(3 + i, F_GETFL) | O_NONBLOCK);
-		name = strtok_r(NULL, ":", &save);
-	}
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	return 1;
 }
 
 static void
@@ -582,7 +420,7 @@ main(int argc, char *argv[])
 			list_queue = 1;
 			break;
 		case 'H':
-			hash_password();
+			setup_hash_password();
 			break;
 		default:
 			usage();
@@ -602,19 +440,19 @@ main(int argc, char *argv[])
 		exit(queue_print(smtpd.conf.queue, stdout) < 0 ? 1 : 0);
 	if (smtpd.inetd) {
 		char ip[64];
-		prepare_dirs_and_privileges();
+		setup_privileges(&smtpd);
 		signal(SIGPIPE, SIG_IGN);
 		client_address(0, ip, sizeof(ip));
 		run_session(inetd_svc, 0, 1, ip);
 		exit(0);
 	}
-	if (!listeners_from_systemd())
+	if (!setup_systemd_listeners(listeners, &nlisteners))
 		for (i = 0; i < smtpd.conf.nlisten; i++) {
 			listeners[nlisteners].svc = smtpd.conf.listen[i].svc;
 			listeners[nlisteners++].fd =
-			    listen_bind(&smtpd.conf.listen[i]);
+			    setup_listen_bind(&smtpd.conf.listen[i]);
 		}
-	prepare_dirs_and_privileges();
+	setup_privileges(&smtpd);
 	signals_master();
 	for (i = 0; i < nlisteners; i++)
 		log_info("listening: %s", service_name(listeners[i].svc));

@@ -1,0 +1,30 @@
+/*
+ * setup.h - what the master does once before serving: bind the listeners
+ * (or take them from systemd), create the queue and the mail root, drop
+ * root for the configured user; and smtpd -H.
+ */
+#ifndef SETUP_H
+#define SETUP_H
+
+#include "conf.h"
+#include "smtpd.h"
+
+struct listener {
+	int fd;
+	enum service svc;
+};
+
+#define EX_USAGE 64
+#define EX_CONFIG 78
+
+/* -H: read a password on stdin, print its SHA-512 crypt(3) hash, exit */
+_Noreturn void setup_hash_password(void);
+/* bind and listen on one `listen` address; dies on failure */
+int setup_listen_bind(const struct listen_conf *l);
+/* LISTEN_FDS named by LISTEN_FDNAMES; 0 when not socket-activated */
+int setup_systemd_listeners(struct listener *listeners, int *nlisteners);
+/* create the queue and the mail root; when root, hand them to `user`
+ * and drop to it (refusing to run as root without one) */
+void setup_privileges(const struct smtpd *d);
+
+#endif
