@@ -171,9 +171,16 @@ passwd_refresh(struct accounts *t)
 
 	if (t->path[0] == '\0')
 		return 0;
-	if (stat(t->path, &st) == 0 && t->loaded && st.st_dev == t->dev &&
-	    st.st_ino == t->ino && st.st_size == t->size &&
-	    st.st_mtim.tv_sec == t->mtime.tv_sec &&
+	if (stat(t->path, &st) < 0) {
+		/* say it once, not on every connection while it lasts */
+		if (!t->unreadable)
+			log_warn("%s: keeping the previous %zu accounts",
+				 t->path, t->n);
+		t->unreadable = 1;
+		return -1;
+	}
+	if (t->loaded && st.st_dev == t->dev && st.st_ino == t->ino &&
+	    st.st_size == t->size && st.st_mtim.tv_sec == t->mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == t->mtime.tv_nsec)
 		return 0;
 	if ((bad = read_table(t->path, &v, &n, &st)) < 0) {
@@ -181,6 +188,7 @@ passwd_refresh(struct accounts *t)
 			  t->n);
 		return -1;
 	}
+	t->unreadable = 0;
 	if (bad > 0) {
 		table_free(v, n);
 		log_warnx("%s: %d malformed line%s: keeping the previous %zu "

@@ -28,6 +28,7 @@ struct accounts {
 	off_t size;
 	struct timespec mtime;
 	int loaded;
+	int unreadable; /* the file is gone: warned already */
 };
 
 /*
