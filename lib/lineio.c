@@ -30,6 +30,36 @@ lio_set_timeout(struct lineio *lio, int timeout_sec)
 	lio->timeout_ms = timeout_sec > 0 ? timeout_sec * 1000 : -1;
 }
 
+enum lio_status
+lio_read_command(struct lineio *lio, char *buf, size_t size, size_t *len)
+{
+	enum lio_status st = lio_read_line(lio, buf, size, len);
+
+	if (st != LIO_LINE)
+		return st;
+	(*len)--;
+	if (*len > 0 && buf[*len - 1] == '\r')
+		(*len)--;
+	buf[*len] = '\0';
+	if (memchr(buf, '\0', *len) != NULL || memchr(buf, '\r', *len) != NULL)
+		return LIO_BADCHAR;
+	return LIO_LINE;
+}
+
+enum lio_status
+lio_skip_line(struct lineio *lio)
+{
+	char scratch[512];
+	enum lio_status st;
+	size_t len;
+
+	/* the line's deadline still runs: a trickled line ends in time */
+	while ((st = lio_read_line(lio, scratch, sizeof(scratch), &len)) ==
+	       LIO_PARTIAL)
+		;
+	return st;
+}
+
 void
 lio_wipe_consumed(struct lineio *lio)
 {

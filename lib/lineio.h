@@ -23,7 +23,8 @@ enum lio_status {
 	LIO_TIMEOUT = -1, /* the line did not complete in time */
 	LIO_EOF = 0,	  /* end of input; an incomplete last line is dropped */
 	LIO_LINE = 1,	  /* a whole line, LF included */
-	LIO_PARTIAL = 2	  /* max-1 bytes without LF; more of the line follows */
+	LIO_PARTIAL = 2,  /* max-1 bytes without LF; more of the line follows */
+	LIO_BADCHAR = 3	  /* lio_read_command: NUL or CR inside the line */
 };
 
 struct lineio {
@@ -47,6 +48,17 @@ void lio_set_timeout(struct lineio *lio, int timeout_sec);
  */
 enum lio_status lio_read_line(struct lineio *lio, char *buf, size_t max,
 			      size_t *len);
+/*
+ * Read one protocol command line (SMTP, POP3, a SASL response) into buf:
+ * the line end (CRLF, or a bare LF as Postfix allows) is stripped and buf
+ * NUL-terminated.  LIO_BADCHAR: the line holds a NUL or a CR.
+ * LIO_PARTIAL: size-1 octets came without a line end; answer it at once,
+ * then call lio_skip_line() to drop the rest.
+ */
+enum lio_status lio_read_command(struct lineio *lio, char *buf, size_t size,
+				 size_t *len);
+/* drop the rest of a line after LIO_PARTIAL: LIO_LINE, or why it ended */
+enum lio_status lio_skip_line(struct lineio *lio);
 /* clear the bytes already returned (credentials) from the read buffer */
 void lio_wipe_consumed(struct lineio *lio);
 /* input already buffered and not yet returned */

@@ -14,36 +14,28 @@
 
 #define CRED_MAX 512
 
-/* read one continuation line into buf (CRLF stripped); -1 ends the session */
+/* read one continuation line into buf (CRLF stripped): 1, 0 when it has
+ * been answered already, -1 when the session ends */
 static int
 auth_read(struct smtp_session *s, char *buf, size_t size)
 {
 	size_t len;
-	enum lio_status st;
+	enum lio_status st = lio_read_command(&s->lio, buf, size, &len);
 
-	st = lio_read_line(&s->lio, buf, size, &len);
-	if (st == LIO_TIMEOUT) {
-		smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
-			   s->d->conf.hostname);
-		return -1;
-	}
 	if (st == LIO_PARTIAL) {
 		/* longer than any credentials we accept */
-		while ((st = lio_read_line(&s->lio, buf, size, &len)) ==
-		       LIO_PARTIAL)
-			;
-		if (st != LIO_LINE)
-			return -1;
 		smtp_reply(s, "500 5.5.2 Line too long");
+		if ((st = lio_skip_line(&s->lio)) == LIO_LINE)
+			return 0;
+	}
+	if (st == LIO_TIMEOUT)
+		smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
+			   s->d->conf.hostname);
+	if (st == LIO_BADCHAR) {
+		smtp_reply(s, "500 5.5.2 Invalid character in command");
 		return 0;
 	}
-	if (st != LIO_LINE)
-		return -1;
-	len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
-	return 1;
+	return st == LIO_LINE ? 1 : -1;
 }
 
 static void

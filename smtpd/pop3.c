@@ -334,29 +334,6 @@ pop3_dispatch(struct pop3_session *s, char *line)
 	c->handler(s, arg);
 }
 
-/* discard the rest of an overlong line; 0, or -1 if the session ends */
-static int
-pop3_skip_line(struct pop3_session *s)
-{
-	enum lio_status st;
-	size_t len;
-
-	for (;;) {
-		st = lio_read_line(&s->lio, s->line, sizeof(s->line), &len);
-		switch (st) {
-		case LIO_PARTIAL:
-			continue;
-		case LIO_LINE:
-			return 0;
-		case LIO_TIMEOUT:
-			pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
-			return -1;
-		default:
-			return -1;
-		}
-	}
-}
-
 /* the command for the transcript, with credentials hidden */
 static void
 pop3_log_command(const struct pop3_session *s)
@@ -387,30 +364,24 @@ pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 	pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
 	while (!s.quit) {
 		enum lio_status st =
-		    lio_read_line(&s.lio, s.line, sizeof(s.line), &len);
+		    lio_read_command(&s.lio, s.line, sizeof(s.line), &len);
+		if (st == LIO_PARTIAL) {
+			log_debug("%s: < (line too long)", client_ip);
+			pop3_reply(&s, "-ERR Line too long");
+			if ((st = lio_skip_line(&s.lio)) == LIO_LINE)
+				continue;
+		}
 		if (st == LIO_TIMEOUT) {
 			/* RFC 1939 §3: autologout, without entering UPDATE */
 			pop3_reply(&s, "-ERR [SYS/TEMP] Timeout");
 			log_info("timeout from [%s]", client_ip);
 			break;
 		}
-		if (st == LIO_EOF || st == LIO_ERROR) {
+		if (st != LIO_LINE && st != LIO_BADCHAR) {
 			log_info("lost connection from [%s]", client_ip);
 			break;
 		}
-		if (st == LIO_PARTIAL) {
-			log_debug("%s: < (line too long)", client_ip);
-			pop3_reply(&s, "-ERR Line too long");
-			if (pop3_skip_line(&s) < 0)
-				break;
-			continue;
-		}
-		len--;
-		if (len > 0 && s.line[len - 1] == '\r')
-			len--;
-		s.line[len] = '\0';
-		if (memchr(s.line, '\0', len) != NULL ||
-		    memchr(s.line, '\r', len) != NULL) {
+		if (st == LIO_BADCHAR) {
 			log_debug("%s: < (invalid character)", client_ip);
 			pop3_reply(&s, "-ERR Invalid character in command");
 			continue;

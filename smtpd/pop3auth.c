@@ -109,28 +109,20 @@ static int
 pop3_auth_read(struct pop3_session *s, char *buf, size_t size)
 {
 	size_t len;
-	enum lio_status st;
+	enum lio_status st = lio_read_command(&s->lio, buf, size, &len);
 
-	st = lio_read_line(&s->lio, buf, size, &len);
 	if (st == LIO_PARTIAL) {
-		while ((st = lio_read_line(&s->lio, buf, size, &len)) ==
-		       LIO_PARTIAL)
-			;
-		if (st == LIO_LINE) {
-			pop3_reply(s, "-ERR Line too long");
+		pop3_reply(s, "-ERR Line too long");
+		if ((st = lio_skip_line(&s->lio)) == LIO_LINE)
 			return 0;
-		}
 	}
-	if (st != LIO_LINE) {
-		if (st == LIO_TIMEOUT)
-			pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
-		return -1;
+	if (st == LIO_TIMEOUT)
+		pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
+	if (st == LIO_BADCHAR) {
+		pop3_reply(s, "-ERR Invalid character in command");
+		return 0;
 	}
-	len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
-	return 1;
+	return st == LIO_LINE ? 1 : -1;
 }
 
 /* RFC 4616: [authzid] NUL authcid NUL passwd, base64 */

@@ -399,28 +399,6 @@ smtp_dispatch(struct smtp_session *s, char *line)
 	c->handler(s, arg);
 }
 
-/* discard the rest of an overlong line; 0, or -1 if the session ends */
-static int
-smtp_skip_line(struct smtp_session *s)
-{
-	size_t len;
-
-	for (;;) {
-		switch (lio_read_line(&s->lio, s->line, sizeof(s->line), &len)) {
-		case LIO_PARTIAL:
-			continue;
-		case LIO_LINE:
-			return 0;
-		case LIO_TIMEOUT:
-			smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
-				   s->d->conf.hostname);
-			return -1;
-		default:
-			return -1;
-		}
-	}
-}
-
 void
 smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 		 const char *client_ip)
@@ -438,40 +416,34 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
 	while (!s.quit) {
 		enum lio_status st =
-		    lio_read_line(&s.lio, s.line, sizeof(s.line), &len);
+		    lio_read_command(&s.lio, s.line, sizeof(s.line), &len);
+		if (st == LIO_PARTIAL) {
+			log_debug("%s: < (line too long)", client_ip);
+			smtp_reply(&s, "500 5.5.2 Line too long");
+			if ((st = lio_skip_line(&s.lio)) == LIO_LINE)
+				continue;
+		}
 		if (st == LIO_TIMEOUT) {
 			smtp_reply(&s, "421 4.4.2 %s Timeout exceeded",
 				   d->conf.hostname);
 			log_info("timeout from [%s]", client_ip);
 			break;
 		}
-		if (st == LIO_EOF || st == LIO_ERROR) {
+		if (st != LIO_LINE && st != LIO_BADCHAR) {
 			log_info("lost connection from [%s]", client_ip);
 			break;
 		}
-		if (st == LIO_PARTIAL) {
-			log_debug("%s: < (line too long)", client_ip);
-			smtp_reply(&s, "500 5.5.2 Line too long");
-			if (smtp_skip_line(&s) < 0)
-				break;
+		if (st == LIO_BADCHAR) {
+			log_debug("%s: < (invalid character)", client_ip);
+			smtp_reply(&s, "500 5.5.2 Invalid character in command");
 			continue;
 		}
-		/* strip the line end: CRLF, or a bare LF as Postfix allows */
-		len--;
-		if (len > 0 && s.line[len - 1] == '\r')
-			len--;
-		s.line[len] = '\0';
 		if (str_iprefix(s.line, "AUTH ") && strchr(s.line + 5, ' '))
 			log_debug("%s: < %.*s <credentials hidden>", client_ip,
 				  (int)(strchr(s.line + 5, ' ') - s.line),
 				  s.line);
 		else
 			log_debug("%s: < %s", client_ip, s.line);
-		if (memchr(s.line, '\0', len) != NULL ||
-		    memchr(s.line, '\r', len) != NULL) {
-			smtp_reply(&s, "500 5.5.2 Invalid character in command");
-			continue;
-		}
 		smtp_dispatch(&s, s.line);
 	}
 	lio_flush(&s.lio);
