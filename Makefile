@@ -135,7 +135,7 @@ fuzz: $(FUZZ_RUNS)
 
 # the load generator and the disk's durable-write probe (bench/README.md)
 BENCH_BIN = build/bench/smtpload build/bench/fsyncbench
-$(BENCH_BIN): build/bench/%: bench/%.c $(B)/lib/libmail.a $(HDRS)
+$(BENCH_BIN): build/bench/%: bench/%.c bench/bench.h $(B)/lib/libmail.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libmail.a
 

@@ -31,6 +31,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "bench.h"
 
 #define WRITERS_MAX 256
 
@@ -49,17 +50,6 @@ usage(void)
 	fprintf(stderr, "usage: fsyncbench [-s size] [-n count] [-t seconds] "
 			"[-j writers] dir\n");
 	exit(2);
-}
-
-static long long
-number_arg(const char *opt, const char *s, long long lo, long long hi)
-{
-	long long v = parse_size(s);
-
-	if (v < lo || v > hi)
-		fatalx("-%s: '%s' is not a number from %lld to %lld", opt, s,
-		       lo, hi);
-	return v;
 }
 
 /* one durable write, as maildir_prepare + maildir_commit do it; 0 or -1 */

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "smtpc.h"
 #include "util.h"
+#include "bench.h"
 
 #define RCPT_MAX 64
 #define ERRORS_SHOWN 2	       /* per worker, on stderr */
@@ -91,17 +92,6 @@ usage(void)
 		"[-t timeout]\n"
 		"                [-T deadline] [-P] [-q]\n");
 	exit(2);
-}
-
-static long long
-number_arg(const char *opt, const char *s, long long lo, long long hi)
-{
-	long long v = parse_size(s);
-
-	if (v < lo || v > hi)
-		fatalx("-%s: '%s' is not a number from %lld to %lld", opt, s,
-		       lo, hi);
-	return v;
 }
 
 /* the body text, LF line ends, printable lines of 72 characters */
