@@ -18,13 +18,14 @@ WARN        = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 DEFS        = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
               -DSYSCONFDIR=\"$(SYSCONFDIR)\" -DSKELDIR=\"$(PREFIX)/share/smtpd/maildir-skel\"
 CPPFLAGS   += -Ilib $(DEFS)
+SMTPD_CPPFLAGS = -Ismtpd
 LDLIBS_SMTPD = -lcrypt
 
 B          ?= .
 LIB_SRC    = $(wildcard lib/*.c)
-SMTPD_SRC  = $(wildcard smtpd/*.c)
+SMTPD_SRC  = $(wildcard smtpd/*.c smtpd/*/*.c)
 MAILC_SRC  = $(wildcard mailc/*.c)
-HDRS       = $(wildcard lib/*.h smtpd/*.h mailc/*.h)
+HDRS       = $(wildcard lib/*.h smtpd/*.h smtpd/*/*.h mailc/*.h)
 LIB_OBJ    = $(LIB_SRC:%.c=$(B)/%.o)
 SMTPD_OBJ  = $(SMTPD_SRC:%.c=$(B)/%.o)
 MAILC_OBJ  = $(MAILC_SRC:%.c=$(B)/%.o)
@@ -34,6 +35,9 @@ all: $(B)/smtpd/smtpd $(B)/mailc/mailc
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# smtpd's own headers are named from smtpd/: "conf.h", "store/queue.h"
+$(SMTPD_OBJ): CPPFLAGS += $(SMTPD_CPPFLAGS)
 
 $(B)/lib/libmail.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -157,6 +161,7 @@ install: all
 	install -m 644 etc/smtpd.conf.sample $(DESTDIR)$(SYSCONFDIR)/smtpd/
 
 clean:
-	rm -rf build smtpd/*.o mailc/*.o lib/*.o lib/*.a smtpd/smtpd mailc/mailc
+	rm -rf build smtpd/smtpd mailc/mailc
+	find lib smtpd mailc -name '*.[oa]' -delete
 
 .PHONY: all run test asan fuzz bench install clean bats-check

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "log.h"
 #include "util.h"
 #include "bench.h"

@@ -9,7 +9,7 @@
  */
 #include "fuzz_util.h"
 
-#include "queue.h"
+#include "store/queue.h"
 
 static char queue_dir[PATH_MAX];
 

@@ -19,7 +19,7 @@
 #include "fuzz_util.h"
 
 #include "fuzz_smtpd.h"
-#include "session.h"
+#include "smtp/session.h"
 
 static struct smtpd *d;
 static int out_fd;

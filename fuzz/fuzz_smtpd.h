@@ -11,7 +11,7 @@
 #define FUZZ_SMTPD_H
 
 #include "log.h"
-#include "queue.h"
+#include "store/queue.h"
 #include "smtpd.h"
 
 static struct smtpd fz_smtpd;

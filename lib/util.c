@@ -155,39 +155,6 @@ write_all(int fd, const void *buf, size_t len)
 }
 
 int
-fsync_dir(const char *path)
-{
-	int fd, r, saved;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	r = fsync(fd);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return r;
-}
-
-int
-fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((slash = strrchr(dir, '/')) == NULL)
-		return fsync_dir(".");
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return fsync_dir(dir);
-}
-
-int
 mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];

@@ -1,6 +1,6 @@
 /*
  * util.h - small helpers every program here needs: checked string copies,
- * write-all, directory fsync, mkdir -p, monotonic time, secret wiping.
+ * write-all, mkdir -p, monotonic time, secret wiping.
  * Nothing here allocates except xstrdup/xmalloc, which die on failure.
  */
 #ifndef UTIL_H
@@ -37,10 +37,6 @@ int ct_compare(const void *a, size_t alen, const void *b, size_t blen);
 int file_read_line(FILE *fp, char *buf, size_t size, size_t *len);
 /* write the whole buffer, retrying on EINTR and short writes; 0 or -1 */
 int write_all(int fd, const void *buf, size_t len);
-/* open a directory and fsync it; 0 or -1 with errno */
-int fsync_dir(const char *path);
-/* fsync the directory holding path (path's dirname) */
-int fsync_parent(const char *path);
 /* mkdir -p: missing parents get 0755, path itself mode; 0 or -1 */
 int mkdir_p(const char *path, mode_t mode);
 

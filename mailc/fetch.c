@@ -23,6 +23,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "util.h"
 
 #include "mailc.h"

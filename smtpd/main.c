@@ -25,13 +25,14 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "pop3.h"
-#include "queue.h"
-#include "relay.h"
-#include "session.h"
-#include "setup.h"
-#include "smtpd.h"
 #include "util.h"
+
+#include "pop3/session.h"
+#include "relay/relay.h"
+#include "setup.h"
+#include "smtp/session.h"
+#include "smtpd.h"
+#include "store/queue.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "queue.h"
+#include "store/queue.h"
 #include "setup.h"
 #include "util.h"
 

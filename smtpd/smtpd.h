@@ -16,7 +16,4 @@ struct smtpd {
 	int inetd; /* one session on stdin/stdout, logs to syslog */
 };
 
-/* queue ids: uppercase hex, unique within a host */
-void smtpd_queue_id(char *buf, size_t size);
-
 #endif

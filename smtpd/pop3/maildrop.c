@@ -16,10 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "log.h"
-#include "maildir.h"
-#include "maildrop.h"
 #include "util.h"
+
+#include "pop3/maildrop.h"
+#include "store/maildir.h"
 
 #define MAILDROP_READ_CHUNK 65536
 

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "deliver.h"
 #include "log.h"
-#include "maildir.h"
-#include "queue.h"
-#include "session.h"
 #include "util.h"
+
+#include "store/deliver.h"
+#include "store/maildir.h"
+#include "store/queue.h"
 
 static int
 trace_header(struct delivery *dv, const char *rcpt, int return_path,
@@ -133,33 +133,4 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	free(env.rcpts);
 	free(tx);
 	return failed ? -1 : 0;
-}
-
-int
-deliver_message(struct smtp_session *s, int spoolfd, off_t size)
-{
-	struct delivery dv;
-	const char **rcpts;
-	int *local, i, r;
-
-	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
-	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
-	for (i = 0; i < s->nrcpt; i++) {
-		rcpts[i] = s->rcpts[i].text;
-		local[i] = s->rcpts[i].local;
-	}
-	memset(&dv, 0, sizeof(dv));
-	dv.d = s->d;
-	dv.qid = s->qid;
-	dv.sender = s->from_text;
-	dv.helo = s->helo;
-	dv.client_ip = s->client_ip;
-	dv.proto = s->authenticated ? "ESMTPA" : s->esmtp ? "ESMTP" : "SMTP";
-	dv.rcpts = rcpts;
-	dv.local = local;
-	dv.nrcpt = s->nrcpt;
-	r = deliver(&dv, spoolfd, size);
-	free(rcpts);
-	free(local);
-	return r;
 }

@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounce.h"
+#include "relay/bounce.h"
 #include "log.h"
-#include "queue.h"
-#include "relay.h"
+#include "store/queue.h"
+#include "relay/relay.h"
 #include "smtpc.h"
 #include "util.h"
 

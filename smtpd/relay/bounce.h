@@ -6,7 +6,7 @@
 #ifndef BOUNCE_H
 #define BOUNCE_H
 
-#include "queue.h"
+#include "store/queue.h"
 #include "smtpd.h"
 
 /*

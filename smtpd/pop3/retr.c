@@ -1,5 +1,5 @@
 /*
- * pop3retr.c - RETR and TOP (RFC 1939 §7): a message goes out as a
+ * retr.c - RETR and TOP (RFC 1939 §7): a message goes out as a
  * multi-line response with CRLF line ends and dot-stuffing (dot.c), read
  * and sent in chunks so that a message of any size needs only one
  * buffer.  It does not know where messages are kept (maildrop.c).
@@ -11,8 +11,10 @@
 
 #include "dot.h"
 #include "log.h"
-#include "pop3session.h"
 #include "util.h"
+
+#include "pop3/reply.h"
+#include "pop3/retr.h"
 
 #define POP3_CHUNK 65536
 

@@ -10,11 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounce.h"
-#include "deliver.h"
 #include "log.h"
-#include "session.h"
 #include "util.h"
+
+#include "relay/bounce.h"
+#include "store/deliver.h"
+#include "store/queue.h"
+#include "store/spool.h"
 
 #define BOUNCE_HEADERS_MAX (64 * 1024)
 
@@ -91,7 +93,7 @@ bounce_send(struct smtpd *d, const struct envelope *env, int datafd)
 			close(fd);
 		return -1;
 	}
-	smtpd_queue_id(qid, sizeof(qid));
+	queue_new_id(qid, sizeof(qid));
 	rfc5322_date(date, sizeof(date), time(NULL));
 	fprintf(out,
 		"From: Mail Delivery System <MAILER-DAEMON@%s>\n"

@@ -1,5 +1,5 @@
 /*
- * pop3auth.c - logging in to POP3: USER/PASS (RFC 1939 §7) and AUTH
+ * auth.c - logging in to POP3: USER/PASS (RFC 1939 §7) and AUTH
  * PLAIN (RFC 5034, RFC 4616), checked against the accounts file; then
  * the maildrop is opened (created from the skeleton if missing) and
  * locked, or the client is told [IN-USE].  A failure is answered after
@@ -13,8 +13,10 @@
 #include "base64.h"
 #include "log.h"
 #include "passwd.h"
-#include "pop3session.h"
 #include "util.h"
+
+#include "pop3/auth.h"
+#include "pop3/reply.h"
 
 #define POP3_CRED_MAX 512
 

@@ -17,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "log.h"
-#include "maildir.h"
-#include "queue.h"
-#include "smtpd.h"
 #include "util.h"
+
+#include "store/queue.h"
 
 #define ENV_MAX (1024 * 1024)
 
@@ -258,41 +258,22 @@ queue_env_read(const char *queue, const char *id, struct envelope *env)
 	return r;
 }
 
-/* write data to tmp/, fsync, and rename it to dst; fsync dst's dir */
-static int
-write_atomic(const char *queue, const char *dst, const char *data, size_t len)
-{
-	char tmp[PATH_MAX], base[200];
-	int fd;
-
-	if (maildir_unique(base, sizeof(base), "env") < 0 ||
-	    xsnprintf(tmp, sizeof(tmp), "%s/tmp/%s", queue, base) < 0)
-		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		return -1;
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, dst) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return fsync_parent(dst);
-}
-
 int
 queue_env_write(const char *queue, const struct envelope *env)
 {
-	char path[PATH_MAX], *buf;
+	char path[PATH_MAX], tmpdir[PATH_MAX], *buf;
 	size_t len;
 	int r;
 
 	if (queue_path(path, sizeof(path), queue, "env", env->id) < 0 ||
 	    env_serialize(env, &buf, &len) < 0)
 		return -1;
-	r = write_atomic(queue, path, buf, len);
+	if (xsnprintf(tmpdir, sizeof(tmpdir), "%s/tmp", queue) < 0) {
+		free(buf);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	r = durable_replace(tmpdir, path, buf, len);
 	free(buf);
 	if (r < 0)
 		log_warn("queue: write %s", path);
@@ -328,7 +309,7 @@ queue_prepare(struct queue_tx *tx, const char *queue, const struct envelope *env
 		return -1;
 	}
 	tx->state = 1;
-	if (copy_fd_sync(fd, prefix, prefixlen, spoolfd, size) < 0) {
+	if (durable_copy(fd, prefix, prefixlen, spoolfd, size) < 0) {
 		log_warn("queue: write %s", tx->data_tmp);
 		queue_abort(tx);
 		return -1;
@@ -338,8 +319,7 @@ queue_prepare(struct queue_tx *tx, const char *queue, const struct envelope *env
 		return -1;
 	}
 	envfd = open(tx->env_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (envfd < 0 || write_all(envfd, buf, len) < 0 || fsync(envfd) < 0 ||
-	    close(envfd) < 0) {
+	if (envfd < 0 || durable_write(envfd, buf, len) < 0) {
 		log_warn("queue: write %s", tx->env_tmp);
 		free(buf);
 		queue_abort(tx);
@@ -352,23 +332,22 @@ queue_prepare(struct queue_tx *tx, const char *queue, const struct envelope *env
 int
 queue_commit(struct queue_tx *tx)
 {
-	char dir[PATH_MAX];
-
 	if (tx->state != 1)
 		return -1;
 	/* data first: an envelope never names missing data */
-	if (rename(tx->data_tmp, tx->data) < 0)
+	if (durable_rename(tx->data_tmp, tx->data) < 0) {
+		/* the rename may have been done before the fsync failed */
+		if (access(tx->data_tmp, F_OK) < 0)
+			tx->state = 2;
 		goto fail;
+	}
 	tx->state = 2;
-	if (xsnprintf(dir, sizeof(dir), "%s/data", tx->queue) < 0 ||
-	    fsync_dir(dir) < 0)
+	if (durable_rename(tx->env_tmp, tx->env) < 0) {
+		if (access(tx->env_tmp, F_OK) < 0)
+			tx->state = 3;
 		goto fail;
-	if (rename(tx->env_tmp, tx->env) < 0)
-		goto fail;
+	}
 	tx->state = 3;
-	if (xsnprintf(dir, sizeof(dir), "%s/env", tx->queue) < 0 ||
-	    fsync_dir(dir) < 0)
-		goto fail;
 	return 0;
 fail:
 	log_warn("queue: commit %s", tx->env);
@@ -540,7 +519,7 @@ queue_cleanup(const char *queue, time_t max_age)
 }
 
 void
-smtpd_queue_id(char *buf, size_t size)
+queue_new_id(char *buf, size_t size)
 {
 	static unsigned seq;
 	struct timespec ts;

@@ -1,11 +1,11 @@
 /*
- * pop3.c - the POP3 session (RFC 1939) with CAPA and response codes
- * (RFC 2449), as a table of commands like smtp.c: each row names the
- * verb, its handler, the states it is allowed in and how many arguments
- * it takes, so sequence and syntax errors come from one generic check
- * and no handler repeats them.  Logging in is pop3auth.c, RETR and TOP
- * are pop3retr.c, the maildrop (Maildir scan, lock, sizes, UIDL,
- * deletion) is maildrop.c; this file holds the loop and the rest of the
+ * session.c - the POP3 session (RFC 1939) with CAPA and response codes
+ * (RFC 2449), as a table of commands like the SMTP session's: each row
+ * names the verb, its handler, the states it is allowed in and how many
+ * arguments it takes, so sequence and syntax errors come from one
+ * generic check and no handler repeats them.  Logging in is auth.c, RETR
+ * and TOP are retr.c, replies are reply.c, the maildrop (Maildir scan,
+ * lock, sizes, UIDL, deletion) is maildrop.c; this file holds the loop and the rest of the
  * commands.  APOP is not offered (it needs every password in clear on
  * the server).  Every read goes through lineio: bounded, and timed by
  * pop3_timeout, RFC 1939's autologout timer.
@@ -15,9 +15,12 @@
 #include <string.h>
 
 #include "log.h"
-#include "pop3.h"
-#include "pop3session.h"
 #include "util.h"
+
+#include "pop3/auth.h"
+#include "pop3/reply.h"
+#include "pop3/retr.h"
+#include "pop3/session.h"
 
 #define POP3_REST (-1) /* the argument is the rest of the line, blanks too */
 
@@ -70,69 +73,6 @@ pop3_sequence_text(enum pop3_state st)
 	default:
 		return "Already logged in";
 	}
-}
-
-/* the 20th -ERR ends the session */
-void
-pop3_reply(struct pop3_session *s, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	lio_vline(&s->lio, buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log_debug("%s: > %s", s->client_ip, buf);
-	if (strncmp(buf, "-ERR", 4) == 0 && ++s->errors >= POP3_ERRORS_MAX &&
-	    !s->quit) {
-		s->quit = 1;
-		pop3_reply(s, "-ERR Too many errors");
-		log_info("[%s]: too many errors, disconnecting", s->client_ip);
-	}
-}
-
-/* a message number or line count: 1 to 9 digits, nothing else */
-long long
-pop3_number(const char *s)
-{
-	long long v = 0;
-	const char *p;
-
-	for (p = s; *p >= '0' && *p <= '9' && p - s < 9; p++)
-		v = v * 10 + (*p - '0');
-	return p == s || *p != '\0' ? -1 : v;
-}
-
-/* the message a number names (1..n, not deleted), 0-based; -1 replied */
-int
-pop3_msgno(struct pop3_session *s, const char *arg, size_t *i)
-{
-	long long v = pop3_number(arg);
-
-	if (v < 0) {
-		pop3_reply(s, "-ERR Invalid message number");
-		return -1;
-	}
-	if (v < 1 || (unsigned long long)v > s->drop.n) {
-		pop3_reply(s, "-ERR No such message");
-		return -1;
-	}
-	if (s->drop.v[v - 1].deleted) {
-		pop3_reply(s, "-ERR Message %lld already deleted", v);
-		return -1;
-	}
-	*i = (size_t)(v - 1);
-	return 0;
-}
-
-/* the size of message i as sent; -1 after the -ERR */
-int
-pop3_octets(struct pop3_session *s, size_t i, off_t *octets)
-{
-	if (maildrop_octets(&s->drop, i, octets) == 0)
-		return 0;
-	pop3_reply(s, "-ERR [SYS/TEMP] Cannot read message %zu", i + 1);
-	return -1;
 }
 
 /* the messages not marked deleted and their total size; -1 replied */

@@ -47,6 +47,8 @@ struct queue_tx {
 	int state;
 };
 
+/* a new queue id: uppercase hex, sorting by age, unique within a host */
+void queue_new_id(char *buf, size_t size);
 /* create the directories and the FIFO; 0 or -1 */
 int queue_init(const char *queue);
 int queue_prepare(struct queue_tx *tx, const char *queue,

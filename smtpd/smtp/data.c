@@ -19,27 +19,15 @@
 
 #include "dot.h"
 #include "log.h"
-#include "session.h"
 #include "util.h"
+
+#include "smtp/data.h"
+#include "smtp/reply.h"
+#include "store/deliver.h"
+#include "store/spool.h"
 
 #define DATA_CHUNK 8192
 #define SPOOL_BUF 65536
-
-int
-spool_create(const struct conf *c)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (xsnprintf(path, sizeof(path), "%s/tmp/spool.XXXXXX", c->queue) < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkstemp(path)) < 0)
-		return -1;
-	(void)unlink(path);
-	return fd;
-}
 
 struct spool {
 	int fd;
@@ -140,4 +128,34 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
 		close(sp->fd);
 	free(sp);
 	return result;
+}
+
+/* hand the spooled message to deliver(): every recipient, or none */
+int
+data_deliver(struct smtp_session *s, int spoolfd, off_t size)
+{
+	struct delivery dv;
+	const char **rcpts;
+	int *local, i, r;
+
+	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
+	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
+	for (i = 0; i < s->nrcpt; i++) {
+		rcpts[i] = s->rcpts[i].text;
+		local[i] = s->rcpts[i].local;
+	}
+	memset(&dv, 0, sizeof(dv));
+	dv.d = s->d;
+	dv.qid = s->qid;
+	dv.sender = s->from_text;
+	dv.helo = s->helo;
+	dv.client_ip = s->client_ip;
+	dv.proto = s->authenticated ? "ESMTPA" : s->esmtp ? "ESMTP" : "SMTP";
+	dv.rcpts = rcpts;
+	dv.local = local;
+	dv.nrcpt = s->nrcpt;
+	r = deliver(&dv, spoolfd, size);
+	free(rcpts);
+	free(local);
+	return r;
 }

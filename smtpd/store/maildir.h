@@ -15,7 +15,6 @@
 struct maildir_tx {
 	char tmp[PATH_MAX];
 	char new[PATH_MAX];
-	char newdir[PATH_MAX];
 	int state; /* 0 nothing, 1 in tmp/, 2 in new/ */
 };
 
@@ -30,10 +29,5 @@ int maildir_commit(struct maildir_tx *tx);
 void maildir_abort(struct maildir_tx *tx);
 /* create maildir (and its parents) from skel if it does not exist */
 int maildir_create(const char *maildir, const char *skel);
-/* a unique Maildir base name: <secs>.M<usecs>P<pid>Q<n>.<host> */
-int maildir_unique(char *buf, size_t size, const char *host);
-/* copy [0, size) of fd to out, then fsync and close out; 0 or -1 */
-int copy_fd_sync(int out, const char *prefix, size_t prefixlen, int fd,
-		 off_t size);
 
 #endif

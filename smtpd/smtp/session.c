@@ -1,10 +1,11 @@
 /*
- * smtp.c - the SMTP session (RFC 5321) as a table of commands (after
+ * session.c - the SMTP session (RFC 5321) as a table of commands (after
  * qmail's smtpd and Postfix's smtpd_cmd table): each row names the
  * verb, its handler and the states it is allowed in; one generic check
  * answers "503 5.5.2 ..." from the current state, so no handler repeats
- * sequence checks.  DATA reception is in data.c, delivery in deliver.c,
- * AUTH in auth.c.  Every read goes through lineio: bounded and timed.
+ * sequence checks.  DATA reception is in data.c, AUTH in auth.c, the
+ * RCPT-time probe in verify.c, the replies in reply.c.  Every read goes
+ * through lineio: bounded and timed.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,8 +15,14 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "session.h"
 #include "util.h"
+
+#include "smtp/auth.h"
+#include "smtp/data.h"
+#include "smtp/reply.h"
+#include "smtp/session.h"
+#include "smtp/verify.h"
+#include "store/queue.h"
 
 struct smtp_cmd {
 	const char *verb;
@@ -62,44 +69,6 @@ smtp_sequence_text(enum smtp_state st)
 	default:
 		return "Need data command";
 	}
-}
-
-void
-smtp_reply(struct smtp_session *s, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	lio_vline(&s->lio, buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log_debug("%s: > %s", s->client_ip, buf);
-	/*
-	 * The last line of a reply decides; 421 ends the session anyway.
-	 * "452 4.5.3" is not the client's error: told it, a client sends those
-	 * recipients again later (RFC 5321 §4.5.3.1.10; Postfix's
-	 * smtpd_recipient_overshoot_limit), so it must not end the session.
-	 */
-	if (buf[0] >= '4' && buf[3] != '-' && strncmp(buf, "421", 3) != 0 &&
-	    strncmp(buf, "452 4.5.3", 9) != 0 &&
-	    ++s->errors >= SMTP_ERRORS_MAX && !s->quit) {
-		s->quit = 1;
-		smtp_reply(s, "421 4.7.0 Too many errors");
-		log_info("%s: too many errors, disconnecting", s->client_ip);
-	}
-}
-
-void
-smtp_reset(struct smtp_session *s)
-{
-	free(s->rcpts);
-	s->rcpts = NULL;
-	s->nrcpt = 0;
-	memset(&s->from, 0, sizeof(s->from));
-	s->from_text[0] = '\0';
-	s->qid[0] = '\0';
-	if (s->state != S_INIT)
-		s->state = S_GREETED;
 }
 
 /* a host name or address literal as HELO/EHLO argument: printable, no blanks */
@@ -235,7 +204,7 @@ smtp_cmd_mail(struct smtp_session *s, char *arg)
 		return;
 	}
 	s->from = a;
-	smtpd_queue_id(s->qid, sizeof(s->qid));
+	queue_new_id(s->qid, sizeof(s->qid));
 	s->state = S_MAIL;
 	smtp_reply(s, "250 2.1.0 Sender OK");
 }
@@ -280,7 +249,7 @@ smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 	} else if (!s->authenticated) {
 		smtp_reply(s, "554 5.7.1 Relay access denied");
 		return;
-	} else if (relay_verify_rcpt(s, &r) < 0)
+	} else if (verify_rcpt(s, &r) < 0)
 		return;
 	for (i = 0; i < s->nrcpt; i++)
 		if (str_ieq(s->rcpts[i].text, r.text))
@@ -322,7 +291,7 @@ smtp_cmd_data(struct smtp_session *s, char *arg)
 	case DATA_OK:
 		log_info("%s: from=<%s> size=%lld nrcpt=%d", s->qid,
 			 s->from_text, (long long)size, s->nrcpt);
-		if (deliver_message(s, spoolfd, size) < 0)
+		if (data_deliver(s, spoolfd, size) < 0)
 			smtp_reply(s, "451 4.3.0 Error: local delivery failed, "
 				      "try again later");
 		else

@@ -9,8 +9,10 @@
 #include "base64.h"
 #include "log.h"
 #include "passwd.h"
-#include "session.h"
 #include "util.h"
+
+#include "smtp/auth.h"
+#include "smtp/reply.h"
 
 #define CRED_MAX 512
 

@@ -1,9 +1,9 @@
 /*
- * maildir.c - see maildir.h.  The durability chain is: write, fsync,
- * close (each checked), rename into new/, fsync new/.  A failure at any
- * step unlinks the copy, so new/ never shows a partial message.  The
- * caller makes sure the path comes from the accounts file and the
- * mailbox template, never from a client's address.
+ * maildir.c - see maildir.h.  The durability chain is lib/durable.c's:
+ * write, fsync, close (each checked), rename into new/, fsync new/.  A
+ * failure at any step unlinks the copy, so new/ never shows a partial
+ * message.  The caller makes sure the path comes from the accounts file
+ * and the mailbox template, never from a client's address.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,36 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "log.h"
-#include "maildir.h"
 #include "util.h"
 
-static unsigned long maildir_seq;
-
-int
-maildir_unique(char *buf, size_t size, const char *host)
-{
-	char h[256];
-	size_t n = 0;
-	struct timeval tv;
-	const char *p;
-
-	/* "/" and ":" cannot appear in a Maildir name (Maildir convention) */
-	for (p = host; *p && n + 5 < sizeof(h); p++) {
-		if (*p == '/' || *p == ':') {
-			n += (size_t)snprintf(h + n, sizeof(h) - n, "\\%03o",
-					      (unsigned char)*p);
-		} else
-			h[n++] = *p;
-	}
-	h[n] = '\0';
-	gettimeofday(&tv, NULL);
-	return xsnprintf(buf, size, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
-			 (long)tv.tv_usec, (long)getpid(), ++maildir_seq, h);
-}
+#include "store/maildir.h"
 
 static int
 copy_tree(const char *from, const char *to)
@@ -77,7 +54,7 @@ copy_tree(const char *from, const char *to)
 			if (out < 0)
 				r = errno == EEXIST ? 0 : -1;
 			else
-				r = copy_fd_sync(out, NULL, 0, in, st.st_size);
+				r = durable_copy(out, NULL, 0, in, st.st_size);
 			close(in);
 		}
 	}
@@ -126,45 +103,12 @@ maildir_create(const char *maildir, const char *skel)
 }
 
 int
-copy_fd_sync(int out, const char *prefix, size_t prefixlen, int fd, off_t size)
-{
-	char buf[65536];
-	off_t off = 0;
-	int r = 0;
-
-	if (prefixlen > 0 && write_all(out, prefix, prefixlen) < 0)
-		r = -1;
-	while (r == 0 && off < size) {
-		size_t want = (size_t)(size - off) < sizeof(buf)
-				  ? (size_t)(size - off)
-				  : sizeof(buf);
-		ssize_t n = pread(fd, buf, want, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO; /* the spool is shorter than said */
-			r = -1;
-			break;
-		}
-		if (write_all(out, buf, (size_t)n) < 0)
-			r = -1;
-		off += n;
-	}
-	/* every step checked, as OpenSMTPD's Maildir writer does */
-	if (r == 0 && fsync(out) < 0)
-		r = -1;
-	if (close(out) < 0)
-		r = -1;
-	return r;
-}
-
-int
 maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
 		const char *host, const char *prefix, size_t prefixlen,
 		int spoolfd, off_t spoolsize)
 {
-	char base[256];
+	char tmpdir[PATH_MAX], newdir[PATH_MAX];
+	const char *base;
 	int fd, saved;
 
 	tx->state = 0;
@@ -172,22 +116,27 @@ maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
 		log_warn("maildir: create %s", maildir);
 		return -1;
 	}
-	if (maildir_unique(base, sizeof(base), host) < 0 ||
-	    xsnprintf(tx->tmp, sizeof(tx->tmp), "%s/tmp/%s", maildir, base) < 0 ||
-	    xsnprintf(tx->new, sizeof(tx->new), "%s/new/%s,S=%lld", maildir,
-		      base, (long long)(spoolsize + (off_t)prefixlen)) < 0 ||
-	    xsnprintf(tx->newdir, sizeof(tx->newdir), "%s/new", maildir) < 0) {
+	if (xsnprintf(tmpdir, sizeof(tmpdir), "%s/tmp", maildir) < 0 ||
+	    xsnprintf(newdir, sizeof(newdir), "%s/new", maildir) < 0) {
 		errno = ENAMETOOLONG;
 		log_warn("maildir: %s", maildir);
 		return -1;
 	}
-	fd = open(tx->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_warn("maildir: %s", tx->tmp);
+	if ((fd = durable_create(tx->tmp, sizeof(tx->tmp), tmpdir, host)) < 0) {
+		log_warn("maildir: a new file in %s", tmpdir);
 		return -1;
 	}
 	tx->state = 1;
-	if (copy_fd_sync(fd, prefix, prefixlen, spoolfd, spoolsize) < 0) {
+	base = strrchr(tx->tmp, '/') + 1;
+	if (xsnprintf(tx->new, sizeof(tx->new), "%s/%s,S=%lld", newdir,
+		      base, (long long)(spoolsize + (off_t)prefixlen)) < 0) {
+		close(fd);
+		maildir_abort(tx);
+		errno = ENAMETOOLONG;
+		log_warn("maildir: %s", maildir);
+		return -1;
+	}
+	if (durable_copy(fd, prefix, prefixlen, spoolfd, spoolsize) < 0) {
 		saved = errno;
 		log_warn("maildir: write %s", tx->tmp);
 		maildir_abort(tx);
@@ -202,15 +151,14 @@ maildir_commit(struct maildir_tx *tx)
 {
 	if (tx->state != 1)
 		return -1;
-	if (rename(tx->tmp, tx->new) < 0) {
+	if (durable_rename(tx->tmp, tx->new) < 0) {
+		/* the rename may have been done before the fsync failed */
+		if (access(tx->tmp, F_OK) < 0)
+			tx->state = 2;
 		log_warn("maildir: rename %s", tx->new);
 		return -1;
 	}
 	tx->state = 2;
-	if (fsync_dir(tx->newdir) < 0) {
-		log_warn("maildir: fsync %s", tx->newdir);
-		return -1;
-	}
 	return 0;
 }
 

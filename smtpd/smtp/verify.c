@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "session.h"
 #include "smtpc.h"
 #include "util.h"
+
+#include "smtp/reply.h"
+#include "smtp/verify.h"
 
 #define VERIFY_TIMEOUT 30
 
@@ -117,7 +119,7 @@ verify_probe(const struct conf *c, const struct route *rt, const char *addr,
 }
 
 int
-relay_verify_rcpt(struct smtp_session *s, const struct rcpt *r)
+verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 {
 	const struct conf *c = &s->d->conf;
 	const struct route *rt;

@@ -1,0 +1,14 @@
+/*
+ * auth.h - logging in to POP3: USER/PASS (RFC 1939 §7), AUTH PLAIN
+ * (RFC 5034), and opening the maildrop once logged in.
+ */
+#ifndef POP3_AUTH_H
+#define POP3_AUTH_H
+
+#include "pop3/pop3.h"
+
+void pop3_cmd_user(struct pop3_session *s, char *arg);
+void pop3_cmd_pass(struct pop3_session *s, char *arg);
+void pop3_cmd_auth(struct pop3_session *s, char *arg);
+
+#endif

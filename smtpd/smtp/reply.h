@@ -1,0 +1,17 @@
+/*
+ * reply.h - every SMTP reply goes out through here: formatted, logged
+ * with -v, and counted, so the 20th error ends the session in one place.
+ * A leaf: it calls nothing else in smtp/.
+ */
+#ifndef SMTP_REPLY_H
+#define SMTP_REPLY_H
+
+#include "smtp/smtp.h"
+
+/* send one reply line (CRLF added); counts errors, logs with -v */
+void smtp_reply(struct smtp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* forget the transaction (sender, recipients, queue id) */
+void smtp_reset(struct smtp_session *s);
+
+#endif

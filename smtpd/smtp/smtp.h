@@ -1,0 +1,60 @@
+/*
+ * smtp.h - the types of one SMTP session (RFC 5321) that the files of
+ * smtpd/smtp/ share: the session struct, its states and its limits.  No
+ * functions: each file has its own header.  The files, from the top:
+ * session.c (the command table, HELO..QUIT), data.c (DATA: end-of-data,
+ * un-stuffing, size limit, handing over to store/deliver), auth.c (AUTH
+ * PLAIN/LOGIN, RFC 4954), verify.c (the RCPT-time probe), reply.c (a
+ * leaf: every reply, the error count, the transaction reset).
+ */
+#ifndef SMTP_SMTP_H
+#define SMTP_SMTP_H
+
+#include <sys/types.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "lineio.h"
+#include "smtpd.h"
+
+/* RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with CRLF */
+#define SMTP_LINE_MAX 512
+#define SMTP_ERRORS_MAX 20
+#define SMTP_AUTH_FAILURES_MAX 3
+
+enum smtp_state {
+	S_INIT = 0x01,	  /* before HELO/EHLO */
+	S_GREETED = 0x02, /* after HELO/EHLO, no MAIL yet */
+	S_MAIL = 0x04,	  /* after MAIL, no RCPT yet */
+	S_RCPT = 0x08,	  /* after at least one RCPT */
+	S_ANY = 0x0f
+};
+
+struct rcpt {
+	struct mailaddr addr;
+	char text[ADDR_MAX]; /* as formatted for headers and logs */
+	int local;
+};
+
+struct smtp_session {
+	struct smtpd *d;
+	enum service svc;
+	struct lineio lio;
+	enum smtp_state state;
+	char client_ip[64];
+	char helo[256];
+	int esmtp;
+	int authenticated;
+	char auth_user[ADDR_MAX];
+	int auth_failures;
+	struct mailaddr from;
+	char from_text[ADDR_MAX];
+	struct rcpt *rcpts;
+	int nrcpt;
+	int errors;
+	int quit;
+	char qid[24];
+	char line[SMTP_LINE_MAX + 1];
+};
+
+#endif
