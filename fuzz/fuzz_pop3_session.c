@@ -15,7 +15,7 @@
 #include "fuzz_util.h"
 
 #include "fuzz_smtpd.h"
-#include "pop3/pop3.h"
+#include "pop3/session.h"
 
 #include <time.h>
 
