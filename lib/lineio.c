@@ -60,6 +60,22 @@ lio_skip_line(struct lineio *lio)
 	return st;
 }
 
+enum lio_status
+lio_next_command(struct lineio *lio, char *buf, size_t size,
+		 const struct lio_command_replies *r)
+{
+	size_t len;
+	enum lio_status st = lio_read_command(lio, buf, size, &len);
+
+	if (st == LIO_PARTIAL) {
+		r->reply(r->ctx, r->too_long);
+		if ((st = lio_skip_line(lio)) == LIO_LINE)
+			return LIO_PARTIAL;
+	} else if (st == LIO_BADCHAR)
+		r->reply(r->ctx, r->bad_char);
+	return st;
+}
+
 void
 lio_wipe_consumed(struct lineio *lio)
 {

@@ -59,6 +59,24 @@ enum lio_status lio_read_command(struct lineio *lio, char *buf, size_t size,
 				 size_t *len);
 /* drop the rest of a line after LIO_PARTIAL: LIO_LINE, or why it ended */
 enum lio_status lio_skip_line(struct lineio *lio);
+/*
+ * The command-read step every protocol here shares (SMTP, POP3, their
+ * SASL exchanges): read one command line; a line that is not one is
+ * answered at once through reply(ctx, text) with the protocol's own
+ * text -- too_long as soon as size-1 octets came without a line end
+ * (the rest of the line is then dropped), bad_char for a NUL or CR in
+ * it.  Returns LIO_LINE (a command in buf), LIO_PARTIAL or LIO_BADCHAR
+ * (answered: read the next), or how the input ended: LIO_TIMEOUT,
+ * LIO_EOF, LIO_ERROR (not answered: the caller has its own words).
+ */
+struct lio_command_replies {
+	const char *too_long;
+	const char *bad_char;
+	void (*reply)(void *ctx, const char *text);
+	void *ctx;
+};
+enum lio_status lio_next_command(struct lineio *lio, char *buf, size_t size,
+				 const struct lio_command_replies *r);
 /* clear the bytes already returned (credentials) from the read buffer */
 void lio_wipe_consumed(struct lineio *lio);
 /* input already buffered and not yet returned */

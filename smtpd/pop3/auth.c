@@ -10,9 +10,9 @@
 #include <limits.h>
 #include <string.h>
 
-#include "base64.h"
 #include "log.h"
 #include "passwd.h"
+#include "sasl.h"
 #include "util.h"
 
 #include "pop3/auth.h"
@@ -110,20 +110,10 @@ pop3_cmd_pass(struct pop3_session *s, char *arg)
 static int
 pop3_auth_read(struct pop3_session *s, char *buf, size_t size)
 {
-	size_t len;
-	enum lio_status st = lio_read_command(&s->lio, buf, size, &len);
+	enum lio_status st = pop3_read_command(s, buf, size);
 
-	if (st == LIO_PARTIAL) {
-		pop3_reply(s, "-ERR Line too long");
-		if ((st = lio_skip_line(&s->lio)) == LIO_LINE)
-			return 0;
-	}
-	if (st == LIO_TIMEOUT)
-		pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
-	if (st == LIO_BADCHAR) {
-		pop3_reply(s, "-ERR Invalid character in command");
+	if (st == LIO_PARTIAL || st == LIO_BADCHAR)
 		return 0;
-	}
 	return st == LIO_LINE ? 1 : -1;
 }
 
@@ -132,24 +122,22 @@ static void
 pop3_auth_plain(struct pop3_session *s, const char *resp)
 {
 	char raw[POP3_CRED_MAX];
-	const char *authz = raw, *user, *pass;
-	int n;
+	const char *user, *pass;
 
-	if ((n = base64_decode(resp, (unsigned char *)raw, sizeof(raw) - 1)) <
-	    0) {
+	switch (sasl_plain(resp, raw, sizeof(raw), &user, &pass)) {
+	case SASL_BAD_BASE64:
 		pop3_reply(s, "-ERR Cannot decode response");
-		return;
-	}
-	raw[n] = '\0';
-	user = memchr(raw, '\0', (size_t)n);
-	pass = user ? memchr(user + 1, '\0', (size_t)(n - (user + 1 - raw)))
-		    : NULL;
-	if (user == NULL || pass == NULL)
+		break;
+	case SASL_MALFORMED:
 		pop3_reply(s, "-ERR Malformed PLAIN response");
-	else if (authz[0] && !str_ieq(authz, user + 1))
-		pop3_auth_fail(s, user + 1); /* no acting for another user */
-	else
-		pop3_check(s, user + 1, pass + 1);
+		break;
+	case SASL_OTHER_USER:
+		pop3_auth_fail(s, user); /* no acting for another user */
+		break;
+	case SASL_OK:
+		pop3_check(s, user, pass);
+		break;
+	}
 	wipe(raw, sizeof(raw));
 }
 

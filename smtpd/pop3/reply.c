@@ -1,6 +1,7 @@
 /*
- * reply.c - see reply.h.  The reply formatter itself is lineio's
- * lio_vline, shared with SMTP; what is POP3's own is the error rule.
+ * reply.c - see reply.h.  The reply formatter (lio_vline) and the
+ * command-read step (lio_next_command) are lineio's, shared with SMTP;
+ * what is POP3's own is the texts and the error rule.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -28,6 +29,26 @@ pop3_reply(struct pop3_session *s, const char *fmt, ...)
 		pop3_reply(s, "-ERR Too many errors");
 		log_info("[%s]: too many errors, disconnecting", s->client_ip);
 	}
+}
+
+static void
+pop3_reply_text(void *s, const char *text)
+{
+	pop3_reply(s, "%s", text);
+}
+
+enum lio_status
+pop3_read_command(struct pop3_session *s, char *buf, size_t size)
+{
+	const struct lio_command_replies r = {
+	    "-ERR Line too long", "-ERR Invalid character in command",
+	    pop3_reply_text, s};
+	enum lio_status st = lio_next_command(&s->lio, buf, size, &r);
+
+	/* RFC 1939 §3: autologout, without entering UPDATE */
+	if (st == LIO_TIMEOUT)
+		pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
+	return st;
 }
 
 /* a message number or line count: 1 to 9 digits, nothing else */

@@ -292,7 +292,6 @@ void
 pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 {
 	struct pop3_session s;
-	size_t len;
 
 	memset(&s, 0, sizeof(s));
 	s.d = d;
@@ -304,27 +303,14 @@ pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 	pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
 	while (!s.quit) {
 		enum lio_status st =
-		    lio_read_command(&s.lio, s.line, sizeof(s.line), &len);
-		if (st == LIO_PARTIAL) {
-			log_debug("%s: < (line too long)", client_ip);
-			pop3_reply(&s, "-ERR Line too long");
-			if ((st = lio_skip_line(&s.lio)) == LIO_LINE)
-				continue;
-		}
-		if (st == LIO_TIMEOUT) {
-			/* RFC 1939 §3: autologout, without entering UPDATE */
-			pop3_reply(&s, "-ERR [SYS/TEMP] Timeout");
-			log_info("timeout from [%s]", client_ip);
+		    pop3_read_command(&s, s.line, sizeof(s.line));
+		if (st == LIO_PARTIAL || st == LIO_BADCHAR)
+			continue; /* answered */
+		if (st != LIO_LINE) {
+			log_info("%s from [%s]",
+				 st == LIO_TIMEOUT ? "timeout" : "lost connection",
+				 client_ip);
 			break;
-		}
-		if (st != LIO_LINE && st != LIO_BADCHAR) {
-			log_info("lost connection from [%s]", client_ip);
-			break;
-		}
-		if (st == LIO_BADCHAR) {
-			log_debug("%s: < (invalid character)", client_ip);
-			pop3_reply(&s, "-ERR Invalid character in command");
-			continue;
 		}
 		pop3_log_command(&s);
 		pop3_dispatch(&s, s.line);

@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
-#include "base64.h"
 #include "log.h"
 #include "passwd.h"
+#include "sasl.h"
 #include "util.h"
 
 #include "smtp/auth.h"
@@ -21,22 +21,10 @@
 static int
 auth_read(struct smtp_session *s, char *buf, size_t size)
 {
-	size_t len;
-	enum lio_status st = lio_read_command(&s->lio, buf, size, &len);
+	enum lio_status st = smtp_read_command(s, buf, size);
 
-	if (st == LIO_PARTIAL) {
-		/* longer than any credentials we accept */
-		smtp_reply(s, "500 5.5.2 Line too long");
-		if ((st = lio_skip_line(&s->lio)) == LIO_LINE)
-			return 0;
-	}
-	if (st == LIO_TIMEOUT)
-		smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
-			   s->d->conf.hostname);
-	if (st == LIO_BADCHAR) {
-		smtp_reply(s, "500 5.5.2 Invalid character in command");
+	if (st == LIO_PARTIAL || st == LIO_BADCHAR)
 		return 0;
-	}
 	return st == LIO_LINE ? 1 : -1;
 }
 
@@ -71,25 +59,13 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 	smtp_reply(s, "235 2.7.0 Authentication successful");
 }
 
-/* decode base64 into a NUL-terminated buffer; -1 on bad input */
-static int
-auth_decode(const char *b64, char *out, size_t size)
-{
-	int n = base64_decode(b64, (unsigned char *)out, size - 1);
-
-	if (n < 0)
-		return -1;
-	out[n] = '\0';
-	return n;
-}
-
 static void
 auth_plain(struct smtp_session *s, const char *initial)
 {
 	char line[SMTP_LINE_MAX + 1], raw[CRED_MAX];
 	const char *resp = initial;
-	const char *authz, *user, *pass;
-	int n, r;
+	const char *user, *pass;
+	int r;
 
 	if (resp == NULL) {
 		smtp_reply(s, "334 ");
@@ -104,24 +80,19 @@ auth_plain(struct smtp_session *s, const char *initial)
 		smtp_reply(s, "501 5.0.0 Authentication aborted");
 		return;
 	}
-	if ((n = auth_decode(resp, raw, sizeof(raw))) < 0) {
+	switch (sasl_plain(resp, raw, sizeof(raw), &user, &pass)) {
+	case SASL_BAD_BASE64:
 		smtp_reply(s, "501 5.5.2 Cannot decode response");
-		wipe(line, sizeof(line));
-		return;
-	}
-	/* authzid NUL authcid NUL passwd */
-	authz = raw;
-	user = memchr(raw, '\0', (size_t)n);
-	pass = user ? memchr(user + 1, '\0', (size_t)(n - (user + 1 - raw))) : NULL;
-	if (user == NULL || pass == NULL) {
+		break;
+	case SASL_MALFORMED:
 		smtp_reply(s, "501 5.5.2 Malformed PLAIN response");
-	} else {
-		user++;
-		pass++;
-		if (authz[0] && !str_ieq(authz, user))
-			auth_fail(s, user);
-		else
-			auth_check(s, user, pass);
+		break;
+	case SASL_OTHER_USER:
+		auth_fail(s, user);
+		break;
+	case SASL_OK:
+		auth_check(s, user, pass);
+		break;
 	}
 	wipe(raw, sizeof(raw));
 	wipe(line, sizeof(line));
@@ -146,7 +117,7 @@ auth_login(struct smtp_session *s, const char *initial)
 		smtp_reply(s, "501 5.0.0 Authentication aborted");
 		return;
 	}
-	if (auth_decode(initial, user, sizeof(user)) < 0) {
+	if (sasl_decode(initial, user, sizeof(user)) < 0) {
 		smtp_reply(s, "501 5.5.2 Cannot decode response");
 		return;
 	}
@@ -158,7 +129,7 @@ auth_login(struct smtp_session *s, const char *initial)
 	}
 	if (strcmp(line, "*") == 0)
 		smtp_reply(s, "501 5.0.0 Authentication aborted");
-	else if (auth_decode(line, pass, sizeof(pass)) < 0)
+	else if (sasl_decode(line, pass, sizeof(pass)) < 0)
 		smtp_reply(s, "501 5.5.2 Cannot decode response");
 	else
 		auth_check(s, user, pass);

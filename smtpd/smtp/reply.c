@@ -1,7 +1,7 @@
 /*
- * reply.c - see reply.h.  The reply formatter itself is lineio's
- * lio_vline, shared with POP3; what is SMTP's own is which replies
- * count as errors.
+ * reply.c - see reply.h.  The reply formatter (lio_vline) and the
+ * command-read step (lio_next_command) are lineio's, shared with POP3;
+ * what is SMTP's own is the texts and which replies count as errors.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -35,6 +35,26 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 		smtp_reply(s, "421 4.7.0 Too many errors");
 		log_info("%s: too many errors, disconnecting", s->client_ip);
 	}
+}
+
+static void
+smtp_reply_text(void *s, const char *text)
+{
+	smtp_reply(s, "%s", text);
+}
+
+enum lio_status
+smtp_read_command(struct smtp_session *s, char *buf, size_t size)
+{
+	const struct lio_command_replies r = {
+	    "500 5.5.2 Line too long", "500 5.5.2 Invalid character in command",
+	    smtp_reply_text, s};
+	enum lio_status st = lio_next_command(&s->lio, buf, size, &r);
+
+	if (st == LIO_TIMEOUT)
+		smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
+			   s->d->conf.hostname);
+	return st;
 }
 
 void

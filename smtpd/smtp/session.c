@@ -373,7 +373,6 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 		 const char *client_ip)
 {
 	struct smtp_session s;
-	size_t len;
 
 	memset(&s, 0, sizeof(s));
 	s.d = d;
@@ -385,27 +384,14 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
 	while (!s.quit) {
 		enum lio_status st =
-		    lio_read_command(&s.lio, s.line, sizeof(s.line), &len);
-		if (st == LIO_PARTIAL) {
-			log_debug("%s: < (line too long)", client_ip);
-			smtp_reply(&s, "500 5.5.2 Line too long");
-			if ((st = lio_skip_line(&s.lio)) == LIO_LINE)
-				continue;
-		}
-		if (st == LIO_TIMEOUT) {
-			smtp_reply(&s, "421 4.4.2 %s Timeout exceeded",
-				   d->conf.hostname);
-			log_info("timeout from [%s]", client_ip);
+		    smtp_read_command(&s, s.line, sizeof(s.line));
+		if (st == LIO_PARTIAL || st == LIO_BADCHAR)
+			continue; /* answered */
+		if (st != LIO_LINE) {
+			log_info("%s from [%s]",
+				 st == LIO_TIMEOUT ? "timeout" : "lost connection",
+				 client_ip);
 			break;
-		}
-		if (st != LIO_LINE && st != LIO_BADCHAR) {
-			log_info("lost connection from [%s]", client_ip);
-			break;
-		}
-		if (st == LIO_BADCHAR) {
-			log_debug("%s: < (invalid character)", client_ip);
-			smtp_reply(&s, "500 5.5.2 Invalid character in command");
-			continue;
 		}
 		if (str_iprefix(s.line, "AUTH ") && strchr(s.line + 5, ' '))
 			log_debug("%s: < %.*s <credentials hidden>", client_ip,

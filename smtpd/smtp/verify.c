@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "log.h"
 #include "smtpc.h"
 #include "util.h"
@@ -74,23 +75,18 @@ cache_get(const struct conf *c, const char *addr, char *text, size_t size)
 static void
 cache_put(const struct conf *c, const char *addr, int code, const char *text)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], buf[1200], dir[PATH_MAX];
-	int fd, n;
+	char path[PATH_MAX], buf[1200], dir[PATH_MAX];
+	int n;
 
 	if (xsnprintf(dir, sizeof(dir), "%s/verify", c->queue) < 0 ||
 	    (mkdir(dir, 0700) < 0 && errno != EEXIST) ||
 	    cache_path(c, addr, path, sizeof(path)) < 0 ||
-	    xsnprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) < 0)
-		return;
-	if ((n = xsnprintf(buf, sizeof(buf), "%d %s\n%.500s", code, addr,
+	    (n = xsnprintf(buf, sizeof(buf), "%d %s\n%.500s", code, addr,
 			   text)) < 0)
 		return;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		return;
-	/* a cache: no fsync, losing it costs one more probe */
-	if (write_all(fd, buf, (size_t)n) < 0 || close(fd) < 0 ||
-	    rename(tmp, path) < 0)
-		(void)unlink(tmp);
+	/* replaced whole: a reader sees an old answer or a new one */
+	if (durable_replace(NULL, path, buf, (size_t)n) < 0)
+		log_warn("verify: %s", path);
 }
 
 /* ask the peer; its RCPT reply code, or -1 when it could not be asked */
