@@ -100,7 +100,7 @@ FUZZ_TARGETS = $(FUZZ_NAMES:%=build/fuzz/%)
 FUZZ_RUNS    = $(FUZZ_NAMES:fuzz_%=fuzz-%)
 FUZZ_SECONDS ?= 20
 FUZZ_MAX_LEN ?= 4096
-# fuzz_dot: DATA lines longer than data.c's 8 KB chunks and lineio's buffer
+# fuzz_dot: DATA lines longer than smtp/data.c's 8 KB chunks and lineio's buffer
 FUZZ_MAX_LEN_dot ?= 40000
 FUZZ_FLAGS   ?=
 FUZZ_SAN     = address,undefined

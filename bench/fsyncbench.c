@@ -3,7 +3,7 @@
  *
  *   fsyncbench [-s size] [-n count] [-t seconds] [-j writers] dir
  *
- * Repeats the chain smtpd/maildir.c runs for every Maildir copy: create a
+ * Repeats the chain smtpd/store/maildir.c runs for every Maildir copy: create a
  * file in dir/tmp/, write size bytes, fsync, close (each checked), rename
  * it into dir/new/, fsync dir/new/; -n times or for -t seconds, whichever
  * ends first, in each of -j processes at once (a journal can commit

@@ -1,5 +1,5 @@
 /*
- * fuzz_envelope.c - smtpd/queue.c's envelope parser (queue_env_parse),
+ * fuzz_envelope.c - smtpd/store/queue.c's envelope parser (queue_env_parse),
  * which reads env/ID files the relay child trusts.  An envelope that
  * parses must have a safe id (a file name: no "/", no leading dot), a
  * sender and at least one recipient; it is then written with

@@ -1,5 +1,5 @@
 /*
- * fuzz_pop3_session.c - the POP3 session (smtpd/pop3.c, pop3_session_run):
+ * fuzz_pop3_session.c - the POP3 session (smtpd/pop3/, pop3_session_run):
  * the input is what a client sends, read from a pipe whose write end is
  * already closed, so the session ends at EOF and never waits.  Before
  * each run alice@example.org (password alicepw) gets a fresh Maildir with

@@ -1,6 +1,6 @@
 /*
- * fuzz_smtp_session.c - the whole SMTP session (smtpd/smtp.c with data.c,
- * auth.c, deliver.c, maildir.c, queue.c behind it): the input is what a
+ * fuzz_smtp_session.c - the whole SMTP session (smtpd/smtp/ with
+ * smtpd/store/'s deliver.c, maildir.c, queue.c behind it): the input is what a
  * client sends, read by smtp_session_run from a pipe whose write end is
  * already closed, so the session always ends at EOF and never waits.
  * Input starting with "SUBMISSION\n" is served as the submission

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lineio.h"
+#include "log.h"
 #include "util.h"
 
 void
@@ -60,7 +61,7 @@ lio_skip_line(struct lineio *lio)
 	return st;
 }
 
-enum lio_status
+int
 lio_next_command(struct lineio *lio, char *buf, size_t size,
 		 const struct lio_command_replies *r)
 {
@@ -70,10 +71,44 @@ lio_next_command(struct lineio *lio, char *buf, size_t size,
 	if (st == LIO_PARTIAL) {
 		r->reply(r->ctx, r->too_long);
 		if ((st = lio_skip_line(lio)) == LIO_LINE)
-			return LIO_PARTIAL;
-	} else if (st == LIO_BADCHAR)
+			return 0;
+	}
+	switch (st) {
+	case LIO_LINE:
+		return 1;
+	case LIO_BADCHAR:
 		r->reply(r->ctx, r->bad_char);
-	return st;
+		return 0;
+	case LIO_TIMEOUT:
+		r->reply(r->ctx, r->timeout);
+		log_info("timeout from [%s]", r->peer);
+		return -1;
+	default:
+		log_info("lost connection from [%s]", r->peer);
+		return -1;
+	}
+}
+
+char *
+lio_command_split(char *line)
+{
+	char *arg = line + strcspn(line, " ");
+
+	if (*arg == ' ')
+		*arg++ = '\0';
+	return arg;
+}
+
+const void *
+lio_command_find(const void *table, size_t rowsize, const char *verb)
+{
+	const char *row;
+
+	for (row = table; *(const char *const *)(const void *)row != NULL;
+	     row += rowsize)
+		if (str_ieq(*(const char *const *)(const void *)row, verb))
+			return row;
+	return NULL;
 }
 
 void
@@ -257,8 +292,8 @@ lio_puts(struct lineio *lio, const char *s)
 }
 
 const char *
-lio_vline(struct lineio *lio, char *buf, size_t size, const char *fmt,
-	  va_list ap)
+lio_vline(struct lineio *lio, const char *peer, char *buf, size_t size,
+	  const char *fmt, va_list ap)
 {
 	int n = vsnprintf(buf, size, fmt, ap);
 
@@ -270,6 +305,7 @@ lio_vline(struct lineio *lio, char *buf, size_t size, const char *fmt,
 		n = (int)size - 1; /* a reply is never longer than its buffer */
 	lio_write(lio, buf, (size_t)n);
 	lio_write(lio, "\r\n", 2);
+	log_debug("%s: > %s", peer, buf);
 	return buf;
 }
 

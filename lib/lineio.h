@@ -65,18 +65,29 @@ enum lio_status lio_skip_line(struct lineio *lio);
  * answered at once through reply(ctx, text) with the protocol's own
  * text -- too_long as soon as size-1 octets came without a line end
  * (the rest of the line is then dropped), bad_char for a NUL or CR in
- * it.  Returns LIO_LINE (a command in buf), LIO_PARTIAL or LIO_BADCHAR
- * (answered: read the next), or how the input ended: LIO_TIMEOUT,
- * LIO_EOF, LIO_ERROR (not answered: the caller has its own words).
+ * it -- and a timeout is answered with timeout.  The end of the input
+ * is logged, naming peer.
  */
 struct lio_command_replies {
 	const char *too_long;
 	const char *bad_char;
+	const char *timeout;
 	void (*reply)(void *ctx, const char *text);
 	void *ctx;
+	const char *peer;
 };
-enum lio_status lio_next_command(struct lineio *lio, char *buf, size_t size,
-				 const struct lio_command_replies *r);
+/* 1: a command in buf; 0: answered, read the next; -1: the input ended */
+int lio_next_command(struct lineio *lio, char *buf, size_t size,
+		     const struct lio_command_replies *r);
+/*
+ * Split a command line at its first blank: the verb stays in line, the
+ * argument (maybe empty) is returned.  Then find the verb, in any case,
+ * in a table of rows of rowsize bytes that each begin with the name
+ * (const char *) and end with a row whose name is NULL: the row or NULL.
+ */
+char *lio_command_split(char *line);
+const void *lio_command_find(const void *table, size_t rowsize,
+			     const char *verb);
 /* clear the bytes already returned (credentials) from the read buffer */
 void lio_wipe_consumed(struct lineio *lio);
 /* input already buffered and not yet returned */
@@ -87,10 +98,11 @@ void lio_printf(struct lineio *lio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /*
  * Format one protocol line (a reply) into buf, truncated to size - 1,
- * and queue it with CRLF; returns buf, for the caller to log and inspect.
+ * queue it with CRLF and log it for the -v transcript as sent to peer;
+ * returns buf, for the caller to inspect.
  */
-const char *lio_vline(struct lineio *lio, char *buf, size_t size,
-		      const char *fmt, va_list ap);
+const char *lio_vline(struct lineio *lio, const char *peer, char *buf,
+		      size_t size, const char *fmt, va_list ap);
 /* 0, or -1 once any write has failed or timed out */
 int lio_flush(struct lineio *lio);
 

@@ -106,17 +106,6 @@ pop3_cmd_pass(struct pop3_session *s, char *arg)
 	lio_wipe_consumed(&s->lio); /* the raw line that held it */
 }
 
-/* read one SASL continuation line (CRLF stripped): 1, 0 replied, -1 end */
-static int
-pop3_auth_read(struct pop3_session *s, char *buf, size_t size)
-{
-	enum lio_status st = pop3_read_command(s, buf, size);
-
-	if (st == LIO_PARTIAL || st == LIO_BADCHAR)
-		return 0;
-	return st == LIO_LINE ? 1 : -1;
-}
-
 /* RFC 4616: [authzid] NUL authcid NUL passwd, base64 */
 static void
 pop3_auth_plain(struct pop3_session *s, const char *resp)
@@ -162,7 +151,8 @@ pop3_cmd_auth(struct pop3_session *s, char *arg)
 	}
 	if (resp == NULL) {
 		pop3_reply(s, "+ ");
-		if ((r = pop3_auth_read(s, line, sizeof(line))) <= 0) {
+		if ((r = lio_next_command(&s->lio, line, sizeof(line),
+					  &s->cmd)) <= 0) {
 			if (r < 0) /* never clear a quit set by the reply */
 				s->quit = 1;
 			wipe(line, sizeof(line));

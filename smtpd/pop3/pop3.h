@@ -33,6 +33,7 @@ enum pop3_state {
 struct pop3_session {
 	struct smtpd *d;
 	struct lineio lio;
+	struct lio_command_replies cmd; /* how a bad line is answered */
 	enum pop3_state state;
 	char client_ip[64];
 	char user[ADDR_MAX];	  /* from USER */

@@ -20,9 +20,8 @@ pop3_reply(struct pop3_session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	lio_vline(&s->lio, buf, sizeof(buf), fmt, ap);
+	lio_vline(&s->lio, s->client_ip, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_debug("%s: > %s", s->client_ip, buf);
 	if (strncmp(buf, "-ERR", 4) == 0 && ++s->errors >= POP3_ERRORS_MAX &&
 	    !s->quit) {
 		s->quit = 1;
@@ -37,18 +36,16 @@ pop3_reply_text(void *s, const char *text)
 	pop3_reply(s, "%s", text);
 }
 
-enum lio_status
-pop3_read_command(struct pop3_session *s, char *buf, size_t size)
+void
+pop3_command_replies(struct pop3_session *s)
 {
-	const struct lio_command_replies r = {
-	    "-ERR Line too long", "-ERR Invalid character in command",
-	    pop3_reply_text, s};
-	enum lio_status st = lio_next_command(&s->lio, buf, size, &r);
-
+	s->cmd.too_long = "-ERR Line too long";
+	s->cmd.bad_char = "-ERR Invalid character in command";
 	/* RFC 1939 §3: autologout, without entering UPDATE */
-	if (st == LIO_TIMEOUT)
-		pop3_reply(s, "-ERR [SYS/TEMP] Timeout");
-	return st;
+	s->cmd.timeout = "-ERR [SYS/TEMP] Timeout";
+	s->cmd.reply = pop3_reply_text;
+	s->cmd.ctx = s;
+	s->cmd.peer = s->client_ip;
 }
 
 /* a message number or line count: 1 to 9 digits, nothing else */

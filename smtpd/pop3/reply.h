@@ -16,12 +16,10 @@
 void pop3_reply(struct pop3_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /*
- * Read the next command line (lio_next_command): a line too long or
- * holding NUL/CR is answered -ERR (LIO_PARTIAL, LIO_BADCHAR: read the
- * next); a timeout is answered -ERR [SYS/TEMP]; LIO_LINE: a command.
+ * Set up s->cmd for lio_next_command: a line too long or holding NUL/CR
+ * is answered -ERR, a timeout -ERR [SYS/TEMP].
  */
-enum lio_status pop3_read_command(struct pop3_session *s, char *buf,
-				  size_t size);
+void pop3_command_replies(struct pop3_session *s);
 /* a message number or line count: 1 to 9 digits and nothing else; or -1 */
 long long pop3_number(const char *s);
 /* the message arg names (1..n, not deleted) as an index; -1 after -ERR */

@@ -5,9 +5,9 @@
  * arguments it takes, so sequence and syntax errors come from one
  * generic check and no handler repeats them.  Logging in is auth.c, RETR
  * and TOP are retr.c, replies are reply.c, the maildrop (Maildir scan,
- * lock, sizes, UIDL, deletion) is maildrop.c; this file holds the loop and the rest of the
- * commands.  APOP is not offered (it needs every password in clear on
- * the server).  Every read goes through lineio: bounded, and timed by
+ * lock, sizes, UIDL, deletion) is maildrop.c; this file holds the loop
+ * and the rest of the commands.  APOP is not offered (it needs every
+ * password in clear on the server).  Every read goes through lineio: bounded, and timed by
  * pop3_timeout, RFC 1939's autologout timer.
  */
 #include <stdarg.h>
@@ -240,17 +240,12 @@ pop3_count_args(const char *s)
 static void
 pop3_dispatch(struct pop3_session *s, char *line)
 {
-	const struct pop3_cmd *c;
-	char *arg;
+	char *arg = lio_command_split(line);
+	const struct pop3_cmd *c =
+	    lio_command_find(pop3_cmds, sizeof(*pop3_cmds), line);
 	int nargs;
 
-	arg = line + strcspn(line, " ");
-	if (*arg == ' ')
-		*arg++ = '\0';
-	for (c = pop3_cmds; c->verb != NULL; c++)
-		if (str_ieq(line, c->verb))
-			break;
-	if (c->verb == NULL) {
+	if (c == NULL) {
 		pop3_reply(s, "-ERR Unknown command");
 		return;
 	}
@@ -299,19 +294,15 @@ pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 	s.drop.lockfd = -1;
 	strlcpy(s.client_ip, client_ip, sizeof(s.client_ip));
 	lio_init(&s.lio, rfd, wfd, d->conf.pop3_timeout);
+	pop3_command_replies(&s);
 	log_info("connect from [%s] (pop3)", client_ip);
 	pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
 	while (!s.quit) {
-		enum lio_status st =
-		    pop3_read_command(&s, s.line, sizeof(s.line));
-		if (st == LIO_PARTIAL || st == LIO_BADCHAR)
+		int r = lio_next_command(&s.lio, s.line, sizeof(s.line), &s.cmd);
+		if (r == 0)
 			continue; /* answered */
-		if (st != LIO_LINE) {
-			log_info("%s from [%s]",
-				 st == LIO_TIMEOUT ? "timeout" : "lost connection",
-				 client_ip);
+		if (r < 0)
 			break;
-		}
 		pop3_log_command(&s);
 		pop3_dispatch(&s, s.line);
 		wipe(s.line, sizeof(s.line));

@@ -30,12 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "relay/bounce.h"
 #include "log.h"
-#include "store/queue.h"
-#include "relay/relay.h"
 #include "smtpc.h"
 #include "util.h"
+
+#include "relay/bounce.h"
+#include "relay/relay.h"
+#include "store/queue.h"
 
 #define RELAY_PARENT_CHECK_MS 1000
 

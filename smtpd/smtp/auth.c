@@ -16,16 +16,16 @@
 
 #define CRED_MAX 512
 
-/* read one continuation line into buf (CRLF stripped): 1, 0 when it has
- * been answered already, -1 when the session ends */
+/* one continuation line (CRLF stripped): 1; 0 when it has been answered
+ * already; -1 when the session ends */
 static int
-auth_read(struct smtp_session *s, char *buf, size_t size)
+auth_read(struct smtp_session *s, char *line, size_t size)
 {
-	enum lio_status st = smtp_read_command(s, buf, size);
+	int r = lio_next_command(&s->lio, line, size, &s->cmd);
 
-	if (st == LIO_PARTIAL || st == LIO_BADCHAR)
-		return 0;
-	return st == LIO_LINE ? 1 : -1;
+	if (r < 0)
+		s->quit = 1; /* never cleared: a reply may have set it too */
+	return r;
 }
 
 static void
@@ -65,15 +65,11 @@ auth_plain(struct smtp_session *s, const char *initial)
 	char line[SMTP_LINE_MAX + 1], raw[CRED_MAX];
 	const char *resp = initial;
 	const char *user, *pass;
-	int r;
 
 	if (resp == NULL) {
 		smtp_reply(s, "334 ");
-		if ((r = auth_read(s, line, sizeof(line))) <= 0) {
-			if (r < 0)
-				s->quit = 1;
+		if (auth_read(s, line, sizeof(line)) <= 0)
 			return;
-		}
 		resp = line;
 	}
 	if (strcmp(resp, "*") == 0) {
@@ -102,15 +98,11 @@ static void
 auth_login(struct smtp_session *s, const char *initial)
 {
 	char line[SMTP_LINE_MAX + 1], user[CRED_MAX], pass[CRED_MAX];
-	int r;
 
 	if (initial == NULL) {
 		smtp_reply(s, "334 VXNlcm5hbWU6"); /* "Username:" */
-		if ((r = auth_read(s, line, sizeof(line))) <= 0) {
-			if (r < 0)
-				s->quit = 1;
+		if (auth_read(s, line, sizeof(line)) <= 0)
 			return;
-		}
 		initial = line;
 	}
 	if (strcmp(initial, "*") == 0) {
@@ -122,11 +114,8 @@ auth_login(struct smtp_session *s, const char *initial)
 		return;
 	}
 	smtp_reply(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
-	if ((r = auth_read(s, line, sizeof(line))) <= 0) {
-		if (r < 0)
-			s->quit = 1;
+	if (auth_read(s, line, sizeof(line)) <= 0)
 		return;
-	}
 	if (strcmp(line, "*") == 0)
 		smtp_reply(s, "501 5.0.0 Authentication aborted");
 	else if (sasl_decode(line, pass, sizeof(pass)) < 0)

@@ -9,6 +9,7 @@
 
 #include "lineio.h"
 #include "log.h"
+#include "util.h"
 
 #include "smtp/reply.h"
 
@@ -19,9 +20,8 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	lio_vline(&s->lio, buf, sizeof(buf), fmt, ap);
+	lio_vline(&s->lio, s->client_ip, buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_debug("%s: > %s", s->client_ip, buf);
 	/*
 	 * The last line of a reply decides; 421 ends the session anyway.
 	 * "452 4.5.3" is not the client's error: told it, a client sends those
@@ -43,18 +43,17 @@ smtp_reply_text(void *s, const char *text)
 	smtp_reply(s, "%s", text);
 }
 
-enum lio_status
-smtp_read_command(struct smtp_session *s, char *buf, size_t size)
+void
+smtp_command_replies(struct smtp_session *s)
 {
-	const struct lio_command_replies r = {
-	    "500 5.5.2 Line too long", "500 5.5.2 Invalid character in command",
-	    smtp_reply_text, s};
-	enum lio_status st = lio_next_command(&s->lio, buf, size, &r);
-
-	if (st == LIO_TIMEOUT)
-		smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
-			   s->d->conf.hostname);
-	return st;
+	(void)xsnprintf(s->timeout_reply, sizeof(s->timeout_reply),
+			"421 4.4.2 %s Timeout exceeded", s->d->conf.hostname);
+	s->cmd.too_long = "500 5.5.2 Line too long";
+	s->cmd.bad_char = "500 5.5.2 Invalid character in command";
+	s->cmd.timeout = s->timeout_reply;
+	s->cmd.reply = smtp_reply_text;
+	s->cmd.ctx = s;
+	s->cmd.peer = s->client_ip;
 }
 
 void

@@ -12,12 +12,10 @@
 void smtp_reply(struct smtp_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /*
- * Read the next command line (lio_next_command): a line too long or
- * holding NUL/CR is answered 500 5.5.2 (LIO_PARTIAL, LIO_BADCHAR: read
- * the next); a timeout is answered 421 4.4.2; LIO_LINE: a command in buf.
+ * Set up s->cmd for lio_next_command: a line too long or holding NUL/CR
+ * is answered 500 5.5.2, a timeout 421 4.4.2.
  */
-enum lio_status smtp_read_command(struct smtp_session *s, char *buf,
-				  size_t size);
+void smtp_command_replies(struct smtp_session *s);
 /* forget the transaction (sender, recipients, queue id) */
 void smtp_reset(struct smtp_session *s);
 

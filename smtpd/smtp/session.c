@@ -347,25 +347,16 @@ smtp_cmd_quit(struct smtp_session *s, char *arg)
 static void
 smtp_dispatch(struct smtp_session *s, char *line)
 {
-	const struct smtp_cmd *c;
-	char *arg;
-	size_t vlen = strcspn(line, " ");
+	char *arg = lio_command_split(line);
+	const struct smtp_cmd *c =
+	    lio_command_find(smtp_cmds, sizeof(*smtp_cmds), line);
 
-	arg = line + vlen;
-	if (*arg == ' ')
-		*arg++ = '\0';
-	for (c = smtp_cmds; c->verb != NULL; c++)
-		if (str_ieq(line, c->verb))
-			break;
-	if (c->verb == NULL) {
+	if (c == NULL)
 		smtp_reply(s, "500 5.5.1 Unknown command");
-		return;
-	}
-	if (!(c->states & s->state)) {
+	else if (!(c->states & s->state))
 		smtp_reply(s, "503 5.5.2 %s", smtp_sequence_text(s->state));
-		return;
-	}
-	c->handler(s, arg);
+	else
+		c->handler(s, arg);
 }
 
 void
@@ -380,19 +371,15 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	s.state = S_INIT;
 	strlcpy(s.client_ip, client_ip, sizeof(s.client_ip));
 	lio_init(&s.lio, rfd, wfd, d->conf.timeout);
+	smtp_command_replies(&s);
 	log_info("connect from [%s] (%s)", client_ip, service_name(svc));
 	smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
 	while (!s.quit) {
-		enum lio_status st =
-		    smtp_read_command(&s, s.line, sizeof(s.line));
-		if (st == LIO_PARTIAL || st == LIO_BADCHAR)
+		int r = lio_next_command(&s.lio, s.line, sizeof(s.line), &s.cmd);
+		if (r == 0)
 			continue; /* answered */
-		if (st != LIO_LINE) {
-			log_info("%s from [%s]",
-				 st == LIO_TIMEOUT ? "timeout" : "lost connection",
-				 client_ip);
+		if (r < 0)
 			break;
-		}
 		if (str_iprefix(s.line, "AUTH ") && strchr(s.line + 5, ' '))
 			log_debug("%s: < %.*s <credentials hidden>", client_ip,
 				  (int)(strchr(s.line + 5, ' ') - s.line),

@@ -40,6 +40,8 @@ struct smtp_session {
 	struct smtpd *d;
 	enum service svc;
 	struct lineio lio;
+	struct lio_command_replies cmd; /* how a bad line is answered */
+	char timeout_reply[300];
 	enum smtp_state state;
 	char client_ip[64];
 	char helo[256];
