@@ -2,6 +2,7 @@
 #
 #   make            build smtpd/smtpd and mailc/mailc (-std=c11 -Wall -Wextra -Werror)
 #   make run        build and run smtpd in the foreground on etc/smtpd.conf
+#   make layers     check that every #include points down the layers
 #   make test       build and run the bats suite (t/*.bats)
 #   make asan       build with address+undefined sanitizers into build/asan and run the suite
 #   make fuzz       build the libFuzzer harnesses and run each for a short while
@@ -51,6 +52,10 @@ $(B)/mailc/mailc: $(MAILC_OBJ) $(B)/lib/libmail.a
 
 run: all
 	./smtpd/smtpd -f etc/smtpd.conf
+
+# every #include points down the layers (DESIGN.md §1; .ci/layers)
+layers:
+	./.ci/layers
 
 # bats-core is the test runner; install it from the distribution if missing.
 BATS = bats
@@ -164,4 +169,4 @@ clean:
 	rm -rf build smtpd/smtpd mailc/mailc
 	find lib smtpd mailc -name '*.[oa]' -delete
 
-.PHONY: all run test asan fuzz bench install clean bats-check
+.PHONY: all run layers test asan fuzz bench install clean bats-check
