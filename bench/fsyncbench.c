@@ -36,15 +36,6 @@
 
 #define WRITERS_MAX 256
 
-static int64_t
-clock_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 usage(void)
 {
@@ -118,14 +109,14 @@ writer_run(const char *dir, int writer, long count, int64_t deadline,
 	int r = 0;
 
 	memset(buf, 'x', size);
-	for (i = 0; i < count && clock_us() < deadline; i++) {
-		int64_t t0 = clock_us(), us;
+	for (i = 0; i < count && now_us() < deadline; i++) {
+		int64_t t0 = now_us(), us;
 
 		if (durable_write(dir, writer, i, buf, size) < 0) {
 			r = 1;
 			break;
 		}
-		us = clock_us() - t0;
+		us = now_us() - t0;
 		done++;
 		if (write_all(out, &us, sizeof(us)) < 0) {
 			r = 1;
@@ -187,7 +178,7 @@ main(int argc, char **argv)
 	if (pipe(p) < 0)
 		fatal("pipe");
 	fflush(NULL);
-	start = clock_us();
+	start = now_us();
 	for (i = 0; i < writers; i++) {
 		if ((pids[i] = fork()) < 0)
 			fatal("fork");
@@ -216,7 +207,7 @@ main(int argc, char **argv)
 		}
 		us[n++] = v;
 	}
-	end = clock_us();
+	end = now_us();
 	for (i = 0; i < writers; i++) {
 		int st;
 

@@ -73,15 +73,6 @@ struct load_opts {
 	int quiet;
 };
 
-static int64_t
-clock_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 usage(void)
 {
@@ -254,10 +245,10 @@ worker_main(const struct load_opts *o, int id, long first, long count, int out,
 			failures = 0;
 		}
 		on_conn++;
-		t0 = clock_us();
+		t0 = now_us();
 		code = worker_transaction(&w, msg);
 		if (code == 250) {
-			rec_put(out, REC_ACCEPTED, 250, clock_us() - t0);
+			rec_put(out, REC_ACCEPTED, 250, now_us() - t0);
 			continue;
 		}
 		rec_put(out, code < 0 ? REC_FAILED : REC_REJECTED, code, 0);
@@ -396,7 +387,7 @@ main(int argc, char **argv)
 	if (pipe(p) < 0)
 		fatal("pipe");
 	fflush(NULL);
-	start = clock_us();
+	start = now_us();
 	base = 0;
 	for (i = 0; i < o.sessions; i++) {
 		share = o.messages / o.sessions + (i < o.messages % o.sessions);
@@ -417,7 +408,7 @@ main(int argc, char **argv)
 	deadline = start + (int64_t)o.deadline * 1000000;
 	for (;;) {
 		struct pollfd pfd = {.fd = p[0], .events = POLLIN};
-		int64_t left = deadline - clock_us();
+		int64_t left = deadline - now_us();
 		ssize_t n;
 		int pr;
 
@@ -459,7 +450,7 @@ main(int argc, char **argv)
 		}
 		nrec++;
 	}
-	end = clock_us();
+	end = now_us();
 	if (timed_out) {
 		log_warnx("deadline of %ds reached: killing the workers",
 			  o.deadline);

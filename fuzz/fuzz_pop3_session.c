@@ -19,9 +19,6 @@
 
 #include <time.h>
 
-static struct smtpd *d;
-static int out_fd;
-
 static const char msg1[] = "Return-Path: <bob@example.org>\n"
 			   "From: bob@example.org\n"
 			   "To: alice@example.org\n"
@@ -37,16 +34,6 @@ static const char msg2[] = "From: carol@example.net\n"
 			   ".leading dot\n"
 			   "no final newline";
 static const char msg3[] = "From: bob@example.org\nSubject: old\n\nseen\n";
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	d = fz_smtpd_setup();
-	out_fd = fz_output_fd();
-	return 0;
-}
 
 static int
 starts(const char *s, const char *prefix)

@@ -21,19 +21,6 @@
 #include "fuzz_smtpd.h"
 #include "smtp/session.h"
 
-static struct smtpd *d;
-static int out_fd;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	d = fz_smtpd_setup();
-	out_fd = fz_output_fd();
-	return 0;
-}
-
 /* check every reply line; the number of messages acknowledged */
 static int
 check_replies(const char *p, size_t len)

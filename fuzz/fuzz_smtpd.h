@@ -5,7 +5,8 @@
  * harness's temporary directory, loaded with the real conf_load and
  * passwd_load.  Mail is for example.org (alice, bob) and example.net;
  * routes are not set and verify_recipients is off, so nothing ever
- * connects out.  Not a harness itself; include fuzz_util.h first.
+ * connects out.  It defines LLVMFuzzerInitialize, which sets d and
+ * out_fd.  Not a harness itself; include fuzz_util.h first.
  */
 #ifndef FUZZ_SMTPD_H
 #define FUZZ_SMTPD_H
@@ -150,6 +151,20 @@ static inline void
 fz_output_reset(int fd)
 {
 	CHECK(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
+}
+
+/* the daemon state and the reply file every session harness uses */
+static struct smtpd *d;
+static int out_fd;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	d = fz_smtpd_setup();
+	out_fd = fz_output_fd();
+	return 0;
 }
 
 #endif

@@ -21,15 +21,6 @@
 #define REPLY_LINE_MAX 1001 /* RFC 5321 §4.5.3.1.5 allows 512; be lenient */
 #define REPLY_LINES_MAX 100
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int
 connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int ms)
 {

@@ -40,7 +40,8 @@ int write_all(int fd, const void *buf, size_t len);
 /* mkdir -p: missing parents get 0755, path itself mode; 0 or -1 */
 int mkdir_p(const char *path, mode_t mode);
 
-/* milliseconds on the monotonic clock */
+/* micro- and milliseconds on the monotonic clock */
+int64_t now_us(void);
 int64_t now_ms(void);
 /* lower-case an ASCII string in place */
 void str_lower(char *s);
