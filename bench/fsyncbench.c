@@ -3,9 +3,10 @@
  *
  *   fsyncbench [-s size] [-n count] [-t seconds] [-j writers] dir
  *
- * Repeats the chain smtpd/store/maildir.c runs for every Maildir copy: create a
- * file in dir/tmp/, write size bytes, fsync, close (each checked), rename
- * it into dir/new/, fsync dir/new/; -n times or for -t seconds, whichever
+ * Repeats the chain smtpd/store/maildir.c runs for every Maildir copy,
+ * through the same lib/durable.c calls: create a file in dir/tmp/, write
+ * size bytes, fsync, close (each checked), rename it into dir/new/, fsync
+ * dir/new/; -n times or for -t seconds, whichever
  * ends first, in each of -j processes at once (a journal can commit
  * several writers' fsyncs together, which is how concurrent SMTP sessions
  * meet the disk).  It prints "key value" lines: durable writes per second
@@ -44,16 +45,15 @@ usage(void)
 	exit(2);
 }
 
-/* one durable write, as maildir_prepare + maildir_commit do it; 0 or -1 */
+/* one durable write, through lib/durable.c as maildir.c does it; 0 or -1 */
 static int
-durable_write(const char *dir, int writer, long i, const char *buf, size_t size)
+bench_write(const char *dir, int writer, long i, const char *buf, size_t size)
 {
-	char tmp[PATH_MAX], new[PATH_MAX], newdir[PATH_MAX];
-	int fd, r = 0;
+	char tmp[PATH_MAX], new[PATH_MAX];
+	int fd;
 
 	if (xsnprintf(tmp, sizeof(tmp), "%s/tmp/%d.%ld", dir, writer, i) < 0 ||
-	    xsnprintf(new, sizeof(new), "%s/new/%d.%ld", dir, writer, i) < 0 ||
-	    xsnprintf(newdir, sizeof(newdir), "%s/new", dir) < 0) {
+	    xsnprintf(new, sizeof(new), "%s/new/%d.%ld", dir, writer, i) < 0) {
 		errno = ENAMETOOLONG;
 		log_warn("%s", dir);
 		return -1;
@@ -63,25 +63,9 @@ durable_write(const char *dir, int writer, long i, const char *buf, size_t size)
 		log_warn("open %s", tmp);
 		return -1;
 	}
-	if (write_all(fd, buf, size) < 0 || fsync(fd) < 0) {
+	if (durable_write(fd, buf, size) < 0 || durable_rename(tmp, new) < 0) {
 		log_warn("write %s", tmp);
-		r = -1;
-	}
-	if (close(fd) < 0 && r == 0) {
-		log_warn("close %s", tmp);
-		r = -1;
-	}
-	if (r < 0) {
 		(void)unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, new) < 0) {
-		log_warn("rename %s", new);
-		(void)unlink(tmp);
-		return -1;
-	}
-	if (fsync_dir(newdir) < 0) {
-		log_warn("fsync %s", newdir);
 		return -1;
 	}
 	return 0;
@@ -112,7 +96,7 @@ writer_run(const char *dir, int writer, long count, int64_t deadline,
 	for (i = 0; i < count && now_us() < deadline; i++) {
 		int64_t t0 = now_us(), us;
 
-		if (durable_write(dir, writer, i, buf, size) < 0) {
+		if (bench_write(dir, writer, i, buf, size) < 0) {
 			r = 1;
 			break;
 		}
