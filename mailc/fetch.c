@@ -26,7 +26,7 @@
 #include "durable.h"
 #include "util.h"
 
-#include "mailc.h"
+#include "common.h"
 #include "reader.h"
 
 #define FETCH_STATE ".mailc-uidl"

@@ -15,7 +15,7 @@
 #include "net.h"
 #include "util.h"
 
-#include "mailc.h"
+#include "common.h"
 #include "pop3c.h"
 
 static int

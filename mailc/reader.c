@@ -22,7 +22,7 @@
 
 #include "util.h"
 
-#include "mailc.h"
+#include "common.h"
 #include "password.h"
 #include "reader.h"
 

@@ -5,12 +5,13 @@
  *         [-c cc] [-b bcc] [rcpt ...] < message
  *
  * Parses the command line, spools stdin into the message (message.c),
- * then runs one SMTP transaction (smtpc.c): banner, EHLO (HELO if
- * refused), AUTH PLAIN with -u, MAIL FROM (with SIZE= when offered),
- * RCPT TO for each recipient, DATA, the message, QUIT.  Every failure
- * becomes a sysexits(3) status with the server's reply on stderr.
- * It never sends a message that any recipient refused: the sender then
- * fixes the list and sends again, and nobody gets it twice.
+ * then runs one SMTP transaction (smtpc.c; opened and closed by smtp.c):
+ * banner, EHLO (HELO if refused), AUTH PLAIN with -u, MAIL FROM (with
+ * SIZE= when offered), RCPT TO for each recipient, DATA, the message,
+ * QUIT.  Every failure becomes a sysexits(3) status with the server's
+ * reply on stderr.  It never sends a message that any recipient refused:
+ * the sender then fixes the list and sends again, and nobody gets it
+ * twice.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -22,10 +23,13 @@
 #include "smtpc.h"
 #include "util.h"
 
+#include "common.h"
 #include "input.h"
-#include "mailc.h"
+#include "interactive.h"
 #include "message.h"
 #include "password.h"
+#include "send.h"
+#include "smtp.h"
 
 struct send_opts {
 	const char *host, *port;
@@ -144,15 +148,9 @@ send_session(const struct send_opts *o, const char *from,
 	char what[MAILC_HOST_MAX + 64];
 	int code, status;
 
-	if (smtpc_connect(&c, o->host, o->port, MAILC_TIMEOUT, o->trace) < 0) {
-		mailc_warnx("%s", c.err);
-		return EX_UNAVAILABLE;
-	}
+	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace)) != 0)
+		return status;
 	snprintf(what, sizeof(what), "%s port %s", o->host, o->port);
-	if ((code = smtpc_reply(&c)) != 220) {
-		status = mailc_smtp_fail(&c, code, what);
-		goto quit;
-	}
 	if ((code = smtpc_hello(&c, mailc_hostname())) / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "EHLO");
 		goto quit;
