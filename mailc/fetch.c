@@ -1,6 +1,7 @@
 /*
  * fetch.c - mailc fetch DIR [-d]: download every message into the local
- * Maildir DIR (created, with cur/ new/ tmp/, if missing).
+ * Maildir DIR (created, with cur/ new/ tmp/, if missing).  The command
+ * line and the session are reader.c's, the protocol pop3c.c's.
  *
  * Each message is written as a deliverer writes it: to tmp/, fsync,
  * close, rename into new/ (named <secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>),
@@ -27,6 +28,8 @@
 #include "util.h"
 
 #include "common.h"
+#include "fetch.h"
+#include "pop3c.h"
 #include "reader.h"
 
 #define FETCH_STATE ".mailc-uidl"
@@ -369,17 +372,20 @@ fetch_session(struct fetch *f)
 }
 
 int
-fetch_run(const struct reader_opts *o)
+fetch_main(int argc, char **argv)
 {
+	struct reader_opts o;
 	struct fetch f;
 	int status;
 
+	if ((status = reader_options(&o, argc, argv, 1)) != 0)
+		return status;
 	memset(&f, 0, sizeof(f));
-	f.o = o;
-	if ((status = fetch_maildir(o->arg)) != 0 ||
+	f.o = &o;
+	if ((status = fetch_maildir(o.arg)) != 0 ||
 	    (status = fetch_load_state(&f)) != 0)
 		goto done;
-	if ((status = reader_open(&f.c, o)) != 0)
+	if ((status = reader_open(&f.c, &o)) != 0)
 		goto done;
 	/* after a failure, QUIT removes only what -d deleted: safe in DIR */
 	if ((status = fetch_session(&f)) != 0)

@@ -2,7 +2,8 @@
  * main.c - mailc's entry point: picks the mode from the command line and
  * runs it.  The helpers every mode shares are common.c's.
  *
- *   mailc inbox|read|fetch ...   reading mail over POP3 (a table below)
+ *   mailc inbox|read|fetch ...   reading mail over POP3 (inbox.c, read.c,
+ *                                fetch.c; a table below)
  *   mailc -i, or no arguments on a terminal: the interactive walk-through
  *   mailc [options] rcpt... < message: send (send.c; -i there too)
  *
@@ -16,23 +17,22 @@
 #include "util.h"
 
 #include "common.h"
+#include "fetch.h"
+#include "inbox.h"
 #include "interactive.h"
-#include "reader.h"
+#include "read.h"
 #include "send.h"
 
-/*
- * Subcommands: the first argument names one, the rest are its own.  The
- * POP3 reader (reader.c, fetch.c, pop3c.c) serves all three.
- */
+/* Subcommands: the first argument names one, the rest are its own. */
 struct subcmd {
 	const char *name;
-	int (*main)(const char *cmd, int argc, char **argv);
+	int (*main)(int argc, char **argv); /* argv[0] is the name */
 };
 
 static const struct subcmd subcmds[] = {
-	{"inbox", pop3c_main},
-	{"read", pop3c_main},
-	{"fetch", pop3c_main},
+    {"inbox", inbox_main},
+    {"read", read_main},
+    {"fetch", fetch_main},
 };
 
 int
@@ -46,8 +46,7 @@ main(int argc, char **argv)
 	if (argc > 1)
 		for (i = 0; i < nitems(subcmds); i++)
 			if (strcmp(argv[1], subcmds[i].name) == 0)
-				return subcmds[i].main(argv[1], argc - 1,
-						       argv + 1);
+				return subcmds[i].main(argc - 1, argv + 1);
 	if (argc == 1 && isatty(STDIN_FILENO))
 		return interactive_main(mailc_env_host(), mailc_env_port());
 	return send_main(argc, argv);
