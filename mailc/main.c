@@ -1,13 +1,16 @@
 /*
  * main.c - mailc's entry point: picks the mode from the command line and
- * runs it.  The helpers every mode shares are common.c's.
+ * runs it.
  *
- *   mailc inbox|read|fetch ...   reading mail over POP3 (inbox.c, read.c,
- *                                fetch.c; a table below)
- *   mailc -i, or no arguments on a terminal: the interactive walk-through
- *   mailc [options] rcpt... < message: send (send.c; -i there too)
+ *   mailc inbox|read|fetch ...   reading mail over POP3: inbox.c, read.c,
+ *                                fetch.c (a table below)
+ *   mailc -i, or no arguments on a terminal: interactive.c
+ *   mailc [options] rcpt... < message: send.c
  *
- * It does not talk to any server itself.
+ * It talks to no server and parses no more of the command line than it
+ * takes to choose: the sending command line, which -i belongs to, is
+ * cmdline.c's, each reading mode's its own.  The helpers every mode
+ * shares are common.c's.
  */
 #include <signal.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "log.h"
 #include "util.h"
 
+#include "cmdline.h"
 #include "common.h"
 #include "fetch.h"
 #include "inbox.h"
@@ -38,7 +42,9 @@ static const struct subcmd subcmds[] = {
 int
 main(int argc, char **argv)
 {
+	struct cmdline cl;
 	size_t i;
+	int status;
 
 	log_init("mailc", 0, 0);
 	/* a server that hangs up must give us EPIPE, not kill us */
@@ -49,5 +55,9 @@ main(int argc, char **argv)
 				return subcmds[i].main(argc - 1, argv + 1);
 	if (argc == 1 && isatty(STDIN_FILENO))
 		return interactive_main(mailc_env_host(), mailc_env_port());
-	return send_main(argc, argv);
+	if ((status = cmdline_parse(&cl, argc, argv)) == 0)
+		status = cl.interactive ? interactive_main(cl.host, cl.port)
+					: send_main(&cl);
+	cmdline_free(&cl);
+	return status;
 }
