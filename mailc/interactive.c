@@ -10,6 +10,8 @@
  * person sees every command, every reply and its "RTT = N.NN ms".  A
  * refused sender or recipient is asked for again.  Prompts go to stdout,
  * answers come from stdin a line at a time (bounded), errors to stderr.
+ * The session is opened and closed by smtp.c, the message composed by
+ * message.c; it takes no options (main.c passes the -H/-p defaults).
  *
  * End of input at a question that starts something (server, sender,
  * "another?") ends the session quietly: QUIT, exit 0.  End of input in
