@@ -1,95 +1,37 @@
 /*
- * smtpc.c - see smtpc.h.  Relies on lineio for bounded, timed reads and on
- * dot.c for stuffing.  It does not decide what a reply means for the
- * message; its callers do (mailc's exit codes, the relay's retry rules).
+ * smtpc.c - see smtpc.h.  Relies on net.c for the connection, lineio for
+ * bounded, timed reads and dot.c for stuffing.  It does not decide what a
+ * reply means for the message; its callers do (mailc's exit codes, the
+ * relay's retry rules).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base64.h"
+#include "net.h"
 #include "smtpc.h"
 #include "util.h"
 
 #define REPLY_LINE_MAX 1001 /* RFC 5321 §4.5.3.1.5 allows 512; be lenient */
 #define REPLY_LINES_MAX 100
 
-static int
-connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int ms)
-{
-	struct pollfd pfd;
-	int err = 0, n;
-	socklen_t elen = sizeof(err);
-
-	if (connect(fd, sa, len) == 0)
-		return 0;
-	if (errno != EINPROGRESS)
-		return -1;
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	do
-		n = poll(&pfd, 1, ms);
-	while (n < 0 && errno == EINTR);
-	if (n == 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
-		return -1;
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 int
 smtpc_connect(struct smtpc *c, const char *host, const char *port,
 	      int timeout_sec, FILE *trace)
 {
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, r, saved = 0;
+	int fd;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->code = -1;
 	c->trace = trace;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(c->err, sizeof(c->err), "%s: %s", host,
-			 gai_strerror(r));
+	if ((fd = net_connect(host, port, timeout_sec, c->err,
+			      sizeof(c->err))) < 0)
 		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0) {
-			saved = errno;
-			continue;
-		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		if (connect_timeout(fd, ai->ai_addr, ai->ai_addrlen,
-				    timeout_sec * 1000) == 0)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		snprintf(c->err, sizeof(c->err), "connect to %s port %s: %s",
-			 host, port, strerror(saved));
-		return -1;
-	}
 	c->fd = fd;
 	lio_init(&c->lio, fd, fd, timeout_sec);
 	c->sent_us[0] = now_us(); /* the banner's RTT counts from connect */

@@ -1,10 +1,10 @@
 /*
  * smtpc.h - the client side of SMTP, shared by the relay child and mailc.
  *
- * Connects with a timeout, reads multi-line replies (bounded in length
- * and count), sends commands singly or pipelined (RFC 2920), parses the
- * EHLO extensions, authenticates with AUTH PLAIN (RFC 4954), and streams a
- * message body with dot-stuffing.  With a trace stream it prints every
+ * Connects with a timeout (net.c), reads multi-line replies (bounded in
+ * length and count), sends commands singly or pipelined (RFC 2920), parses
+ * the EHLO extensions, authenticates with AUTH PLAIN (RFC 4954), and
+ * streams a message body with dot-stuffing.  With a trace stream it prints every
  * command, every reply line and each command's round-trip time.
  */
 #ifndef SMTPC_H
@@ -41,7 +41,7 @@ struct smtpc {
 	struct dot_out dot;
 };
 
-/* connect to host:port; 0, or -1 with c->err set */
+/* connect to host:port (net_connect); 0, or -1 with c->err set */
 int smtpc_connect(struct smtpc *c, const char *host, const char *port,
 		  int timeout_sec, FILE *trace);
 /* read one reply; returns its code, or -1 (c->err set) */

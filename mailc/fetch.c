@@ -1,32 +1,34 @@
 /*
  * fetch.c - mailc fetch DIR [-d]: download every message into the local
- * Maildir DIR (created, with cur/ new/ tmp/, if missing).
+ * Maildir DIR (created, with cur/ new/ tmp/, if missing).  The command
+ * line and the session are reader.c's, the protocol pop3c.c's, every
+ * durable write lib/durable's.
  *
- * Each message is written as a deliverer writes it: to tmp/, fsync,
- * close, rename into new/ (named <secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>),
- * fsync new/.  Only then is its UIDL added to the state file
- * DIR/.mailc-uidl (one UIDL a line, rewritten whole: tmp file, fsync,
- * rename, fsync DIR), and only then, with -d, is it deleted on the
- * server, so a crash at any point can duplicate a message but never lose
- * one.  A message whose UIDL is in the state is not fetched again.  The
- * state keeps only the UIDLs the server still lists, so it does not grow
- * without bound; it belongs to one account (fetch each account into its
- * own DIR).
+ * Each message is written as a deliverer writes it: to tmp/ under a
+ * unique name (durable_create), fsync, close, rename into new/ (named
+ * <secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>), fsync new/.  Only then is
+ * its UIDL added to the state file DIR/.mailc-uidl (one UIDL a line,
+ * rewritten whole by durable_replace), and only then, with -d, is it
+ * deleted on the server, so a crash at any point can duplicate a message
+ * but never lose one.  A message whose UIDL is in the state is not
+ * fetched again.  The state keeps only the UIDLs the server still lists,
+ * so it does not grow without bound; it belongs to one account (fetch
+ * each account into its own DIR).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "durable.h"
 #include "util.h"
 
-#include "mailc.h"
+#include "common.h"
+#include "fetch.h"
+#include "pop3c.h"
 #include "reader.h"
 
 #define FETCH_STATE ".mailc-uidl"
@@ -51,7 +53,6 @@ struct fetch {
 	size_t nknown;
 	struct fetch_msg *v; /* the server's listing */
 	size_t n;
-	unsigned long seq;
 };
 
 static int
@@ -158,35 +159,30 @@ fetch_load_state(struct fetch *f)
 	return 0;
 }
 
-/* rewrite the state: the UIDLs of the listing that are safe in DIR */
+/* rewrite the state whole: the UIDLs of the listing that are safe in DIR */
 static int
 fetch_save_state(struct fetch *f)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	size_t i;
-	FILE *fp;
-	int fd, bad;
+	char path[PATH_MAX], *text;
+	size_t i, n, len = 0;
+	int r;
 
-	if (fetch_path(path, sizeof(path), f->o->arg, FETCH_STATE) < 0 ||
-	    fetch_path(tmp, sizeof(tmp), f->o->arg, FETCH_STATE ".tmp") < 0)
+	if (fetch_path(path, sizeof(path), f->o->arg, FETCH_STATE) < 0)
 		return EX_IOERR;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		mailc_warn("%s", tmp);
-		if (fd >= 0)
-			close(fd);
-		return EX_IOERR;
+	/* at most FETCH_MSGS_MAX lines of a UIDL and an LF */
+	text = xmalloc(f->n * (FETCH_UIDL_MAX + 1) + 1);
+	for (i = 0; i < f->n; i++) {
+		if (!f->v[i].have)
+			continue;
+		n = strlen(f->v[i].uidl.s);
+		memcpy(text + len, f->v[i].uidl.s, n);
+		text[len + n] = '\n';
+		len += n + 1;
 	}
-	for (i = 0; i < f->n; i++)
-		if (f->v[i].have)
-			fprintf(fp, "%s\n", f->v[i].uidl.s);
-	/* every step checked: flush, fsync, close, rename, fsync the dir */
-	bad = fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) < 0;
-	if (fclose(fp) == EOF)
-		bad = 1;
-	if (bad || rename(tmp, path) < 0 || fsync_dir(f->o->arg) < 0) {
+	r = durable_replace(NULL, path, text, len);
+	free(text);
+	if (r < 0) {
 		mailc_warn("%s", path);
-		(void)unlink(tmp);
 		return EX_IOERR;
 	}
 	return 0;
@@ -231,29 +227,6 @@ fetch_listing(struct fetch *f)
 	return p == POP3C_END ? 0 : pop3c_fail(&f->c, "UIDL");
 }
 
-/* a Maildir base name for a new message (the Maildir convention) */
-static int
-fetch_unique(struct fetch *f, char *buf, size_t size)
-{
-	char host[MAILC_HOST_MAX * 4 + 1];
-	const char *p;
-	size_t n = 0;
-	struct timeval tv;
-
-	/* "/" and ":" cannot appear in a Maildir name */
-	for (p = mailc_hostname(); *p && n + 5 < sizeof(host); p++)
-		if (*p == '/' || *p == ':')
-			n += (size_t)snprintf(host + n, sizeof(host) - n,
-					      "\\%03o", (unsigned char)*p);
-		else
-			host[n++] = *p;
-	host[n] = '\0';
-	gettimeofday(&tv, NULL);
-	return xsnprintf(buf, size, "%lld.M%ldP%ldQ%lu.%s",
-			 (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-			 ++f->seq, host);
-}
-
 /*
  * RETR message i into fd; 0, or an exit status.  A local write error is
  * remembered and the response read to its end, so the session stays in
@@ -291,34 +264,39 @@ fetch_retr(struct fetch *f, size_t i, int fd, long long *size)
 	return werr ? EX_IOERR : 0;
 }
 
-/* message i into DIR/new, durably; 0 or an exit status */
+/*
+ * message i into DIR/new, durably; 0 or an exit status.  The file is
+ * created in tmp/ under a unique name, the same name with ",S=<size>"
+ * added is its name in new/ (the Maildir convention).
+ */
 static int
 fetch_store(struct fetch *f, size_t i)
 {
 	const char *dir = f->o->arg;
-	char base[512], tmp[PATH_MAX], newdir[PATH_MAX], new[PATH_MAX];
+	char tmpdir[PATH_MAX], tmp[PATH_MAX], new[PATH_MAX];
 	long long size = 0;
 	int fd, status;
 
-	if (fetch_unique(f, base, sizeof(base)) < 0 ||
-	    xsnprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, base) < 0 ||
-	    xsnprintf(newdir, sizeof(newdir), "%s/new", dir) < 0) {
+	if (xsnprintf(tmpdir, sizeof(tmpdir), "%s/tmp", dir) < 0) {
 		mailc_warnx("%s: path too long", dir);
 		return EX_CANTCREAT;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = durable_create(tmp, sizeof(tmp), tmpdir, mailc_hostname());
 	if (fd < 0) {
-		mailc_warn("%s", tmp);
+		/* a name too long for our buffers or for the system */
+		if (errno == ENAMETOOLONG)
+			mailc_warnx("%s: path too long", dir);
+		else
+			mailc_warn("%s", tmp);
 		return EX_CANTCREAT;
 	}
 	status = fetch_retr(f, i, fd, &size);
-	if (status == 0 && fsync(fd) < 0)
-		status = EX_IOERR;
-	if (close(fd) < 0 && status == 0)
-		status = EX_IOERR;
-	if (status == 0 && (xsnprintf(new, sizeof(new), "%s/%s,S=%lld", newdir,
-				      base, size) < 0 ||
-			    rename(tmp, new) < 0 || fsync_dir(newdir) < 0))
+	if (status != 0)
+		close(fd);
+	else if (durable_close(fd) < 0 ||
+		 xsnprintf(new, sizeof(new), "%s/new/%s,S=%lld", dir,
+			   strrchr(tmp, '/') + 1, size) < 0 ||
+		 durable_rename(tmp, new) < 0)
 		status = EX_IOERR;
 	if (status == EX_IOERR)
 		mailc_warn("writing %s", tmp);
@@ -369,17 +347,20 @@ fetch_session(struct fetch *f)
 }
 
 int
-fetch_run(const struct reader_opts *o)
+fetch_main(int argc, char **argv)
 {
+	struct reader_opts o;
 	struct fetch f;
 	int status;
 
+	if ((status = reader_options(&o, argc, argv, 1)) != 0)
+		return status;
 	memset(&f, 0, sizeof(f));
-	f.o = o;
-	if ((status = fetch_maildir(o->arg)) != 0 ||
+	f.o = &o;
+	if ((status = fetch_maildir(o.arg)) != 0 ||
 	    (status = fetch_load_state(&f)) != 0)
 		goto done;
-	if ((status = reader_open(&f.c, o)) != 0)
+	if ((status = reader_open(&f.c, &o)) != 0)
 		goto done;
 	/* after a failure, QUIT removes only what -d deleted: safe in DIR */
 	if ((status = fetch_session(&f)) != 0)

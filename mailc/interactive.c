@@ -10,6 +10,8 @@
  * person sees every command, every reply and its "RTT = N.NN ms".  A
  * refused sender or recipient is asked for again.  Prompts go to stdout,
  * answers come from stdin a line at a time (bounded), errors to stderr.
+ * The session is opened and closed by smtp.c, the message composed by
+ * message.c; it takes no options (main.c passes the -H/-p defaults).
  *
  * End of input at a question that starts something (server, sender,
  * "another?") ends the session quietly: QUIT, exit 0.  End of input in
@@ -24,9 +26,11 @@
 #include "smtpc.h"
 #include "util.h"
 
+#include "common.h"
 #include "input.h"
-#include "mailc.h"
+#include "interactive.h"
 #include "message.h"
+#include "smtp.h"
 
 #define ANSWER_MAX 1024
 
@@ -299,7 +303,7 @@ interactive_main(const char *host_default, const char *port_default)
 	char prompt[MAILC_HOST_MAX + 64];
 	struct input in;
 	struct smtpc c;
-	int r, code, status, said_hello = 0;
+	int r, status, said_hello = 0;
 
 	input_init(&in, STDIN_FILENO);
 	snprintf(prompt, sizeof(prompt),
@@ -318,16 +322,8 @@ interactive_main(const char *host_default, const char *port_default)
 			strlcpy(port, port_default, sizeof(port));
 	} while (mailc_check_port(port) < 0);
 
-	if (smtpc_connect(&c, host, port, MAILC_TIMEOUT, stdout) < 0) {
-		mailc_warnx("%s", c.err);
-		return EX_UNAVAILABLE;
-	}
-	if ((code = smtpc_reply(&c)) != 220) {
-		snprintf(prompt, sizeof(prompt), "%s port %s", host, port);
-		status = mailc_smtp_fail(&c, code, prompt);
-		mailc_smtp_quit(&c, code);
+	if ((status = mailc_smtp_open(&c, host, port, stdout)) != 0)
 		return status;
-	}
 	for (;;) {
 		status = interactive_message(&in, &c, &said_hello);
 		if (status != MESSAGE_DONE)

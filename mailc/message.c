@@ -23,7 +23,7 @@
 #include "addr.h"
 #include "util.h"
 
-#include "mailc.h"
+#include "common.h"
 #include "message.h"
 
 enum { ST_HEADERS, ST_BODY };

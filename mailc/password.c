@@ -16,7 +16,7 @@
 
 #include "util.h"
 
-#include "mailc.h"
+#include "common.h"
 #include "password.h"
 
 static volatile sig_atomic_t password_signal;

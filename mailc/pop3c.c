@@ -1,19 +1,21 @@
 /*
  * pop3c.c - see pop3c.h.  The TCP connection (name lookup, connect with
- * a timeout, the lineio) comes from smtpc_connect(), which does not
- * speak until asked to; everything after is POP3.  Status lines are
- * bounded (RFC 2449 §4: 512 octets), an overlong one is cut, and control
+ * a timeout) comes from net_connect(), the bounded, timed lines from
+ * lineio; everything on top of them is POP3.  Status lines are bounded
+ * (RFC 2449 §4: 512 octets), an overlong one is cut, and control
  * characters in them are never printed.  A command is never sent with
  * a line break inside it.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lineio.h"
+#include "net.h"
 #include "util.h"
 
-#include "mailc.h"
+#include "common.h"
 #include "pop3c.h"
 
 static int
@@ -36,14 +38,14 @@ pop3c_status(struct pop3c *c)
 	c->status[0] = '\0';
 	if (c->lost)
 		return -1;
-	if (lio_flush(&c->conn.lio) < 0)
+	if (lio_flush(&c->lio) < 0)
 		return pop3c_lost(c, 0, "connection lost");
-	st = lio_read_line(&c->conn.lio, line, sizeof(line), &len);
+	st = lio_read_line(&c->lio, line, sizeof(line), &len);
 	if (st == LIO_PARTIAL) {
 		/* an overlong status line: keep its start, drop the rest */
 		size_t n;
-		while ((st = lio_read_line(&c->conn.lio, skip, sizeof(skip),
-					   &n)) == LIO_PARTIAL)
+		while ((st = lio_read_line(&c->lio, skip, sizeof(skip), &n)) ==
+		       LIO_PARTIAL)
 			;
 		if (st == LIO_LINE)
 			st = LIO_PARTIAL;
@@ -83,11 +85,11 @@ pop3c_cmd(struct pop3c *c, const char *fmt, ...)
 		return pop3c_lost(c, 0,
 				  "command too long or with a line break");
 	}
-	lio_write(&c->conn.lio, cmd, (size_t)n);
-	lio_write(&c->conn.lio, "\r\n", 2);
+	lio_write(&c->lio, cmd, (size_t)n);
+	lio_write(&c->lio, "\r\n", 2);
 	wipe(cmd, sizeof(cmd)); /* it may be PASS */
 	r = pop3c_status(c);
-	wipe(c->conn.lio.wbuf, sizeof(c->conn.lio.wbuf));
+	wipe(c->lio.wbuf, sizeof(c->lio.wbuf));
 	c->bol = 1;
 	return r;
 }
@@ -98,10 +100,12 @@ pop3c_connect(struct pop3c *c, const char *host, const char *port)
 	char what[MAILC_HOST_MAX + 64];
 
 	memset(c, 0, sizeof(*c));
-	if (smtpc_connect(&c->conn, host, port, POP3C_TIMEOUT, NULL) < 0) {
-		mailc_warnx("%s", c->conn.err);
+	if ((c->fd = net_connect(host, port, POP3C_TIMEOUT, c->err,
+				 sizeof(c->err))) < 0) {
+		mailc_warnx("%s", c->err);
 		return EX_UNAVAILABLE;
 	}
+	lio_init(&c->lio, c->fd, c->fd, POP3C_TIMEOUT);
 	snprintf(what, sizeof(what), "%s port %s", host, port);
 	if (pop3c_status(c) != 1) {
 		int status = pop3c_fail(c, what);
@@ -150,7 +154,7 @@ pop3c_read(struct pop3c *c, char *buf, size_t size, size_t *len)
 	buf[0] = '\0';
 	if (c->lost)
 		return POP3C_LOST;
-	st = lio_read_line(&c->conn.lio, buf, size, &n);
+	st = lio_read_line(&c->lio, buf, size, &n);
 	if (st != LIO_LINE && st != LIO_PARTIAL) {
 		pop3c_lost(c, 0,
 			   st == LIO_TIMEOUT
@@ -212,7 +216,7 @@ pop3c_fail(const struct pop3c *c, const char *what)
 int
 pop3c_quit(struct pop3c *c)
 {
-	if (c->lost || c->conn.fd < 0)
+	if (c->lost || c->fd < 0)
 		return -1;
 	return pop3c_cmd(c, "QUIT");
 }
@@ -220,5 +224,7 @@ pop3c_quit(struct pop3c *c)
 void
 pop3c_close(struct pop3c *c)
 {
-	smtpc_close(&c->conn);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
 }

@@ -1,24 +1,25 @@
 /*
  * pop3c.h - the client side of POP3 (RFC 1939) for mailc's reading
- * modes: connect (with a timeout), the greeting, USER/PASS, commands with
- * one status line, and multi-line responses read a piece at a time with
- * the dot-stuffing removed and CRLF turned back into LF, so a message of
- * any size passes through one fixed buffer.  Every read is bounded and
- * timed (lineio).  It decides nothing about what to do with a message.
+ * modes: connect (with a timeout, net.c), the greeting, USER/PASS,
+ * commands with one status line, and multi-line responses read a piece at
+ * a time with the dot-stuffing removed and CRLF turned back into LF, so a
+ * message of any size passes through one fixed buffer.  Every read is bounded
+ * and timed (lineio).  It decides nothing about what to do with a message.
  */
 #ifndef POP3C_H
 #define POP3C_H
 
 #include <stddef.h>
 
-#include "smtpc.h"
+#include "lineio.h"
 
 #define POP3C_TIMEOUT 60      /* seconds: connect, and each line */
 #define POP3C_STATUS_MAX 512  /* RFC 2449 §4: a status line, CRLF included */
 #define POP3C_CHUNK_MAX 16384 /* one piece of a multi-line response */
 
 struct pop3c {
-	struct smtpc conn; /* only its connection and lineio: smtpc_connect */
+	int fd;		   /* the connection (net_connect), or -1 */
+	struct lineio lio; /* bounded, timed lines on fd */
 	char status[POP3C_STATUS_MAX + 1]; /* the last status line, no CRLF */
 	char err[256];			   /* why the connection failed */
 	int lost;			   /* closed, timed out or garbled */

@@ -1,5 +1,7 @@
 /*
- * reader.h - mailc's reading modes over POP3 (DESIGN.md §3):
+ * reader.h - what mailc's reading modes over POP3 (DESIGN.md §3) share:
+ * their command line, and opening a session (the password, connect, log
+ * in).  The modes themselves are inbox.c, read.c and fetch.c:
  *
  *   mailc inbox [-H host] [-p port] -u user
  *   mailc read N [-H host] [-p port] -u user [-d]
@@ -27,12 +29,14 @@ struct reader_opts {
 	int delete;	 /* -d */
 };
 
-/* mailc inbox|read|fetch: cmd is argv[0]; returns an exit status */
-int pop3c_main(const char *cmd, int argc, char **argv);
+/*
+ * The command line of a reading mode: argv[0] names it; with operand
+ * set, one operand (N or DIR, before the options or after them) is
+ * required and -d is allowed.  The user, host and port are checked.  0,
+ * or an exit status after a message.
+ */
+int reader_options(struct reader_opts *o, int argc, char **argv, int operand);
 /* ask for the password, connect, log in; 0 or an exit status */
 int reader_open(struct pop3c *c, const struct reader_opts *o);
-
-/* fetch.c */
-int fetch_run(const struct reader_opts *o);
 
 #endif

@@ -4,13 +4,14 @@
  *   mailc [-tv] [-H host] [-p port] [-u user] [-f from] [-s subject]
  *         [-c cc] [-b bcc] [rcpt ...] < message
  *
- * Parses the command line, spools stdin into the message (message.c),
- * then runs one SMTP transaction (smtpc.c): banner, EHLO (HELO if
- * refused), AUTH PLAIN with -u, MAIL FROM (with SIZE= when offered),
- * RCPT TO for each recipient, DATA, the message, QUIT.  Every failure
- * becomes a sysexits(3) status with the server's reply on stderr.
- * It never sends a message that any recipient refused: the sender then
- * fixes the list and sends again, and nobody gets it twice.
+ * Takes the parsed command line (cmdline.c), checks it, spools stdin
+ * into the message (message.c), then runs one SMTP transaction (smtpc.c;
+ * opened and closed by smtp.c): banner, EHLO (HELO if refused), AUTH
+ * PLAIN with -u, MAIL FROM (with SIZE= when offered), RCPT TO for each
+ * recipient, DATA, the message, QUIT.  Every failure becomes a
+ * sysexits(3) status with the server's reply on stderr.  It never sends
+ * a message that any recipient refused: the sender then fixes the list
+ * and sends again, and nobody gets it twice.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -22,24 +23,17 @@
 #include "smtpc.h"
 #include "util.h"
 
+#include "cmdline.h"
+#include "common.h"
 #include "input.h"
-#include "mailc.h"
 #include "message.h"
 #include "password.h"
-
-struct send_opts {
-	const char *host, *port;
-	const char *user;    /* AUTH as this user; NULL: no AUTH */
-	const char *from;    /* -f */
-	const char *subject; /* -s */
-	struct msg_addrs to, cc, bcc;
-	int extract; /* -t */
-	FILE *trace; /* -v: stderr */
-};
+#include "send.h"
+#include "smtp.h"
 
 /* the envelope sender: -f, else the AUTH user, else $USER@hostname */
 static int
-send_sender(const struct send_opts *o, char *out, size_t size)
+send_sender(const struct cmdline *o, char *out, size_t size)
 {
 	const char *s = o->from != NULL ? o->from : o->user;
 	const char *name;
@@ -137,22 +131,16 @@ send_rcpts(struct smtpc *c, const struct msg_addrs *rcpts, int *code)
 }
 
 static int
-send_session(const struct send_opts *o, const char *from,
+send_session(const struct cmdline *o, const char *from,
 	     const struct msg_addrs *rcpts, struct msg *m, const char *pass)
 {
 	struct smtpc c;
 	char what[MAILC_HOST_MAX + 64];
 	int code, status;
 
-	if (smtpc_connect(&c, o->host, o->port, MAILC_TIMEOUT, o->trace) < 0) {
-		mailc_warnx("%s", c.err);
-		return EX_UNAVAILABLE;
-	}
+	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace)) != 0)
+		return status;
 	snprintf(what, sizeof(what), "%s port %s", o->host, o->port);
-	if ((code = smtpc_reply(&c)) != 220) {
-		status = mailc_smtp_fail(&c, code, what);
-		goto quit;
-	}
 	if ((code = smtpc_hello(&c, mailc_hostname())) / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "EHLO");
 		goto quit;
@@ -199,105 +187,46 @@ quit:
 }
 
 int
-send_main(int argc, char **argv)
+send_main(const struct cmdline *o)
 {
-	struct send_opts o;
-	struct msg_addrs rcpts;
+	struct msg_addrs to, rcpts;
 	struct msg_gen gen;
 	struct msg m;
 	char from[ADDR_MAX + 1], pass[PASSWORD_MAX + 1];
-	int ch, interactive = 0, sendopts = 0, status = 0, i;
+	int status = 0, i;
 
-	memset(&o, 0, sizeof(o));
+	memset(&to, 0, sizeof(to));
 	memset(&rcpts, 0, sizeof(rcpts));
 	memset(&m, 0, sizeof(m));
-	o.host = mailc_env_host();
-	o.port = mailc_env_port();
-	if ((o.user = getenv("MAILC_USER")) != NULL && *o.user == '\0')
-		o.user = NULL;
-	while (status == 0 &&
-	       (ch = getopt(argc, argv, ":H:p:u:f:s:c:b:tvi")) != -1) {
-		sendopts += strchr("ufscbt", ch) != NULL;
-		switch (ch) {
-		case 'H':
-			o.host = optarg;
-			break;
-		case 'p':
-			o.port = optarg;
-			break;
-		case 'u':
-			o.user = optarg;
-			break;
-		case 'f':
-			o.from = optarg;
-			break;
-		case 's':
-			o.subject = optarg;
-			break;
-		case 'c':
-			if (msg_addrs_parse(&o.cc, optarg, "-c") < 0)
-				status = EX_DATAERR;
-			break;
-		case 'b':
-			if (msg_addrs_parse(&o.bcc, optarg, "-b") < 0)
-				status = EX_DATAERR;
-			break;
-		case 't':
-			o.extract = 1;
-			break;
-		case 'v':
-			o.trace = stderr;
-			break;
-		case 'i':
-			interactive = 1;
-			break;
-		case ':':
-			mailc_warnx("option -%c needs a value", optopt);
-			status = mailc_usage();
-			break;
-		default:
-			mailc_warnx("unknown option -%c", optopt);
-			status = mailc_usage();
-			break;
-		}
-	}
-	if (status != 0)
-		goto done;
-	if (interactive) {
-		status = sendopts || optind < argc
-			     ? mailc_usage()
-			     : interactive_main(o.host, o.port);
-		goto done;
-	}
-	if (mailc_check_host(o.host) < 0 || mailc_check_port(o.port) < 0) {
+	if (mailc_check_host(o->host) < 0 || mailc_check_port(o->port) < 0) {
 		status = EX_USAGE;
 		goto done;
 	}
-	for (i = optind; i < argc; i++)
-		if (msg_addrs_parse(&o.to, argv[i], "recipient") < 0) {
+	for (i = 0; i < o->nrcpts; i++)
+		if (msg_addrs_parse(&to, o->rcpts[i], "recipient") < 0) {
 			status = EX_DATAERR;
 			goto done;
 		}
-	if (!o.extract && o.to.n + o.cc.n + o.bcc.n == 0) {
+	if (!o->extract && to.n + o->cc.n + o->bcc.n == 0) {
 		mailc_warnx("no recipients");
 		status = mailc_usage();
 		goto done;
 	}
-	if ((o.subject != NULL &&
-	     (status = send_check_subject(o.subject)) != 0) ||
-	    (status = send_sender(&o, from, sizeof(from))) != 0)
+	if ((o->subject != NULL &&
+	     (status = send_check_subject(o->subject)) != 0) ||
+	    (status = send_sender(o, from, sizeof(from))) != 0)
 		goto done;
 
 	gen.from = from;
-	gen.subject = o.subject;
-	gen.to = &o.to;
-	gen.cc = &o.cc;
-	if ((status = msg_open(&m, &gen, o.extract ? MSG_EXTRACT : 0)) != 0 ||
+	gen.subject = o->subject;
+	gen.to = &to;
+	gen.cc = &o->cc;
+	if ((status = msg_open(&m, &gen, o->extract ? MSG_EXTRACT : 0)) != 0 ||
 	    (status = send_spool(&m)) != 0)
 		goto done;
-	if (msg_addrs_merge(&rcpts, &o.to) < 0 ||
-	    msg_addrs_merge(&rcpts, &o.cc) < 0 ||
-	    msg_addrs_merge(&rcpts, &o.bcc) < 0 ||
+	if (msg_addrs_merge(&rcpts, &to) < 0 ||
+	    msg_addrs_merge(&rcpts, &o->cc) < 0 ||
+	    msg_addrs_merge(&rcpts, &o->bcc) < 0 ||
 	    msg_addrs_merge(&rcpts, &m.rcpts) < 0) {
 		status = EX_DATAERR;
 		goto done;
@@ -309,15 +238,13 @@ send_main(int argc, char **argv)
 		goto done;
 	}
 	pass[0] = '\0';
-	if (o.user == NULL ||
-	    (status = password_get(o.user, pass, sizeof(pass))) == 0)
-		status = send_session(&o, from, &rcpts, &m, pass);
+	if (o->user == NULL ||
+	    (status = password_get(o->user, pass, sizeof(pass))) == 0)
+		status = send_session(o, from, &rcpts, &m, pass);
 	wipe(pass, sizeof(pass));
 done:
 	msg_free(&m);
 	msg_addrs_free(&rcpts);
-	msg_addrs_free(&o.to);
-	msg_addrs_free(&o.cc);
-	msg_addrs_free(&o.bcc);
+	msg_addrs_free(&to);
 	return status;
 }

@@ -1,0 +1,25 @@
+/*
+ * net.h - a TCP connection to host:port within a time limit, for every
+ * client here: the SMTP client (smtpc: the relay, the recipient probe,
+ * mailc's sending) and mailc's POP3 client.
+ *
+ * The name is looked up with getaddrinfo(3) and each address it gives is
+ * tried in turn, each connect non-blocking and bounded by poll(2).  It
+ * speaks no protocol: not a byte is read or written on the socket.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <stddef.h>
+
+/*
+ * Connect to host, port (a number or a service name), giving each
+ * address at most timeout_sec seconds.  The connected socket (left
+ * non-blocking, close-on-exec), or -1 with why in err (errsize bytes):
+ * "HOST: <getaddrinfo's message>" when the name does not resolve, else
+ * "connect to HOST port PORT: <strerror of the last address's error>".
+ */
+int net_connect(const char *host, const char *port, int timeout_sec, char *err,
+		size_t errsize);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * cmdline.h - the command line of sending (sendmail's shape: options,
+ * then recipients), which also picks the interactive mode:
+ *
+ *   mailc [-tv] [-H host] [-p port] [-u user] [-f from] [-s subject]
+ *         [-c cc] [-b bcc] [rcpt ...] < message
+ *   mailc -i [-H host] [-p port]
+ *
+ * It parses; it checks only what the parse itself needs (the -c and -b
+ * address lists, -i alone).  The host, the port, the recipients and the
+ * sender are checked by the mode that uses them.
+ */
+#ifndef CMDLINE_H
+#define CMDLINE_H
+
+#include <stdio.h>
+
+#include "message.h"
+
+struct cmdline {
+	const char *host, *port;  /* -H, -p, else MAILC_HOST, MAILC_PORT */
+	const char *user;	  /* -u, else MAILC_USER; NULL: no AUTH */
+	const char *from;	  /* -f */
+	const char *subject;	  /* -s */
+	struct msg_addrs cc, bcc; /* -c, -b, parsed */
+	int extract;		  /* -t */
+	FILE *trace;		  /* -v: stderr */
+	int interactive;	  /* -i */
+	char **rcpts;		  /* the operands, not parsed yet */
+	int nrcpts;
+};
+
+/*
+ * Parse argv into cl (which cmdline_free() then frees, whatever the
+ * outcome).  0, or an exit status after a message: EX_USAGE for a bad
+ * option, for -i with anything but -H, -p and -v, EX_DATAERR for a bad
+ * -c or -b address.
+ */
+int cmdline_parse(struct cmdline *cl, int argc, char **argv);
+void cmdline_free(struct cmdline *cl);
+
+#endif

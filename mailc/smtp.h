@@ -1,0 +1,37 @@
+/*
+ * smtp.h - what mailc's two sending modes (send.c, interactive.c) share
+ * on top of the SMTP client (lib/smtpc): opening a session (connect and
+ * the 220 banner), turning a failed step into a message and an exit
+ * status, and the polite QUIT.  It composes no command of a transaction.
+ */
+#ifndef MAILC_SMTP_H
+#define MAILC_SMTP_H
+
+#include <stdio.h>
+
+#include "smtpc.h"
+
+/* seconds: to connect, and for each reply */
+#define MAILC_TIMEOUT 30
+/* for the reply to the final "." (RFC 5321 §4.5.3.2.6: 10 minutes) */
+#define MAILC_DATA_TIMEOUT 600
+
+/*
+ * Connect to host port (trace: smtpc's trace stream, or NULL) and read
+ * the banner.  0 with c open, or an exit status after a message with c
+ * closed: EX_UNAVAILABLE when the connection fails, else as
+ * mailc_smtp_fail() for a banner other than 220.
+ */
+int mailc_smtp_open(struct smtpc *c, const char *host, const char *port,
+		    FILE *trace);
+/*
+ * Report a failed step of an SMTP session ("mailc: what: reply") and map
+ * it to an exit status: no reply at all (connection lost, timeout) is
+ * EX_TEMPFAIL, a malformed reply EX_UNAVAILABLE, 4xx EX_TEMPFAIL, anything
+ * else EX_UNAVAILABLE.
+ */
+int mailc_smtp_fail(const struct smtpc *c, int code, const char *what);
+/* QUIT politely when the connection is still usable, then close it */
+void mailc_smtp_quit(struct smtpc *c, int code);
+
+#endif
