@@ -122,6 +122,26 @@ put_char(char *buf, size_t *n, int c, int *bad)
 	buf[*n] = '\0';
 }
 
+/*
+ * A control character anywhere but in a header's folding (a line end
+ * followed by a blank) or at its end: "bob@x\r\nRCPT TO:<evil@y>" must
+ * never become another recipient, nor a header line of its own.
+ */
+static int
+addrs_control(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\r' && s[1] == '\n')
+			continue;
+		if (c == '\n' && (s[1] == ' ' || s[1] == '\t' || s[1] == '\0'))
+			continue;
+		if ((c < ' ' && c != '\t') || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
 int
 msg_addrs_parse(struct msg_addrs *l, const char *s, const char *what)
 {
@@ -130,6 +150,10 @@ msg_addrs_parse(struct msg_addrs *l, const char *s, const char *what)
 	int inangle = 0, hasangle = 0, badbare = 0, badangle = 0, depth;
 	const char *start = s;
 
+	if (addrs_control(s)) {
+		mailc_warnx("bad address in %s: control characters", what);
+		return -1;
+	}
 	bare[0] = angle[0] = '\0';
 	for (;; s++) {
 		char *buf = inangle ? angle : bare;
