@@ -3,9 +3,11 @@
  * temporary directory and loaded with conf_load.  A file that loads must
  * give a usable config: at least one listener with a numeric port, valid
  * lower-cased domains, absolute paths (relative ones are made relative
- * to the config's directory), a mailbox template with %u, limits within
- * their documented ranges; conf_route/conf_mailbox must work on it.  A
- * file that does not load must have freed everything (LeakSanitizer).
+ * to the config's directory), a mailbox template with %u, every number
+ * within its documented range (conf.c's table, written out again here so
+ * that a wrong row is caught), booleans 0 or 1; conf_route/conf_mailbox
+ * must work on it.  A file that does not load must have freed everything
+ * (LeakSanitizer).
  * Error messages go to stderr: run with -close_fd_mask=2 to hide them.
  */
 #include "fuzz_util.h"
@@ -30,6 +32,15 @@ check_port(const char *port)
 	long v = strtol(port, &end, 10);
 
 	CHECK(*port && *end == '\0' && v >= 1 && v <= 65535);
+}
+
+#define YEAR (365 * 86400LL)
+
+/* the ranges smtpd.conf(5) documents (conf.c's table) */
+static int
+in_range(long long v, long long min, long long max)
+{
+	return v >= min && v <= max;
 }
 
 static void
@@ -64,10 +75,20 @@ check_conf(const struct conf *c)
 	CHECK(c->passwd[0] == '\0' || c->passwd[0] == '/');
 	CHECK(c->mailbox[0] == '/' && strstr(c->mailbox, "%u") != NULL);
 	CHECK(c->queue[0] == '/');
-	CHECK(c->max_clients >= 1 && c->max_recipients >= 1);
-	CHECK(c->max_message_size >= 1024);
-	CHECK(c->timeout >= 1 && c->pop3_timeout >= 1);
-	CHECK(c->retry_min >= 1 && c->retry_max >= c->retry_min);
+	CHECK(in_range(c->max_clients, 1, 100000));
+	CHECK(in_range(c->max_clients_per_ip, 1, 100000));
+	CHECK(in_range(c->max_recipients, 1, 100000));
+	CHECK(in_range(c->relay_workers, 1, 100000));
+	CHECK(in_range(c->max_message_size, 1024, 1LL << 40));
+	CHECK(in_range(c->timeout, 1, YEAR));
+	CHECK(in_range(c->pop3_timeout, 1, YEAR));
+	CHECK(in_range(c->verify_cache_ttl, 1, YEAR));
+	CHECK(in_range(c->queue_lifetime, 1, YEAR));
+	CHECK(in_range(c->retry_min, 1, 86400));
+	CHECK(in_range(c->retry_max, c->retry_min, 7 * 86400));
+	CHECK(in_range(c->verify_recipients, 0, 1));
+	CHECK(in_range(c->resolve_clients, 0, 1));
+	CHECK(strlen(c->user) < sizeof(c->user));
 	CHECK(strlen(c->hostname) < sizeof(c->hostname));
 	(void)conf_mailbox(c, "../x", "example.org", box, sizeof(box));
 }

@@ -1,11 +1,25 @@
 /*
- * conf.c - reads smtpd.conf (see conf.h and smtpd.conf(5)).  It only
- * parses and checks; binding, dropping privileges and creating the
- * directories it names are main.c's job.
+ * conf.c - reads smtpd.conf (DESIGN.md §2 "Config file", smtpd.conf(5)).
+ *
+ * Table-driven, as Postfix's configuration tables are: conf_rows[] has
+ * one row per directive (name, value type, default as written in the
+ * file, the field of struct conf it sets, the accepted range), and each
+ * value type has one parser (conf_types[]).  The defaults go through the
+ * same parsers, from the table, before the file is read.  A new directive
+ * is one row, plus at most one new type.  Every error names the file, the
+ * line and the problem; all of a file's errors are reported and any one
+ * fails the load.  A single-valued directive may repeat: the last one
+ * wins.  listen, domain and route add up.
+ *
+ * It only parses and checks: binding, dropping privileges and creating
+ * the directories it names are setup.c's job.  It relies on lib/util.c
+ * (parse_size, parse_duration, file_read_line, xsnprintf) and lib/addr.c
+ * (a domain is valid when "x@domain" parses as an address).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +53,71 @@ service_parse(const char *name, enum service *svc)
 	return -1;
 }
 
+/* the value types, and what each one's parser sets */
+enum conf_type {
+	T_BOOL,	    /* yes|no: the int field */
+	T_COUNT,    /* decimal, min..max: the int or long long field */
+	T_SIZE,	    /* bytes, K/M/G suffix (powers of 1024): the same */
+	T_DURATION, /* seconds, s/m/h/d suffix: the same */
+	T_PATH,	    /* relative to the config's directory: char[size] */
+	T_MAILBOX,  /* a T_PATH that must contain %u */
+	T_HOSTNAME, /* a domain name, kept as written: char[size] */
+	T_NAME,	    /* one word kept as written (a user name): char[size] */
+	T_LISTEN,   /* SERVICE HOST:PORT, repeatable: c->listen[] */
+	T_DOMAINS,  /* DOMAIN..., repeatable: c->domains, lower-cased */
+	T_ROUTE,    /* DOMAIN|* HOST:PORT, repeatable: c->routes */
+	T_RETRY,    /* MIN MAX durations: MIN as T_DURATION, then retry_max
+		       from MIN to RETRY_MAX_MAX */
+};
+
+struct conf_row {
+	const char *name;
+	enum conf_type type;
+	const char *def;    /* the default, as written in the file; or NULL */
+	size_t off, size;   /* the field of struct conf (CONF_FIELD) */
+	long long min, max; /* numbers: the accepted range */
+};
+
+#define CONF_FIELD(f) offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
+#define CONF_LIST 0, 0 /* the repeatable types know their fields */
+#define DAY (24LL * 3600)
+#define YEAR (365 * DAY)
+#define RETRY_MAX_MAX (7 * DAY)
+#define COUNT_MAX 100000
+
+/*
+ * hostname's default is the one that is not a constant: conf_defaults()
+ * takes gethostname() (as it is, or "localhost"), as Postfix's myhostname.
+ */
+static const struct conf_row conf_rows[] = {
+    {"hostname", T_HOSTNAME, NULL, CONF_FIELD(hostname), 0, 0},
+    {"listen", T_LISTEN, NULL, CONF_LIST, 0, 0},
+    {"domain", T_DOMAINS, NULL, CONF_LIST, 0, 0},
+    {"passwd", T_PATH, NULL, CONF_FIELD(passwd), 0, 0},
+    {"mailbox", T_MAILBOX, "/var/mail/%d/%u", CONF_FIELD(mailbox), 0, 0},
+    {"maildir_skel", T_PATH, SKELDIR, CONF_FIELD(maildir_skel), 0, 0},
+    {"queue", T_PATH, "/var/spool/smtpd", CONF_FIELD(queue), 0, 0},
+    {"route", T_ROUTE, NULL, CONF_LIST, 0, 0},
+    {"verify_recipients", T_BOOL, "no", CONF_FIELD(verify_recipients), 0, 0},
+    {"verify_cache", T_DURATION, "10m", CONF_FIELD(verify_cache_ttl), 1, YEAR},
+    {"max_clients", T_COUNT, "200", CONF_FIELD(max_clients), 1, COUNT_MAX},
+    {"max_clients_per_ip", T_COUNT, "20", CONF_FIELD(max_clients_per_ip), 1,
+     COUNT_MAX},
+    {"max_message_size", T_SIZE, "25M", CONF_FIELD(max_message_size), 1024,
+     1LL << 40},
+    {"max_recipients", T_COUNT, "100", CONF_FIELD(max_recipients), 1,
+     COUNT_MAX},
+    {"timeout", T_DURATION, "300", CONF_FIELD(timeout), 1, YEAR},
+    {"pop3_timeout", T_DURATION, "10m", CONF_FIELD(pop3_timeout), 1, YEAR},
+    {"queue_lifetime", T_DURATION, "5d", CONF_FIELD(queue_lifetime), 1, YEAR},
+    {"retry_delay", T_RETRY, "5m 4h", CONF_FIELD(retry_min), 1, DAY},
+    {"relay_workers", T_COUNT, "4", CONF_FIELD(relay_workers), 1, COUNT_MAX},
+    {"user", T_NAME, NULL, CONF_FIELD(user), 0, 0},
+    {"resolve_clients", T_BOOL, "no", CONF_FIELD(resolve_clients), 0, 0},
+};
+
+#define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))
+
 struct parse {
 	struct conf *c;
 	const char *file;
@@ -64,67 +143,79 @@ conf_error(struct parse *p, const char *fmt, ...)
 	p->errors++;
 }
 
-/* make path absolute against the config's directory */
+static void *
+field_of(struct parse *p, const struct conf_row *r)
+{
+	return (char *)p->c + r->off;
+}
+
+/* v into the row's int or long long field, if v is in the row's range */
 static int
-conf_path(struct parse *p, const char *val, char *out, size_t size)
+store_number(struct parse *p, const struct conf_row *r, const char *word,
+	     long long v)
+{
+	if (v < r->min || v > r->max) {
+		conf_error(p, "%s: bad value '%s' (from %lld to %lld)", r->name,
+			   word, r->min, r->max);
+		return -1;
+	}
+	if (r->size == sizeof(int))
+		*(int *)field_of(p, r) = (int)v;
+	else
+		*(long long *)field_of(p, r) = v;
+	return 0;
+}
+
+/* a decimal number as strtoll reads it (so "+5" too); -1 if not one */
+static long long
+parse_count(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s)
+		return -1;
+	return v;
+}
+
+static void
+parse_number(struct parse *p, const struct conf_row *r, char **v)
+{
+	long long x = r->type == T_SIZE	      ? parse_size(v[0])
+		      : r->type == T_DURATION ? parse_duration(v[0])
+					      : parse_count(v[0]);
+
+	store_number(p, r, v[0], x);
+}
+
+static void
+parse_bool(struct parse *p, const struct conf_row *r, char **v)
+{
+	if (strcmp(v[0], "yes") == 0)
+		*(int *)field_of(p, r) = 1;
+	else if (strcmp(v[0], "no") == 0)
+		*(int *)field_of(p, r) = 0;
+	else
+		conf_error(p, "%s: expects yes or no, not '%s'", r->name, v[0]);
+}
+
+static void
+parse_path(struct parse *p, const struct conf_row *r, char **v)
 {
 	int n;
 
-	if (val[0] == '/')
-		n = xsnprintf(out, size, "%s", val);
+	if (r->type == T_MAILBOX && strstr(v[0], "%u") == NULL) {
+		conf_error(p, "%s: the template must contain %%u", r->name);
+		return;
+	}
+	if (v[0][0] == '/')
+		n = xsnprintf(field_of(p, r), r->size, "%s", v[0]);
 	else
-		n = xsnprintf(out, size, "%s/%s", p->dir, val);
-	if (n < 0) {
-		conf_error(p, "path too long: %s", val);
-		return -1;
-	}
-	return 0;
-}
-
-/* "host:port", "[v6]:port" */
-static int
-parse_hostport(const char *s, char *host, size_t hsize, char *port,
-	       size_t psize)
-{
-	const char *colon;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-		if (end == NULL || end[1] != ':')
-			return -1;
-		hl = (size_t)(end - s - 1);
-		s++;
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			return -1;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= hsize || strlen(colon + 1) >= psize)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	strlcpy(port, colon + 1, psize);
-	{
-		char *end;
-		long v = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || v < 1 || v > 65535)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-parse_int(struct parse *p, const char *name, const char *val, long long min,
-	  long long max, long long v)
-{
-	if (v < min || v > max) {
-		conf_error(p, "%s: bad value '%s' (from %lld to %lld)", name, val,
-			   min, max);
-		return -1;
-	}
-	return 0;
+		n = xsnprintf(field_of(p, r), r->size, "%s/%s", p->dir, v[0]);
+	if (n < 0)
+		conf_error(p, "path too long: %s", v[0]);
 }
 
 static int
@@ -138,199 +229,225 @@ valid_domain(const char *d)
 }
 
 static void
-conf_directive(struct parse *p, char **w, int n)
+parse_hostname(struct parse *p, const struct conf_row *r, char **v)
 {
-	struct conf *c = p->c;
-	const char *k = w[0];
-	long long v;
-	int i;
-
-#define NEED(cnt)                                                              \
-	do {                                                                   \
-		if (n != (cnt) + 1) {                                          \
-			conf_error(p, "%s: expects %d value%s", k, (cnt),      \
-				   (cnt) == 1 ? "" : "s");                     \
-			return;                                                \
-		}                                                              \
-	} while (0)
-
-	if (strcmp(k, "hostname") == 0) {
-		NEED(1);
-		if (!valid_domain(w[1]))
-			conf_error(p, "hostname: not a host name: %s", w[1]);
-		else
-			strlcpy(c->hostname, w[1], sizeof(c->hostname));
-	} else if (strcmp(k, "listen") == 0) {
-		struct listen_conf *l;
-		NEED(2);
-		if (c->nlisten == CONF_LISTEN_MAX) {
-			conf_error(p, "listen: too many (at most %d)",
-				   CONF_LISTEN_MAX);
-			return;
-		}
-		l = &c->listen[c->nlisten];
-		if (service_parse(w[1], &l->svc) < 0)
-			conf_error(p, "listen: unknown service '%s' (smtp, "
-				      "submission or pop3)", w[1]);
-		else if (parse_hostport(w[2], l->host, sizeof(l->host), l->port,
-					sizeof(l->port)) < 0)
-			conf_error(p, "listen: bad address '%s' (want "
-				      "host:port)", w[2]);
-		else
-			c->nlisten++;
-	} else if (strcmp(k, "domain") == 0) {
-		if (n < 2) {
-			conf_error(p, "domain: expects at least one domain");
-			return;
-		}
-		for (i = 1; i < n; i++) {
-			if (!valid_domain(w[i])) {
-				conf_error(p, "domain: not a domain: %s", w[i]);
-				continue;
-			}
-			c->domains = xreallocarray(c->domains,
-						   (size_t)c->ndomains + 1,
-						   sizeof(*c->domains));
-			c->domains[c->ndomains] = xstrdup(w[i]);
-			str_lower(c->domains[c->ndomains++]);
-		}
-	} else if (strcmp(k, "passwd") == 0) {
-		NEED(1);
-		conf_path(p, w[1], c->passwd, sizeof(c->passwd));
-	} else if (strcmp(k, "mailbox") == 0) {
-		NEED(1);
-		if (strstr(w[1], "%u") == NULL)
-			conf_error(p, "mailbox: the template must contain %%u");
-		else
-			conf_path(p, w[1], c->mailbox, sizeof(c->mailbox));
-	} else if (strcmp(k, "maildir_skel") == 0) {
-		NEED(1);
-		conf_path(p, w[1], c->maildir_skel, sizeof(c->maildir_skel));
-	} else if (strcmp(k, "queue") == 0) {
-		NEED(1);
-		conf_path(p, w[1], c->queue, sizeof(c->queue));
-	} else if (strcmp(k, "route") == 0) {
-		struct route r;
-		NEED(2);
-		memset(&r, 0, sizeof(r));
-		if (strcmp(w[1], "*") != 0 && !valid_domain(w[1])) {
-			conf_error(p, "route: not a domain: %s", w[1]);
-			return;
-		}
-		strlcpy(r.domain, w[1], sizeof(r.domain));
-		str_lower(r.domain);
-		if (parse_hostport(w[2], r.host, sizeof(r.host), r.port,
-				   sizeof(r.port)) < 0) {
-			conf_error(p, "route: bad address '%s' (want host:port)",
-				   w[2]);
-			return;
-		}
-		c->routes = xreallocarray(c->routes, (size_t)c->nroutes + 1,
-					  sizeof(*c->routes));
-		c->routes[c->nroutes++] = r;
-	} else if (strcmp(k, "verify_recipients") == 0 ||
-		   strcmp(k, "resolve_clients") == 0) {
-		int *flag = k[0] == 'v' ? &c->verify_recipients
-					: &c->resolve_clients;
-		NEED(1);
-		if (strcmp(w[1], "yes") == 0)
-			*flag = 1;
-		else if (strcmp(w[1], "no") == 0)
-			*flag = 0;
-		else
-			conf_error(p, "%s: expects yes or no, not '%s'", k, w[1]);
-	} else if (strcmp(k, "max_clients") == 0 ||
-		   strcmp(k, "max_clients_per_ip") == 0 ||
-		   strcmp(k, "max_recipients") == 0 ||
-		   strcmp(k, "relay_workers") == 0) {
-		int *dst = strcmp(k, "max_clients") == 0 ? &c->max_clients
-			   : strcmp(k, "max_recipients") == 0 ? &c->max_recipients
-			   : strcmp(k, "relay_workers") == 0 ? &c->relay_workers
-							     : &c->max_clients_per_ip;
-		char *end;
-		NEED(1);
-		errno = 0;
-		v = strtoll(w[1], &end, 10);
-		if (errno || *end || end == w[1])
-			v = -1;
-		if (parse_int(p, k, w[1], 1, 100000, v) == 0)
-			*dst = (int)v;
-	} else if (strcmp(k, "max_message_size") == 0) {
-		NEED(1);
-		v = parse_size(w[1]);
-		if (parse_int(p, k, w[1], 1024, 1LL << 40, v) == 0)
-			c->max_message_size = v;
-	} else if (strcmp(k, "timeout") == 0 || strcmp(k, "pop3_timeout") == 0 ||
-		   strcmp(k, "queue_lifetime") == 0 ||
-		   strcmp(k, "verify_cache") == 0) {
-		NEED(1);
-		v = parse_duration(w[1]);
-		if (parse_int(p, k, w[1], 1, 365LL * 86400, v) < 0)
-			return;
-		if (k[0] == 't')
-			c->timeout = (int)v;
-		else if (k[0] == 'p')
-			c->pop3_timeout = (int)v;
-		else if (k[0] == 'q')
-			c->queue_lifetime = v;
-		else
-			c->verify_cache_ttl = (int)v;
-	} else if (strcmp(k, "retry_delay") == 0) {
-		long long lo, hi;
-		NEED(2);
-		lo = parse_duration(w[1]);
-		hi = parse_duration(w[2]);
-		if (parse_int(p, k, w[1], 1, 86400, lo) < 0 ||
-		    parse_int(p, k, w[2], lo < 1 ? 1 : lo, 7 * 86400, hi) < 0)
-			return;
-		c->retry_min = (int)lo;
-		c->retry_max = (int)hi;
-	} else if (strcmp(k, "user") == 0) {
-		NEED(1);
-		if (strlcpy(c->user, w[1], sizeof(c->user)) >= sizeof(c->user))
-			conf_error(p, "user: name too long");
-	} else
-		conf_error(p, "unknown directive '%s'", k);
-#undef NEED
+	if (!valid_domain(v[0]) || strlen(v[0]) >= r->size)
+		conf_error(p, "%s: not a host name: %s", r->name, v[0]);
+	else
+		strlcpy(field_of(p, r), v[0], r->size);
 }
 
 static void
-conf_defaults(struct conf *c)
+parse_name(struct parse *p, const struct conf_row *r, char **v)
 {
-	memset(c, 0, sizeof(*c));
+	if (strlcpy(field_of(p, r), v[0], r->size) >= r->size)
+		conf_error(p, "%s: name too long", r->name);
+}
+
+/* "host:port", "[v6]:port" */
+static int
+parse_hostport(const char *s, char *host, size_t hsize, char *port,
+	       size_t psize)
+{
+	const char *colon;
+	char *end;
+	size_t hl;
+	long v;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close[1] != ':')
+			return -1;
+		hl = (size_t)(close - s - 1);
+		s++;
+		colon = close + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hsize || strlen(colon + 1) >= psize)
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	strlcpy(port, colon + 1, psize);
+	v = strtol(port, &end, 10);
+	if (*port == '\0' || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	return 0;
+}
+
+static void
+parse_listen(struct parse *p, const struct conf_row *r, char **v)
+{
+	struct conf *c = p->c;
+	struct listen_conf *l = &c->listen[c->nlisten];
+
+	if (c->nlisten == CONF_LISTEN_MAX)
+		conf_error(p, "%s: too many (at most %d)", r->name,
+			   CONF_LISTEN_MAX);
+	else if (service_parse(v[0], &l->svc) < 0)
+		conf_error(
+		    p, "%s: unknown service '%s' (smtp, submission or pop3)",
+		    r->name, v[0]);
+	else if (parse_hostport(v[1], l->host, sizeof(l->host), l->port,
+				sizeof(l->port)) < 0)
+		conf_error(p, "%s: bad address '%s' (want host:port)", r->name,
+			   v[1]);
+	else
+		c->nlisten++;
+}
+
+/* the good domains of a line are kept even when one is bad */
+static void
+parse_domains(struct parse *p, const struct conf_row *r, char **v)
+{
+	struct conf *c = p->c;
+
+	if (v[0] == NULL)
+		conf_error(p, "%s: expects at least one domain", r->name);
+	for (; *v != NULL; v++) {
+		if (!valid_domain(*v)) {
+			conf_error(p, "%s: not a domain: %s", r->name, *v);
+			continue;
+		}
+		c->domains = xreallocarray(c->domains, (size_t)c->ndomains + 1,
+					   sizeof(*c->domains));
+		c->domains[c->ndomains] = xstrdup(*v);
+		str_lower(c->domains[c->ndomains++]);
+	}
+}
+
+static void
+parse_route(struct parse *p, const struct conf_row *r, char **v)
+{
+	struct conf *c = p->c;
+	struct route rt;
+
+	memset(&rt, 0, sizeof(rt));
+	if (strcmp(v[0], "*") != 0 && !valid_domain(v[0])) {
+		conf_error(p, "%s: not a domain: %s", r->name, v[0]);
+		return;
+	}
+	strlcpy(rt.domain, v[0], sizeof(rt.domain));
+	str_lower(rt.domain);
+	if (parse_hostport(v[1], rt.host, sizeof(rt.host), rt.port,
+			   sizeof(rt.port)) < 0) {
+		conf_error(p, "%s: bad address '%s' (want host:port)", r->name,
+			   v[1]);
+		return;
+	}
+	c->routes = xreallocarray(c->routes, (size_t)c->nroutes + 1,
+				  sizeof(*c->routes));
+	c->routes[c->nroutes++] = rt;
+}
+
+static void
+parse_retry(struct parse *p, const struct conf_row *r, char **v)
+{
+	struct conf_row hi = *r;
+
+	if (store_number(p, r, v[0], parse_duration(v[0])) < 0)
+		return;
+	hi.off = offsetof(struct conf, retry_max);
+	hi.size = sizeof(p->c->retry_max);
+	hi.min = p->c->retry_min;
+	hi.max = RETRY_MAX_MAX;
+	store_number(p, &hi, v[1], parse_duration(v[1]));
+}
+
+/* each type's parser, and how many values it takes (0: it counts them) */
+static const struct conf_type_info {
+	void (*parse)(struct parse *, const struct conf_row *, char **);
+	int nvalues;
+} conf_types[] = {
+    [T_BOOL] = {parse_bool, 1},		[T_COUNT] = {parse_number, 1},
+    [T_SIZE] = {parse_number, 1},	[T_DURATION] = {parse_number, 1},
+    [T_PATH] = {parse_path, 1},		[T_MAILBOX] = {parse_path, 1},
+    [T_HOSTNAME] = {parse_hostname, 1}, [T_NAME] = {parse_name, 1},
+    [T_LISTEN] = {parse_listen, 2},	[T_DOMAINS] = {parse_domains, 0},
+    [T_ROUTE] = {parse_route, 2},	[T_RETRY] = {parse_retry, 2},
+};
+
+/* w[0..n-1] are the values after the name, w[n] is NULL */
+static void
+conf_apply(struct parse *p, const struct conf_row *r, char **w, int n)
+{
+	const struct conf_type_info *t = &conf_types[r->type];
+
+	if (t->nvalues != 0 && n != t->nvalues) {
+		conf_error(p, "%s: expects %d value%s", r->name, t->nvalues,
+			   t->nvalues == 1 ? "" : "s");
+		return;
+	}
+	t->parse(p, r, w);
+}
+
+/* split s at blanks into w[], NULL-terminated: the count, -1 if > max */
+static int
+conf_split(char *s, char **w, int max)
+{
+	char *save;
+	int n = 0;
+
+	for (s = strtok_r(s, " \t\r\n", &save); s != NULL;
+	     s = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == max)
+			return -1;
+		w[n++] = s;
+	}
+	w[n] = NULL;
+	return n;
+}
+
+static void
+conf_defaults(struct parse *p)
+{
+	struct conf *c = p->c;
+	char buf[CONF_LINE_MAX + 1], *w[CONF_WORDS_MAX + 1];
+	const struct conf_row *r;
+
 	if (gethostname(c->hostname, sizeof(c->hostname)) < 0 ||
 	    c->hostname[0] == '\0')
 		strlcpy(c->hostname, "localhost", sizeof(c->hostname));
 	c->hostname[sizeof(c->hostname) - 1] = '\0';
-	strlcpy(c->mailbox, "/var/mail/%d/%u", sizeof(c->mailbox));
-	strlcpy(c->maildir_skel, SKELDIR, sizeof(c->maildir_skel));
-	strlcpy(c->queue, "/var/spool/smtpd", sizeof(c->queue));
-	c->verify_cache_ttl = 600;
-	c->max_clients = 200;
-	c->max_clients_per_ip = 20;
-	c->max_message_size = 25LL * 1024 * 1024;
-	c->max_recipients = 100;
-	c->timeout = 300;
-	c->pop3_timeout = 600;
-	c->queue_lifetime = 5LL * 86400;
-	c->retry_min = 300;
-	c->retry_max = 4 * 3600;
-	c->relay_workers = 4;
+	for (r = conf_rows; r < conf_rows + CONF_NROWS; r++) {
+		/* a row whose range does not fit its int field is a bug */
+		if (r->size == sizeof(int) && r->max > INT_MAX)
+			fatalx("conf_rows: %s: max too big for an int",
+			       r->name);
+		if (r->def == NULL)
+			continue;
+		strlcpy(buf, r->def, sizeof(buf));
+		conf_apply(p, r, w, conf_split(buf, w, CONF_WORDS_MAX));
+	}
+}
+
+static void
+conf_directive(struct parse *p, char **w, int n)
+{
+	const struct conf_row *r;
+
+	for (r = conf_rows; r < conf_rows + CONF_NROWS; r++)
+		if (strcmp(w[0], r->name) == 0) {
+			conf_apply(p, r, w + 1, n - 1);
+			return;
+		}
+	conf_error(p, "unknown directive '%s'", w[0]);
 }
 
 int
 conf_load(const char *path, struct conf *c)
 {
 	struct parse p;
-	char line[CONF_LINE_MAX + 2], *w[CONF_WORDS_MAX], *s;
+	char line[CONF_LINE_MAX + 2], *w[CONF_WORDS_MAX + 1], *s;
 	FILE *fp;
 	size_t len;
 	int n, got;
 
-	conf_defaults(c);
+	memset(c, 0, sizeof(*c));
 	memset(&p, 0, sizeof(p));
 	p.c = c;
-	p.file = path;
 	if (strlcpy(c->path, path, sizeof(c->path)) >= sizeof(c->path)) {
 		log_warnx("%s: path too long", path);
 		return -1;
@@ -344,6 +461,9 @@ conf_load(const char *path, struct conf *c)
 		strlcpy(p.dir, c->path, sizeof(p.dir));
 		*s = '/';
 	}
+	p.file = "built-in default";
+	conf_defaults(&p);
+	p.file = path;
 	if ((fp = fopen(path, "r")) == NULL) {
 		log_warn("%s", path);
 		return -1;
@@ -361,23 +481,14 @@ conf_load(const char *path, struct conf *c)
 		}
 		if ((s = strchr(line, '#')) != NULL)
 			*s = '\0';
-		n = 0;
-		for (s = strtok(line, " \t\r\n"); s != NULL;
-		     s = strtok(NULL, " \t\r\n")) {
-			if (n == CONF_WORDS_MAX) {
-				conf_error(&p, "too many words");
-				n = -1;
-				break;
-			}
-			w[n++] = s;
-		}
-		if (n > 0)
+		if ((n = conf_split(line, w, CONF_WORDS_MAX)) < 0)
+			conf_error(&p, "too many words");
+		else if (n > 0)
 			conf_directive(&p, w, n);
 	}
 	if (ferror(fp))
 		conf_error(&p, "read error");
 	fclose(fp);
-	p.line = 0;
 	if (c->nlisten == 0) {
 		log_warnx("%s: no listen directive", path);
 		p.errors++;
