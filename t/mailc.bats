@@ -252,6 +252,21 @@ fake_start() {
 	[ -z "$(maildir_files example.org bob)" ]
 }
 
+@test "exit 65: CR or LF in an address cannot smuggle in another recipient" {
+	run "$MAILC_BIN" -f alice@example.org $'bob@example.org\r\nRCPT TO:<alice@example.org>' <<<"x"
+	echo "$output"
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"mailc: bad address in recipient: control characters"* ]]
+	run "$MAILC_BIN" -f alice@example.org -c $'bob@example.org\nRCPT TO:<alice@example.org>' bob@example.org <<<"x"
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"mailc: bad address in -c: control characters"* ]]
+	run "$MAILC_BIN" -t -f alice@example.org <<<$'To: bob@example.org\x1b, alice@example.org\n\nx'
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"mailc: bad address in To header: control characters"* ]]
+	[ -z "$(maildir_files example.org alice)" ]
+	[ -z "$(maildir_files example.org bob)" ]
+}
+
 @test "exit 65: a message over 64 MiB is refused before connecting" {
 	run "$MAILC_BIN" -p 1 bob@example.org < <(head -c $((64 * 1024 * 1024 + 1)) /dev/zero)
 	echo "$output"
