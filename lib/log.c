@@ -2,6 +2,15 @@
  * log.c - logging to stderr (foreground, systemd's journal) or syslog
  * (inetd mode, where stderr may be the client's socket).  Each line is
  * written with one write(2) so lines from forked children do not interleave.
+ *
+ * Every line is escaped here, whatever its arguments: a byte outside
+ * printable ASCII (0x20-0x7e), and the backslash itself, is written as a
+ * backslash and three octal digits (LF as \012, ESC as \033, "\" as
+ * \134).  So a client-supplied name, HELO, address, command or peer reply
+ * can never start a log line of its own (what fail2ban reads) nor reach a
+ * terminal as a control sequence, and the original bytes can be read back
+ * (printf '%b', Python's codecs.escape_decode).  Callers pass client
+ * strings with a plain %s: nothing can be forgotten.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +20,9 @@
 #include <unistd.h>
 
 #include "log.h"
+
+/* a formatted message is cut at this many bytes, before escaping */
+#define LOG_MSG_MAX 2048
 
 static const char *log_prog = "mail";
 static int log_syslog;
@@ -32,33 +44,62 @@ log_verbose(void)
 	return log_verb;
 }
 
+/*
+ * Append src to dst, which holds *len bytes of size, escaped (see the
+ * top); stops before an escape that would not fit, and keeps dst
+ * NUL-terminated.
+ */
+static void
+log_escape(char *dst, size_t size, size_t *len, const char *src)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)src; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p <= 0x7e && *p != '\\') {
+			if (*len + 1 >= size)
+				break;
+			dst[(*len)++] = (char)*p;
+			continue;
+		}
+		if (*len + 4 >= size)
+			break;
+		dst[(*len)++] = '\\';
+		dst[(*len)++] = (char)('0' + (*p >> 6));
+		dst[(*len)++] = (char)('0' + ((*p >> 3) & 7));
+		dst[(*len)++] = (char)('0' + (*p & 7));
+	}
+	dst[*len] = '\0';
+}
+
 static void
 log_emit(int pri, const char *err, const char *fmt, va_list ap)
 {
-	char msg[2048], line[2200];
+	/* room for every byte of msg escaped, the prefix, the error */
+	char msg[LOG_MSG_MAX], line[4 * LOG_MSG_MAX + 256];
+	size_t len = 0;
 	int n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	if (!log_syslog) {
+		n = snprintf(line, sizeof(line), "%s[%ld]: ", log_prog,
+			     (long)getpid());
+		if (n < 0 || (size_t)n >= sizeof(line))
+			return;
+		len = (size_t)n;
+	}
+	/* one byte kept for the newline */
+	log_escape(line, sizeof(line) - 1, &len, msg);
+	if (err) {
+		log_escape(line, sizeof(line) - 1, &len, ": ");
+		log_escape(line, sizeof(line) - 1, &len, err);
+	}
 	if (log_syslog) {
-		if (err)
-			syslog(pri, "%s: %s", msg, err);
-		else
-			syslog(pri, "%s", msg);
+		syslog(pri, "%s", line);
 		return;
 	}
-	if (err)
-		n = snprintf(line, sizeof(line), "%s[%ld]: %s: %s\n", log_prog,
-			     (long)getpid(), msg, err);
-	else
-		n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_prog,
-			     (long)getpid(), msg);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	line[len++] = '\n';
+	(void)!write(STDERR_FILENO, line, len);
 }
 
 #define LOG_BODY(pri, witherr)                                                 \

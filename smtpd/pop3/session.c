@@ -193,11 +193,17 @@ pop3_cmd_noop(struct pop3_session *s, char *arg)
 	pop3_reply(s, "+OK");
 }
 
-/* in TRANSACTION, QUIT enters UPDATE (RFC 1939 §6): the only deletions */
+/*
+ * In TRANSACTION, QUIT enters UPDATE (RFC 1939 §6): the only deletions.
+ * The deletions are durable (maildrop_update fsyncs cur/) and the lock
+ * is released before the answer is written, so a client that reads the
+ * answer and logs in again at once never finds the mailbox [IN-USE].
+ */
 static void
 pop3_cmd_quit(struct pop3_session *s, char *arg)
 {
-	size_t i, deleted = 0;
+	size_t i, deleted = 0, left;
+	int updated;
 
 	(void)arg;
 	s->quit = 1;
@@ -208,16 +214,18 @@ pop3_cmd_quit(struct pop3_session *s, char *arg)
 	}
 	for (i = 0; i < s->drop.n; i++)
 		deleted += s->drop.v[i].deleted != 0;
-	if (maildrop_update(&s->drop) < 0) {
+	left = s->drop.n - deleted;
+	updated = maildrop_update(&s->drop);
+	maildrop_close(&s->drop);
+	if (updated < 0) {
 		pop3_reply(s, "-ERR [SYS/TEMP] Some deleted messages not "
 			      "removed");
 		return;
 	}
 	log_info("[%s]: pop3 %s: %zu deleted, %zu left", s->client_ip,
-		 s->auth_user, deleted, s->drop.n - deleted);
+		 s->auth_user, deleted, left);
 	pop3_reply(s, "+OK %s POP3 server signing off (%zu message%s left)",
-		   s->d->conf.hostname, s->drop.n - deleted,
-		   s->drop.n - deleted == 1 ? "" : "s");
+		   s->d->conf.hostname, left, left == 1 ? "" : "s");
 }
 
 /* the number of blank-separated words in s */
@@ -307,7 +315,9 @@ pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 		pop3_dispatch(&s, s.line);
 		wipe(s.line, sizeof(s.line));
 	}
+	/* nothing deleted unless QUIT did it; the lock goes before the
+	 * last answer does (a timeout's, a 20th error's) */
+	maildrop_close(&s.drop);
 	lio_flush(&s.lio);
-	maildrop_close(&s.drop); /* nothing deleted unless QUIT did it */
 	log_info("disconnect from [%s]", client_ip);
 }
