@@ -203,7 +203,7 @@ setup_own_path(const char *path, mode_t mode, const struct passwd *pw)
 	}
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
-	if (strcmp(buf, "/") == 0)
+	if (pw != NULL && strcmp(buf, "/") == 0)
 		fatalx("%s: refusing to hand / to the run user", path);
 	if ((slash = strrchr(buf, '/')) != NULL) {
 		*slash = '\0';
