@@ -2,7 +2,8 @@
 # maildir_tmp.bats - nothing stays in a Maildir's tmp/ (issue 7 item 11).
 # A delivery removes files a killed delivery left in tmp/ (the Maildir
 # convention: untouched for 36 hours), reading tmp/ at most once in 8
-# hours per Maildir (the marker tmp/.smtpd-swept says when); and a stop
+# hours per Maildir (tmp/'s access time, set by the sweep, says when);
+# and a stop
 # signal while the copies are written no longer leaves a partial copy
 # in tmp/: the client gets 250 with every copy whole in new/, or no 250
 # with nothing in new/.
@@ -51,6 +52,11 @@ plant() {
 	chown -R nobody: "$ALICE" 2>/dev/null || true
 }
 
+# no one has looked through alice's tmp/ for 9 hours
+tmp_unread() {
+	touch -a -d '9 hours ago' "$ALICE/tmp"
+}
+
 @test "a delivery removes files left in tmp/ for more than 36 hours and keeps newer ones" {
 	smtpd_start
 	alice_maildir
@@ -60,6 +66,7 @@ plant() {
 	# written 40 hours ago but read since: in use
 	plant 1700000003.M4P4.host '40 hours ago'
 	touch -a "$ALICE/tmp/1700000003.M4P4.host"
+	tmp_unread
 	send_to alice@example.org
 	ls -la "$ALICE/tmp"
 	[ ! -e "$ALICE/tmp/1700000000.M1P1.host" ]
@@ -73,16 +80,21 @@ plant() {
 
 @test "tmp/ is read at most once in 8 hours per Maildir, not at every delivery" {
 	smtpd_start
-	send_to alice@example.org # creates the Maildir, and sweeps it
+	send_to alice@example.org # creates the Maildir
 	ALICE=$TROOT/mail/example.org/alice
-	[ -f "$ALICE/tmp/.smtpd-swept" ]
 	plant 1700000000.M1P1.host '40 hours ago'
 	send_to alice@example.org
-	[ -e "$ALICE/tmp/1700000000.M1P1.host" ] # not looked for yet
-	touch -d '9 hours ago' "$ALICE/tmp/.smtpd-swept"
+	[ -e "$ALICE/tmp/1700000000.M1P1.host" ] # tmp/ is new: not read
+	tmp_unread
 	send_to alice@example.org
 	[ ! -e "$ALICE/tmp/1700000000.M1P1.host" ]
-	[ "$(maildir_count example.org alice)" = 3 ]
+	plant 1700000001.M2P2.host '40 hours ago'
+	send_to alice@example.org
+	[ -e "$ALICE/tmp/1700000001.M2P2.host" ] # swept a moment ago
+	tmp_unread
+	send_to alice@example.org
+	[ ! -e "$ALICE/tmp/1700000001.M2P2.host" ]
+	[ "$(maildir_count example.org alice)" = 5 ]
 }
 
 # A client that sends a large message (SIZE bytes) to several local
@@ -129,7 +141,7 @@ print(reply())
 '
 
 # send SIZE bytes to every account as STOP_PY does (WHO), then check:
-# nothing in any tmp/ but the marker; 250 and every copy whole in new/,
+# nothing in any tmp/; 250 and every copy whole in new/,
 # or no 250 and nothing in new/
 big_delivery_stopped() {
 	local who=$1 size=$2 rcpts="" dirs="" u d
@@ -143,7 +155,7 @@ big_delivery_stopped() {
 	[ "$status" = 0 ]
 	for d in $dirs; do
 		ls -la "$d/tmp" "$d/new" || true
-		[ -z "$(ls "$d/tmp" 2>/dev/null)" ]
+		[ -z "$(ls -A "$d/tmp" 2>/dev/null)" ]
 	done
 	if [[ $output == 250* ]]; then
 		# the text is stored with LF ends: 999 of each 1000 bytes

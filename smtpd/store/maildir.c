@@ -6,8 +6,9 @@
  * and the mailbox template, never from a client's address.  Before
  * writing, tmp/ is swept of what killed deliveries left (the Maildir
  * convention: files untouched for 36 hours), at most once per
- * MAILDIR_SWEEP_EVERY per Maildir, timed by the mtime of the marker
- * tmp/.smtpd-swept (not tmp/'s atime, which backups and readers move).
+ * MAILDIR_SWEEP_EVERY per Maildir, timed by tmp/'s access time, which
+ * the sweep sets (as Dovecot does; no file of ours in the Maildir).
+ * Whoever else reads tmp/ delays the next sweep.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -109,39 +110,34 @@ maildir_create(const char *maildir, const char *skel)
 
 #define MAILDIR_TMP_MAX_AGE (36 * 3600)
 #define MAILDIR_SWEEP_EVERY (8 * 3600)
-#define MAILDIR_SWEPT ".smtpd-swept"
 
 /* remove regular files in tmpdir neither read nor written for 36 hours */
 static void
 maildir_sweep_tmp(const char *tmpdir)
 {
+	/* atime now, mtime as it is */
+	const struct timespec swept[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
 	time_t now = time(NULL), old = now - MAILDIR_TMP_MAX_AGE;
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
-	int fd, mark;
+	int fd;
 
 	if ((fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return;
-	if (fstatat(fd, MAILDIR_SWEPT, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    st.st_mtime > now - MAILDIR_SWEEP_EVERY && st.st_mtime <= now) {
+	if (fstat(fd, &st) < 0 || (st.st_atime > now - MAILDIR_SWEEP_EVERY &&
+				   st.st_atime <= now)) {
 		close(fd);
 		return;
 	}
-	/* mark first: deliveries at the same moment need not sweep too */
-	mark = openat(fd, MAILDIR_SWEPT,
-		      O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (mark >= 0) {
-		(void)futimens(mark, NULL);
-		close(mark);
-	}
+	/* first: deliveries at the same moment need not sweep too */
+	(void)futimens(fd, swept);
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
 		return;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, MAILDIR_SWEPT) == 0 ||
 		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode) || st.st_mtime > old || st.st_atime > old)
 			continue;
