@@ -24,7 +24,10 @@ int setup_listen_bind(const struct listen_conf *l);
 /* LISTEN_FDS named by LISTEN_FDNAMES; 0 when not socket-activated */
 int setup_systemd_listeners(struct listener *listeners, int *nlisteners);
 /* create the queue and the mail root; when root, hand them to `user`
- * and drop to it (refusing to run as root without one) */
+ * and drop to it (refusing to run as root without one).  Dies naming
+ * the path when one is a link, or not a directory (the wake FIFO), or
+ * another user's: as root it never follows a link the run user could
+ * have made. */
 void setup_privileges(const struct smtpd *d);
 
 #endif

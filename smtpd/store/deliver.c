@@ -3,6 +3,15 @@
  * written here, per recipient for Maildir copies; the queued copy gets
  * Received: only, since Return-Path: belongs to the final delivery
  * (RFC 5321 §4.4).
+ *
+ * SIGTERM (the master's end of grace: the session's handler answers 421
+ * and exits at once), SIGINT and SIGHUP are blocked from the first copy
+ * written until every copy is visible or removed: cut off while writing,
+ * a copy would stay in tmp/; between renames, some recipients would have
+ * it alone.  One that comes while the copies are written undoes them
+ * before any is visible, since the process ends as soon as it is
+ * unblocked, before the caller can answer 250: with nothing delivered,
+ * the client's retry is no duplicate.
  */
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +50,24 @@ trace_header(struct delivery *dv, const char *rcpt, int return_path,
 			 dv->proto, dv->qid, forr, date);
 }
 
+/* what ends a session or a relay worker at once, blocked in deliver() */
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP};
+
+/* did a stop signal come while it was blocked? */
+static int
+stop_pending(void)
+{
+	sigset_t pending;
+	size_t i;
+
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (i = 0; i < nitems(stop_signals); i++)
+		if (sigismember(&pending, stop_signals[i]))
+			return 1;
+	return 0;
+}
+
 int
 deliver(struct delivery *dv, int spoolfd, off_t size)
 {
@@ -56,6 +83,10 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	tx = xcalloc((size_t)dv->nrcpt, sizeof(*tx));
 	memset(&qtx, 0, sizeof(qtx));
 	memset(&env, 0, sizeof(env));
+	sigemptyset(&block);
+	for (i = 0; i < (int)nitems(stop_signals); i++)
+		sigaddset(&block, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	/* step 1: every copy written and fsync'd, nothing visible yet */
 	for (i = 0; i < dv->nrcpt && !failed; i++) {
 		const struct account *a;
@@ -107,11 +138,13 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 			failed = 1;
 		}
 	}
-	/* step 2: make them visible; undo all on any failure.  No SIGTERM
-	 * in between: half the recipients must never see it alone. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &saved);
+	if (!failed && stop_pending()) {
+		log_info("%s: status=deferred (signalled to stop: nothing "
+			 "delivered)",
+			 dv->qid);
+		failed = 1;
+	}
+	/* step 2: make them visible; undo all on any failure */
 	for (i = 0; i < dv->nrcpt && !failed; i++)
 		if (dv->local[i] && maildir_commit(&tx[i]) < 0)
 			failed = 1;

@@ -3,7 +3,12 @@
  * write, fsync, close (each checked), rename into new/, fsync new/.  A
  * failure at any step unlinks the copy, so new/ never shows a partial
  * message.  The caller makes sure the path comes from the accounts file
- * and the mailbox template, never from a client's address.
+ * and the mailbox template, never from a client's address.  Before
+ * writing, tmp/ is swept of what killed deliveries left (the Maildir
+ * convention: files untouched for 36 hours), at most once per
+ * MAILDIR_SWEEP_EVERY per Maildir, timed by tmp/'s access time, which
+ * the sweep sets (as Dovecot does; no file of ours in the Maildir).
+ * Whoever else reads tmp/ delays the next sweep.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "durable.h"
@@ -102,6 +108,48 @@ maildir_create(const char *maildir, const char *skel)
 	return 0;
 }
 
+#define MAILDIR_TMP_MAX_AGE (36 * 3600)
+#define MAILDIR_SWEEP_EVERY (8 * 3600)
+
+/* remove regular files in tmpdir neither read nor written for 36 hours */
+static void
+maildir_sweep_tmp(const char *tmpdir)
+{
+	/* atime now, mtime as it is */
+	const struct timespec swept[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+	time_t now = time(NULL), old = now - MAILDIR_TMP_MAX_AGE;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	if ((fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &st) < 0 || (st.st_atime > now - MAILDIR_SWEEP_EVERY &&
+				   st.st_atime <= now)) {
+		close(fd);
+		return;
+	}
+	/* first: deliveries at the same moment need not sweep too */
+	(void)futimens(fd, swept);
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime > old || st.st_atime > old)
+			continue;
+		if (unlinkat(dirfd(dir), de->d_name, 0) == 0)
+			log_info("maildir: removed %s/%s, left by a delivery "
+				 "%lld hours ago",
+				 tmpdir, de->d_name,
+				 (long long)(now - st.st_mtime) / 3600);
+	}
+	closedir(dir);
+}
+
 int
 maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
 		const char *host, const char *prefix, size_t prefixlen,
@@ -122,6 +170,7 @@ maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
 		log_warn("maildir: %s", maildir);
 		return -1;
 	}
+	maildir_sweep_tmp(tmpdir);
 	if ((fd = durable_create(tx->tmp, sizeof(tx->tmp), tmpdir, host)) < 0) {
 		log_warn("maildir: a new file in %s", tmpdir);
 		return -1;

@@ -20,7 +20,8 @@ struct maildir_tx {
 
 /*
  * Write prefix then the spool (bytes [0, spoolsize) of spoolfd) to
- * maildir/tmp, creating the Maildir from skel if missing.  0 or -1.
+ * maildir/tmp, creating the Maildir from skel if missing, and removing
+ * files left in tmp/ for 36 hours (looked for once in 8 hours).  0 or -1.
  */
 int maildir_prepare(struct maildir_tx *tx, const char *maildir,
 		    const char *skel, const char *host, const char *prefix,
