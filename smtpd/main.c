@@ -118,8 +118,10 @@ client_address(int fd, char *buf, size_t size)
 /*
  * SIGTERM in a session child comes at the end of the master's shutdown
  * grace: say so to the client before going (STYLE.md: a session that must
- * die sends its 421 first).  deliver() blocks the signal while it makes
- * copies visible, so a delivery is never cut in half.
+ * die sends its 421 first).  deliver() holds the signal from the first
+ * copy written until all are visible or removed, and the SMTP session
+ * until its 250 is sent, so a delivery is never cut in half nor its
+ * answer lost.
  */
 static int session_wfd = -1;
 static const char *session_bye;

@@ -130,13 +130,19 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
 	return result;
 }
 
-/* hand the spooled message to deliver(): every recipient, or none */
-int
+/*
+ * Hand the spooled message to deliver() (every recipient, or none) and
+ * answer.  The stop signals stay held until the answer is on its way: a
+ * shutdown between the delivery and its 250 would make the client send
+ * the message again.
+ */
+void
 data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 {
 	struct delivery dv;
 	const char **rcpts;
-	int *local, i, r;
+	sigset_t saved;
+	int *local, i;
 
 	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
 	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
@@ -154,8 +160,14 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 	dv.rcpts = rcpts;
 	dv.local = local;
 	dv.nrcpt = s->nrcpt;
-	r = deliver(&dv, spoolfd, size);
+	deliver_hold_signals(&saved);
+	if (deliver(&dv, spoolfd, size) < 0)
+		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "
+			      "again later");
+	else
+		smtp_reply(s, "250 Message received and to be delivered");
+	(void)lio_flush(&s->lio);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	free(rcpts);
 	free(local);
-	return r;
 }

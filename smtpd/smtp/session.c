@@ -291,12 +291,7 @@ smtp_cmd_data(struct smtp_session *s, char *arg)
 	case DATA_OK:
 		log_info("%s: from=<%s> size=%lld nrcpt=%d", s->qid,
 			 s->from_text, (long long)size, s->nrcpt);
-		if (data_deliver(s, spoolfd, size) < 0)
-			smtp_reply(s, "451 4.3.0 Error: local delivery failed, "
-				      "try again later");
-		else
-			smtp_reply(s, "250 Message received and to be "
-				      "delivered");
+		data_deliver(s, spoolfd, size);
 		break;
 	}
 	if (spoolfd >= 0)

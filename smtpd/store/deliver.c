@@ -68,6 +68,18 @@ stop_pending(void)
 	return 0;
 }
 
+void
+deliver_hold_signals(sigset_t *saved)
+{
+	sigset_t block;
+	size_t i;
+
+	sigemptyset(&block);
+	for (i = 0; i < nitems(stop_signals); i++)
+		sigaddset(&block, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, saved);
+}
+
 int
 deliver(struct delivery *dv, int spoolfd, off_t size)
 {
@@ -78,15 +90,12 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	char hdr[2048], maildir[PATH_MAX];
 	int i, nremote = 0, failed = 0, n;
 	const char *one_remote = NULL;
-	sigset_t block, saved;
+	sigset_t saved;
 
 	tx = xcalloc((size_t)dv->nrcpt, sizeof(*tx));
 	memset(&qtx, 0, sizeof(qtx));
 	memset(&env, 0, sizeof(env));
-	sigemptyset(&block);
-	for (i = 0; i < (int)nitems(stop_signals); i++)
-		sigaddset(&block, stop_signals[i]);
-	sigprocmask(SIG_BLOCK, &block, &saved);
+	deliver_hold_signals(&saved);
 	/* step 1: every copy written and fsync'd, nothing visible yet */
 	for (i = 0; i < dv->nrcpt && !failed; i++) {
 		const struct account *a;

@@ -13,6 +13,7 @@
 #ifndef DELIVER_H
 #define DELIVER_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include "smtpd.h"
@@ -30,5 +31,11 @@ struct delivery {
 };
 
 int deliver(struct delivery *dv, int spoolfd, off_t size);
+/*
+ * Hold the stop signals deliver() holds (the mask before in *saved), for
+ * a caller that must also answer before it may be stopped: a 250 lost to
+ * a shutdown makes the client send the message again.
+ */
+void deliver_hold_signals(sigset_t *saved);
 
 #endif
