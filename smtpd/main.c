@@ -290,12 +290,12 @@ reload(void)
 	smtpd.conf = c; /* listeners stay as bound: a change needs a restart */
 	if (strcmp(smtpd.accounts.path, c.passwd) != 0) {
 		struct accounts a;
-		if (c.passwd[0] && passwd_load(&a, c.passwd) >= 0) {
+		if (c.passwd[0] && passwd_load_conf(&a, &smtpd.conf) >= 0) {
 			passwd_free(&smtpd.accounts);
 			smtpd.accounts = a;
 		}
 	} else
-		passwd_refresh(&smtpd.accounts);
+		passwd_reload(&smtpd.accounts); /* say again what is wrong */
 	if (relay_pid > 0)
 		kill(relay_pid, SIGTERM); /* restarted with the new routes */
 }
@@ -386,7 +386,7 @@ load_accounts(int check_only)
 
 	if (smtpd.conf.passwd[0] == '\0')
 		return;
-	bad = passwd_load(&smtpd.accounts, smtpd.conf.passwd);
+	bad = passwd_load_conf(&smtpd.accounts, &smtpd.conf);
 	if (bad < 0)
 		exit(EX_CONFIG);
 	if (bad > 0 && check_only)
@@ -397,7 +397,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *config = SYSCONFDIR "/smtpd/smtpd.conf";
-	int ch, check = 0, list_queue = 0, i;
+	int ch, check = 0, list_queue = 0, started_as_root, i;
 	enum service inetd_svc = SVC_SMTP;
 
 	log_init("smtpd", 0, 0);
@@ -453,7 +453,10 @@ main(int argc, char *argv[])
 			listeners[nlisteners++].fd =
 			    setup_listen_bind(&smtpd.conf.listen[i]);
 		}
+	started_as_root = geteuid() == 0;
 	setup_privileges(&smtpd);
+	if (started_as_root)
+		passwd_note_readable(&smtpd.accounts, smtpd.conf.user);
 	signals_master();
 	for (i = 0; i < nlisteners; i++)
 		log_info("listening: %s", service_name(listeners[i].svc));
