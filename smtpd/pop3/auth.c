@@ -4,13 +4,15 @@
  * the maildrop is opened (created from the skeleton if missing) and
  * locked, or the client is told [IN-USE].  A failure is answered after
  * about a second with [AUTH] (RFC 3206); the third in a session closes
- * it.  Whether a user exists is never told apart from a wrong password.
+ * it.  Whether a user exists is never told apart from a wrong password,
+ * not even by the time the check takes (login.h).
  * Passwords and decoded credentials are wiped once checked.
  */
 #include <limits.h>
 #include <string.h>
 
 #include "log.h"
+#include "login.h"
 #include "passwd.h"
 #include "sasl.h"
 #include "util.h"
@@ -76,9 +78,7 @@ pop3_check(struct pop3_session *s, const char *user, const char *pass)
 {
 	const struct account *a;
 
-	passwd_refresh(&s->d->accounts);
-	a = passwd_lookup_address(&s->d->accounts, user);
-	if (a == NULL || !passwd_check(a, pass))
+	if (login_check(&s->d->accounts, user, pass, &a) != LOGIN_OK)
 		pop3_auth_fail(s, user);
 	else
 		pop3_login(s, a);

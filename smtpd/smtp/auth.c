@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "login.h"
 #include "passwd.h"
 #include "sasl.h"
 #include "util.h"
@@ -47,9 +48,7 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
 	const struct account *a;
 
-	passwd_refresh(&s->d->accounts);
-	a = passwd_lookup_address(&s->d->accounts, user);
-	if (a == NULL || !passwd_check(a, pass)) {
+	if (login_check(&s->d->accounts, user, pass, &a) != LOGIN_OK) {
 		auth_fail(s, user);
 		return;
 	}
