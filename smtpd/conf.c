@@ -289,6 +289,20 @@ conf_directive(struct parse *p, char **w, int n)
 		NEED(1);
 		if (strlcpy(c->user, w[1], sizeof(c->user)) >= sizeof(c->user))
 			conf_error(p, "user: name too long");
+	} else if (strcmp(k, "auth_fail_limit") == 0) {
+		/* auth_fail_limit N DURATION (issue 7, item 10); N 0: off */
+		char *end;
+		NEED(2);
+		errno = 0;
+		v = strtoll(w[1], &end, 10);
+		if (errno || *end || end == w[1])
+			v = -1;
+		if (parse_int(p, k, w[1], 0, 100000, v) < 0)
+			return;
+		c->auth_fail_limit = (int)v;
+		v = parse_duration(w[2]);
+		if (parse_int(p, k, w[2], 1, 86400, v) == 0)
+			c->auth_fail_window = (int)v;
 	} else
 		conf_error(p, "unknown directive '%s'", k);
 #undef NEED
@@ -316,6 +330,8 @@ conf_defaults(struct conf *c)
 	c->retry_min = 300;
 	c->retry_max = 4 * 3600;
 	c->relay_workers = 4;
+	c->auth_fail_limit = CONF_AUTH_FAIL_LIMIT;
+	c->auth_fail_window = CONF_AUTH_FAIL_WINDOW;
 }
 
 int

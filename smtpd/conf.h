@@ -26,6 +26,9 @@ struct route {
 };
 
 #define CONF_LISTEN_MAX 16
+/* auth_fail_limit: failed logins from one address, then refused a while */
+#define CONF_AUTH_FAIL_LIMIT 10
+#define CONF_AUTH_FAIL_WINDOW 300
 
 struct conf {
 	char path[PATH_MAX];
@@ -54,6 +57,8 @@ struct conf {
 	int relay_workers;	/* parallel deliveries */
 	char user[64];
 	int resolve_clients;
+	int auth_fail_limit;  /* failed logins per client address (0: off) */
+	int auth_fail_window; /* seconds they are counted, and refused */
 };
 
 const char *service_name(enum service svc);

@@ -1,11 +1,12 @@
 /*
  * login.c - see login.h.  Relies on passwd.c for the table and the hash
- * check.  The dummy is chosen at each
+ * check, on authgate.c for the slots.  The dummy is chosen at each
  * unknown user's login: one pass over the table, as the lookup that
  * failed just made, small next to any hash.
  */
 #include <string.h>
 
+#include "authgate.h"
 #include "login.h"
 
 /* the dummy when no account gives the kind: SHA-512, as smtpd -H makes */
@@ -76,11 +77,13 @@ login_check(struct accounts *t, const char *user, const char *password,
 	    const struct account **ap)
 {
 	const struct account *a;
-	int ok;
+	int ok, r;
 
 	*ap = NULL;
 	passwd_refresh(t);
 	a = passwd_lookup_address(t, user);
+	if ((r = authgate_enter()) <= 0)
+		return r == 0 ? LOGIN_REFUSED : LOGIN_TEMPFAIL;
 	if (a != NULL)
 		ok = passwd_check(a, password);
 	else {
@@ -88,6 +91,7 @@ login_check(struct accounts *t, const char *user, const char *password,
 		(void)passwd_check_hash(choose_dummy(t->v, t->n), password);
 		ok = 0;
 	}
+	authgate_leave(ok);
 	if (!ok)
 		return LOGIN_FAILED;
 	*ap = a;

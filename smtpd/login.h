@@ -1,6 +1,7 @@
 /*
  * login.h - checking a login, the steps SMTP AUTH and POP3 share: look
- * the user up, check the password.  It costs the same
+ * the user up, wait for a hash slot at the master's gate (authgate.h),
+ * check the password, tell the master how it went.  It costs the same
  * whether the user exists or not: an unknown user's password is hashed
  * against an account's hash of the kind most accounts have (as Dovecot
  * hashes a dummy), so the time a failure takes does not tell.
@@ -12,7 +13,9 @@
 
 enum login_result {
 	LOGIN_OK,
-	LOGIN_FAILED, /* unknown user or wrong password */
+	LOGIN_FAILED,	/* unknown user or wrong password */
+	LOGIN_REFUSED,	/* this client's address is over auth_fail_limit */
+	LOGIN_TEMPFAIL, /* no hash slot in time: try again later */
 };
 
 /* refresh the table and check user's password; *ap is the account on
