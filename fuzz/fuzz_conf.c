@@ -13,6 +13,7 @@
 #include "fuzz_util.h"
 
 #include "conf.h"
+#include "conf_lookup.h"
 
 static char conf_file[PATH_MAX];
 

@@ -68,6 +68,8 @@ enum conf_type {
 	T_ROUTE,    /* DOMAIN|* HOST:PORT, repeatable: c->routes */
 	T_RETRY,    /* MIN MAX durations: MIN as T_DURATION, then retry_max
 		       from MIN to RETRY_MAX_MAX */
+	T_RATE,	    /* N DURATION: N as T_COUNT, then auth_fail_window from
+		       1s to a day */
 };
 
 struct conf_row {
@@ -114,6 +116,8 @@ static const struct conf_row conf_rows[] = {
     {"relay_workers", T_COUNT, "4", CONF_FIELD(relay_workers), 1, COUNT_MAX},
     {"user", T_NAME, NULL, CONF_FIELD(user), 0, 0},
     {"resolve_clients", T_BOOL, "no", CONF_FIELD(resolve_clients), 0, 0},
+    {"auth_fail_limit", T_RATE, "10 5m", CONF_FIELD(auth_fail_limit), 0,
+     COUNT_MAX},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))
@@ -356,6 +360,20 @@ parse_retry(struct parse *p, const struct conf_row *r, char **v)
 	store_number(p, &hi, v[1], parse_duration(v[1]));
 }
 
+static void
+parse_rate(struct parse *p, const struct conf_row *r, char **v)
+{
+	struct conf_row window = *r;
+
+	if (store_number(p, r, v[0], parse_count(v[0])) < 0)
+		return;
+	window.off = offsetof(struct conf, auth_fail_window);
+	window.size = sizeof(p->c->auth_fail_window);
+	window.min = 1;
+	window.max = DAY;
+	store_number(p, &window, v[1], parse_duration(v[1]));
+}
+
 /* each type's parser, and how many values it takes (0: it counts them) */
 static const struct conf_type_info {
 	void (*parse)(struct parse *, const struct conf_row *, char **);
@@ -367,6 +385,7 @@ static const struct conf_type_info {
     [T_HOSTNAME] = {parse_hostname, 1}, [T_NAME] = {parse_name, 1},
     [T_LISTEN] = {parse_listen, 2},	[T_DOMAINS] = {parse_domains, 0},
     [T_ROUTE] = {parse_route, 2},	[T_RETRY] = {parse_retry, 2},
+    [T_RATE] = {parse_rate, 2},
 };
 
 /* w[0..n-1] are the values after the name, w[n] is NULL */
@@ -512,77 +531,4 @@ conf_free(struct conf *c)
 	c->domains = NULL;
 	c->routes = NULL;
 	c->ndomains = c->nroutes = 0;
-}
-
-int
-conf_is_local(const struct conf *c, const char *domain)
-{
-	int i;
-
-	for (i = 0; i < c->ndomains; i++)
-		if (str_ieq(c->domains[i], domain))
-			return 1;
-	return 0;
-}
-
-const struct route *
-conf_route(const struct conf *c, const char *domain)
-{
-	const struct route *star = NULL;
-	int i;
-
-	for (i = 0; i < c->nroutes; i++) {
-		if (str_ieq(c->routes[i].domain, domain))
-			return &c->routes[i];
-		if (strcmp(c->routes[i].domain, "*") == 0 && star == NULL)
-			star = &c->routes[i];
-	}
-	return star;
-}
-
-/* a path component from an address part: no "/", no "..", no controls */
-static int
-safe_component(const char *s)
-{
-	if (*s == '\0' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
-	    s[0] == '.')
-		return 0;
-	for (; *s; s++)
-		if (*s == '/' || iscntrl((unsigned char)*s) || *s == ' ')
-			return 0;
-	return 1;
-}
-
-int
-conf_mailbox(const struct conf *c, const char *local, const char *domain,
-	     char *buf, size_t size)
-{
-	char u[ADDR_LOCAL_MAX + 1], d[ADDR_DOMAIN_MAX + 1];
-	const char *t;
-	size_t n = 0;
-
-	if (strlcpy(u, local, sizeof(u)) >= sizeof(u) ||
-	    strlcpy(d, domain, sizeof(d)) >= sizeof(d))
-		return -1;
-	str_lower(u);
-	str_lower(d);
-	if (!safe_component(u) || !safe_component(d))
-		return -1;
-	for (t = c->mailbox; *t; t++) {
-		const char *ins = NULL;
-		char one[2] = {*t, '\0'};
-		if (t[0] == '%' && t[1] == 'u')
-			ins = u;
-		else if (t[0] == '%' && t[1] == 'd')
-			ins = d;
-		if (ins)
-			t++;
-		else
-			ins = one;
-		if (n + strlen(ins) >= size)
-			return -1;
-		memcpy(buf + n, ins, strlen(ins) + 1);
-		n += strlen(ins);
-	}
-	return 0;
 }

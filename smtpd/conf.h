@@ -54,6 +54,8 @@ struct conf {
 	int relay_workers;	/* parallel deliveries */
 	char user[64];
 	int resolve_clients;
+	int auth_fail_limit;  /* failed logins per client address (0: off) */
+	int auth_fail_window; /* seconds they are counted, and refused */
 };
 
 const char *service_name(enum service svc);
@@ -61,11 +63,5 @@ int service_parse(const char *name, enum service *svc);
 /* load path into c; on error log each problem and return -1 */
 int conf_load(const char *path, struct conf *c);
 void conf_free(struct conf *c);
-int conf_is_local(const struct conf *c, const char *domain);
-/* the route for a domain (exact match first, then "*"), or NULL */
-const struct route *conf_route(const struct conf *c, const char *domain);
-/* the Maildir of local@domain from the mailbox template; -1 if unsafe */
-int conf_mailbox(const struct conf *c, const char *local, const char *domain,
-		 char *buf, size_t size);
 
 #endif

@@ -6,9 +6,11 @@
  * reaps, SIGHUP re-reads the config, SIGUSR1 is passed to the relay
  * child, SIGTERM stops accepting and lets sessions finish for up to 10 s.
  * The master never reads client input; it only writes the 421 for a
- * connection over the limits.  Also: -n (check), -q (queue), -H (hash),
- * -i (inetd: one session on stdin/stdout).  Binding, directories and
- * dropping privileges are in setup.c.
+ * connection over the limits, and answers its session children's
+ * one-byte requests for a password-hash slot (authgate.c), which also
+ * count failed logins per client address.  Also: -n (check), -q
+ * (queue), -H (hash), -i (inetd: one session on stdin/stdout).  Binding,
+ * directories and dropping privileges are in setup.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include "log.h"
 #include "util.h"
 
+#include "authgate.h"
 #include "pop3/session.h"
 #include "relay/relay.h"
 #include "setup.h"
@@ -171,6 +174,7 @@ relay_start(void)
 		signals_child();
 		for (i = 0; i < nlisteners; i++)
 			close(listeners[i].fd);
+		authgate_child_setup(-1, 0);
 		relay_main(&smtpd);
 	}
 	relay_pid = pid;
@@ -199,12 +203,25 @@ refuse(int fd, enum service svc)
 	close(fd);
 }
 
+/* an address over auth_fail_limit (authgate.c) */
+static void
+refuse_login_failures(int fd, enum service svc)
+{
+	const char *msg =
+	    svc == SVC_POP3
+		? "-ERR [SYS/TEMP] Too many failed logins, try again later\r\n"
+		: "421 4.7.0 Too many failed logins, try again later\r\n";
+
+	(void)!write(fd, msg, strlen(msg));
+	close(fd);
+}
+
 static void
 accept_one(struct listener *l)
 {
 	char ip[64];
 	pid_t pid;
-	int fd, i;
+	int fd, i, gate[2];
 
 	fd = accept(l->fd, NULL, NULL);
 	if (fd < 0) {
@@ -226,9 +243,20 @@ accept_one(struct listener *l)
 		refuse(fd, l->svc);
 		return;
 	}
+	if (authgate_refused(ip)) {
+		log_info("refused [%s]: too many failed logins", ip);
+		refuse_login_failures(fd, l->svc);
+		return;
+	}
 	passwd_refresh(&smtpd.accounts);
+	if (authgate_pair(gate) < 0) {
+		refuse(fd, l->svc);
+		return;
+	}
 	if ((pid = fork()) < 0) {
 		log_warn("fork");
+		close(gate[0]);
+		close(gate[1]);
 		refuse(fd, l->svc);
 		return;
 	}
@@ -236,11 +264,17 @@ accept_one(struct listener *l)
 		signals_child();
 		for (i = 0; i < nlisteners; i++)
 			close(listeners[i].fd);
+		close(gate[0]);
+		authgate_child_setup(gate[1], l->svc == SVC_POP3
+						  ? smtpd.conf.pop3_timeout
+						  : smtpd.conf.timeout);
 		run_session(l->svc, fd, fd, ip);
 		close(fd);
 		_exit(0);
 	}
 	close(fd);
+	close(gate[1]);
+	authgate_peer_add(gate[0], ip);
 	children = xreallocarray(children, (size_t)nchildren + 1,
 				 sizeof(*children));
 	children[nchildren].pid = pid;
@@ -290,14 +324,15 @@ reload(void)
 	}
 	conf_free(&smtpd.conf);
 	smtpd.conf = c; /* listeners stay as bound: a change needs a restart */
+	authgate_configure(c.auth_fail_limit, c.auth_fail_window);
 	if (strcmp(smtpd.accounts.path, c.passwd) != 0) {
 		struct accounts a;
-		if (c.passwd[0] && passwd_load(&a, c.passwd) >= 0) {
+		if (c.passwd[0] && passwd_load_conf(&a, &smtpd.conf) >= 0) {
 			passwd_free(&smtpd.accounts);
 			smtpd.accounts = a;
 		}
 	} else
-		passwd_refresh(&smtpd.accounts);
+		passwd_reload(&smtpd.accounts); /* say again what is wrong */
 	if (relay_pid > 0)
 		kill(relay_pid, SIGTERM); /* restarted with the new routes */
 }
@@ -316,10 +351,18 @@ shutdown_sessions(void)
 	log_info("SIGTERM: no longer accepting; %d session%s to finish",
 		 nchildren, nchildren == 1 ? "" : "s");
 	while ((nchildren > 0 || relay_pid > 0) && now_ms() < deadline) {
-		struct pollfd pfd = {sigpipe_fds[0], POLLIN, 0};
+		/* sessions may still log in: keep answering for hash slots */
+		struct pollfd *pfd =
+		    xreallocarray(NULL, 1 + authgate_npeers(), sizeof(*pfd));
+		size_t ngate = authgate_pollfds(pfd + 1);
 		unsigned char c[64];
-		if (poll(&pfd, 1, 100) > 0)
+		pfd[0].fd = sigpipe_fds[0];
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		if (poll(pfd, 1 + ngate, 100) > 0 && (pfd[0].revents & POLLIN))
 			(void)!read(sigpipe_fds[0], c, sizeof(c));
+		authgate_handle(pfd + 1, ngate);
+		free(pfd);
 		reap();
 	}
 	for (i = 0; i < nchildren; i++)
@@ -331,8 +374,9 @@ shutdown_sessions(void)
 static _Noreturn void
 master_loop(void)
 {
-	struct pollfd pfd[CONF_LISTEN_MAX + 1];
+	struct pollfd *pfd = NULL;
 	int64_t relay_restart_at = 0;
+	size_t ngate;
 	int i, n;
 
 	relay_start();
@@ -346,13 +390,17 @@ master_loop(void)
 			} else
 				timeout = (int)(relay_restart_at - now);
 		}
+		pfd = xreallocarray(pfd,
+				    1 + (size_t)nlisteners + authgate_npeers(),
+				    sizeof(*pfd));
 		pfd[0].fd = sigpipe_fds[0];
 		pfd[0].events = POLLIN;
 		for (i = 0; i < nlisteners; i++) {
 			pfd[i + 1].fd = listeners[i].fd;
 			pfd[i + 1].events = POLLIN;
 		}
-		n = poll(pfd, (nfds_t)nlisteners + 1, timeout);
+		ngate = authgate_pollfds(pfd + 1 + nlisteners);
+		n = poll(pfd, (nfds_t)(1 + nlisteners) + ngate, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -375,6 +423,7 @@ master_loop(void)
 			if (usr1 && relay_pid > 0)
 				kill(relay_pid, SIGUSR1);
 		}
+		authgate_handle(pfd + 1 + nlisteners, ngate);
 		for (i = 0; i < nlisteners; i++)
 			if (pfd[i + 1].revents & POLLIN)
 				accept_one(&listeners[i]);
@@ -388,7 +437,7 @@ load_accounts(int check_only)
 
 	if (smtpd.conf.passwd[0] == '\0')
 		return;
-	bad = passwd_load(&smtpd.accounts, smtpd.conf.passwd);
+	bad = passwd_load_conf(&smtpd.accounts, &smtpd.conf);
 	if (bad < 0)
 		exit(EX_CONFIG);
 	if (bad > 0 && check_only)
@@ -399,7 +448,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *config = SYSCONFDIR "/smtpd/smtpd.conf";
-	int ch, check = 0, list_queue = 0, i;
+	int ch, check = 0, list_queue = 0, started_as_root, i;
 	enum service inetd_svc = SVC_SMTP;
 
 	log_init("smtpd", 0, 0);
@@ -455,7 +504,12 @@ main(int argc, char *argv[])
 			listeners[nlisteners++].fd =
 			    setup_listen_bind(&smtpd.conf.listen[i]);
 		}
+	started_as_root = geteuid() == 0;
 	setup_privileges(&smtpd);
+	if (started_as_root)
+		passwd_note_readable(&smtpd.accounts, smtpd.conf.user);
+	authgate_configure(smtpd.conf.auth_fail_limit,
+			   smtpd.conf.auth_fail_window);
 	signals_master();
 	for (i = 0; i < nlisteners; i++)
 		log_info("listening: %s", service_name(listeners[i].svc));

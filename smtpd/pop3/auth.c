@@ -4,16 +4,21 @@
  * the maildrop is opened (created from the skeleton if missing) and
  * locked, or the client is told [IN-USE].  A failure is answered after
  * about a second with [AUTH] (RFC 3206); the third in a session closes
- * it.  Whether a user exists is never told apart from a wrong password.
+ * it.  Whether a user exists is never told apart from a wrong password,
+ * not even by the time the check takes (login.h).  A client
+ * address over auth_fail_limit is told [SYS/TEMP] and the session ends.
  * Passwords and decoded credentials are wiped once checked.
  */
 #include <limits.h>
 #include <string.h>
 
+#include "authgate.h"
 #include "log.h"
+#include "login.h"
 #include "passwd.h"
 #include "sasl.h"
 #include "util.h"
+#include "conf_lookup.h"
 
 #include "pop3/auth.h"
 #include "pop3/reply.h"
@@ -76,12 +81,26 @@ pop3_check(struct pop3_session *s, const char *user, const char *pass)
 {
 	const struct account *a;
 
-	passwd_refresh(&s->d->accounts);
-	a = passwd_lookup_address(&s->d->accounts, user);
-	if (a == NULL || !passwd_check(a, pass))
-		pop3_auth_fail(s, user);
-	else
+	switch (login_check(&s->d->accounts, user, pass, &a)) {
+	case LOGIN_OK:
 		pop3_login(s, a);
+		return;
+	case LOGIN_FAILED:
+		pop3_auth_fail(s, user);
+		return;
+	case LOGIN_REFUSED:
+		log_info("[%s]: pop3: login refused: too many failed logins",
+			 s->client_ip);
+		s->quit = 1;
+		pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins, try "
+			      "again later");
+		return;
+	case LOGIN_TEMPFAIL:
+		break;
+	}
+	s->state = P_AUTH;
+	s->user[0] = '\0';
+	pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
 }
 
 void
@@ -121,7 +140,8 @@ pop3_auth_plain(struct pop3_session *s, const char *resp)
 		pop3_reply(s, "-ERR Malformed PLAIN response");
 		break;
 	case SASL_OTHER_USER:
-		pop3_auth_fail(s, user); /* no acting for another user */
+		authgate_failed(); /* no acting for another user */
+		pop3_auth_fail(s, user);
 		break;
 	case SASL_OK:
 		pop3_check(s, user, pass);

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "conf_lookup.h"
 
 #include "relay/bounce.h"
 #include "store/deliver.h"

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "smtpc.h"
 #include "util.h"
+#include "conf_lookup.h"
 
 #include "relay/bounce.h"
 #include "relay/relay.h"

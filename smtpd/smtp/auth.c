@@ -1,12 +1,16 @@
 /*
  * auth.c - SMTP AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN
  * mechanisms, checked against the accounts file.  A failure is answered
- * after about a second; the third in a session ends it.  Decoded
+ * after about a second; the third in a session ends it.  A client
+ * address over auth_fail_limit is told 421 and the session ends; a check
+ * that got no hash slot in time is a 454 (authgate.h).  Decoded
  * credentials are wiped as soon as they have been checked.
  */
 #include <string.h>
 
+#include "authgate.h"
 #include "log.h"
+#include "login.h"
 #include "passwd.h"
 #include "sasl.h"
 #include "util.h"
@@ -47,11 +51,22 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
 	const struct account *a;
 
-	passwd_refresh(&s->d->accounts);
-	a = passwd_lookup_address(&s->d->accounts, user);
-	if (a == NULL || !passwd_check(a, pass)) {
+	switch (login_check(&s->d->accounts, user, pass, &a)) {
+	case LOGIN_FAILED:
 		auth_fail(s, user);
 		return;
+	case LOGIN_REFUSED:
+		log_info("[%s]: AUTH refused: too many failed logins",
+			 s->client_ip);
+		smtp_reply(s, "421 4.7.0 Too many failed logins, try again "
+			      "later");
+		s->quit = 1;
+		return;
+	case LOGIN_TEMPFAIL: /* RFC 4954 §6 */
+		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
+		return;
+	case LOGIN_OK:
+		break;
 	}
 	passwd_address(a, s->auth_user, sizeof(s->auth_user));
 	s->authenticated = 1;
@@ -84,6 +99,7 @@ auth_plain(struct smtp_session *s, const char *initial)
 		smtp_reply(s, "501 5.5.2 Malformed PLAIN response");
 		break;
 	case SASL_OTHER_USER:
+		authgate_failed(); /* no hash needed, still a failure */
 		auth_fail(s, user);
 		break;
 	case SASL_OK:

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "conf_lookup.h"
 
 #include "smtp/auth.h"
 #include "smtp/data.h"

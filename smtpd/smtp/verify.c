@@ -21,6 +21,7 @@
 #include "log.h"
 #include "smtpc.h"
 #include "util.h"
+#include "conf_lookup.h"
 
 #include "smtp/reply.h"
 #include "smtp/verify.h"

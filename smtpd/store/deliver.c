@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "conf_lookup.h"
 
 #include "store/deliver.h"
 #include "store/maildir.h"

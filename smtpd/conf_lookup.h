@@ -1,0 +1,20 @@
+/*
+ * conf_lookup.h - what the parsed config says about an address: is its
+ * domain ours, which route leads to it, which Maildir is its mailbox.
+ */
+#ifndef CONF_LOOKUP_H
+#define CONF_LOOKUP_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+/* 1 when domain is one of the `domain` lines (any case) */
+int conf_is_local(const struct conf *c, const char *domain);
+/* the route for a domain (exact match first, then "*"), or NULL */
+const struct route *conf_route(const struct conf *c, const char *domain);
+/* the Maildir of local@domain from the mailbox template; -1 if unsafe */
+int conf_mailbox(const struct conf *c, const char *local, const char *domain,
+		 char *buf, size_t size);
+
+#endif
