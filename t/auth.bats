@@ -16,10 +16,7 @@ setup() {
 	PASSWD=$main_ROOT/etc/passwd
 }
 
-teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	smtpd_stop
-}
+teardown() { test_teardown; }
 
 start_main() {
 	daemon_start main "$@"

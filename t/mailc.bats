@@ -14,9 +14,11 @@ setup() {
 }
 
 teardown() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
-	[ -n "$FAKE_PID" ] && wait "$FAKE_PID" 2>/dev/null
-	smtpd_stop
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+	fi
+	test_teardown
 }
 
 # the only file in USER@example.org's new/; fails unless there is exactly one

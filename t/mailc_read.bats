@@ -23,12 +23,11 @@ setup() {
 }
 
 teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
 	if [ -n "$BG_PID" ]; then
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
-	smtpd_stop
+	test_teardown
 }
 
 # the file in bob's cur/ whose name starts with the UIDL of message N

@@ -18,12 +18,11 @@ setup() {
 }
 
 teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
 	if [ -n "$BG_PID" ]; then
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
-	smtpd_stop
+	test_teardown
 }
 
 three_messages() {
@@ -510,7 +509,7 @@ three_messages() {
 @test "inetd mode: smtpd -i pop3 serves one session on stdin/stdout" {
 	smtpd_start
 	three_messages
-	run bash -c "printf 'USER bob@example.org\r\nPASS bobpw\r\nSTAT\r\nQUIT\r\n' | '$SMTPD_BIN' -f '$TROOT/etc/smtpd.conf' -i pop3 2>/dev/null | tr -d '\r'"
+	run bash -c "printf 'USER bob@example.org\r\nPASS bobpw\r\nSTAT\r\nQUIT\r\n' | '$SMTPD_BIN' -f '$TROOT/etc/smtpd.conf' -i pop3 2>>'$TROOT/inetd.log' | tr -d '\r'"
 	echo "$output"
 	[ "${lines[0]}" = "+OK mx.example.org POP3 ready" ]
 	[ "${lines[2]}" = "+OK Logged in, 3 messages" ]

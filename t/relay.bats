@@ -25,8 +25,6 @@ setup() {
 }
 
 teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	smtpd_stop
 	# a relay child orphaned by a kill -9 of its master, if it lingers
 	local p
 	for p in ${ORPHANS:-}; do
@@ -36,6 +34,7 @@ teardown() {
 		kill "$FAKE_PID" 2>/dev/null || true
 		wait "$FAKE_PID" 2>/dev/null || true
 	fi
+	test_teardown
 }
 
 # base64 of the PLAIN response: NUL authcid NUL password

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 load helpers
 setup() { smtpd_start; }
-teardown() { smtpd_stop; }
+teardown() { test_teardown; }
 
 @test "greeting and a delivery" {
 	run chat "$SMTP_PORT" "EHLO client.example" "MAIL FROM:<x@remote.example>" "RCPT TO:<bob@example.org>" "DATA"

@@ -7,7 +7,7 @@
 load helpers
 load smtp_helpers
 
-teardown() { smtp_teardown; }
+teardown() { test_teardown; }
 
 @test "smtpd -n: a valid config exits 0" {
 	smtpd_start

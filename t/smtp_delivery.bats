@@ -10,7 +10,7 @@ load helpers
 load smtp_helpers
 
 setup() { smtpd_start "max_clients_per_ip 40"; }
-teardown() { smtp_teardown; }
+teardown() { test_teardown; }
 
 DAYS='(Mon|Tue|Wed|Thu|Fri|Sat|Sun)'
 MONTHS='(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)'

@@ -16,8 +16,6 @@
 #                              lines (what the client sent, with LF ends)
 #   daemon_children            pids of the daemon's children, sorted
 #   port_closed PORT           nothing accepts connections on PORT
-#   smtp_teardown              stop the daemons; on a failed test show their
-#                              logs; fail if a sanitizer reported anything
 
 expect_lines() {
 	local want
@@ -105,28 +103,4 @@ daemon_children() {
 
 port_closed() {
 	! port_open "$1"
-}
-
-smtp_teardown() {
-	local n r bad=0
-	for n in "${DAEMONS[@]}"; do
-		daemon_stop "$n"
-	done
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		dump_logs
-	fi
-	for n in "${DAEMONS[@]}"; do
-		r=${n}_ROOT
-		if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' "${!r}/smtpd.log" 2>/dev/null; then
-			echo "--- sanitizer report in $n smtpd.log:" >&2
-			cat "${!r}/smtpd.log" >&2
-			bad=1
-		fi
-	done
-	# tests take write permission away; give it back so the root can go
-	if [ -n "${TEST_ROOT:-}" ]; then
-		chmod -R u+w "$TEST_ROOT" 2>/dev/null || true
-	fi
-	smtpd_stop
-	return $bad
 }

@@ -9,7 +9,7 @@
 load helpers
 load smtp_helpers
 
-teardown() { smtp_teardown; }
+teardown() { test_teardown; }
 
 # the session for one message from stdin (CRLF lines, not yet stuffed or
 # ended) to bob: EHLO, MAIL, RCPT, DATA, the message, ".", QUIT

@@ -8,7 +8,7 @@ load helpers
 load smtp_helpers
 
 setup() { smtpd_start; }
-teardown() { smtp_teardown; }
+teardown() { test_teardown; }
 
 @test "banner, HELO, QUIT" {
 	transcript "$SMTP_PORT" <<-'EOF'
