@@ -197,7 +197,7 @@ timed_auth() {
 	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 0.8 else 1)' "${output##*|}"
 	grep -q 'authentication failed for alice@example.org' "$LOG"
 	# the password never reaches the log
-	! grep -q wrongpw "$LOG"
+	run ! grep -q wrongpw "$LOG"
 }
 
 @test "the third failed AUTH in a session gets 421 4.7.0 and the connection closes" {

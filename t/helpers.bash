@@ -41,6 +41,9 @@ REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 export SMTPD_BIN MAILC_BIN
 DAEMONS=()
 
+# `run !` (a command that must fail) and `run -N` need bats-core 1.5
+bats_require_minimum_version 1.5.0
+
 # what a sanitizer writes when it finds something
 SANITIZER_MARKERS='(ERROR|WARNING|SUMMARY): [A-Za-z]+Sanitizer|LeakSanitizer|runtime error:'
 

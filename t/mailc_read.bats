@@ -188,7 +188,9 @@ hold_mailbox() {
 	echo "$output"
 	[ "$status" = 0 ]
 	[ "$output" = "2 fetched, 0 already there" ]
-	[ -d "$FETCH/cur" ] && [ -d "$FETCH/tmp" ] && [ -z "$(ls "$FETCH/tmp")" ]
+	[ -d "$FETCH/cur" ]
+	[ -d "$FETCH/tmp" ]
+	[ -z "$(ls "$FETCH/tmp")" ]
 	[ "$(ls "$FETCH/new" | wc -l)" = 2 ]
 	# each local file is the server's file, named with its size
 	for f in "$FETCH"/new/*; do

@@ -228,7 +228,7 @@ Hello from abc." ]
 	grep -qx 'Subject: to a ghost' "$BATS_TEST_TMPDIR/quoted"
 	grep -qx 'From: alice@abc.com' "$BATS_TEST_TMPDIR/quoted"
 	grep -q '^Received: from client.abc.com' "$BATS_TEST_TMPDIR/quoted"
-	! grep -q 'Hello from abc.' "$BATS_TEST_TMPDIR/quoted"
+	run ! grep -q 'Hello from abc.' "$BATS_TEST_TMPDIR/quoted"
 	wait_for 10 queue_empty abc
 	has 0 xyz xyz.com nobody
 }
