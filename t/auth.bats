@@ -6,36 +6,20 @@
 # table), the submission listener's rules, and Python's smtplib.
 #
 # One daemon "main" for example.org (t/helpers.bash): alice/alicepw and
-# bob/bobpw.  Tests that need a different accounts file edit
-# $main_ROOT/etc/passwd before start_main.
+# bob/bobpw.  Tests that need a different accounts file edit $PASSWD
+# before smtpd_start.  plain, b64 (t/helpers.bash), expect_lines and
+# ehlo_reply (t/smtp_helpers.bash) are shared.
 
 load helpers
+load smtp_helpers
 
 setup() {
 	daemon_init main example.org
 	PASSWD=$main_ROOT/etc/passwd
-}
-
-teardown() { test_teardown; }
-
-start_main() {
-	daemon_start main "$@"
-	SMTP_PORT=$main_SMTP SUBMIT_PORT=$main_SUBMIT
 	LOG=$main_ROOT/smtpd.log
 }
 
-# base64 of the PLAIN response: authzid NUL authcid NUL password
-plain() { printf '%s\0%s\0%s' "${3:-}" "$1" "$2" | base64 -w0; }
-b64() { printf '%s' "$1" | base64 -w0; }
-
-# expect_transcript EXPECTED: $output (from `run chat`) equals EXPECTED
-expect_transcript() {
-	echo "--- got:"
-	echo "$output"
-	echo "--- want:"
-	echo "$1"
-	[ "$output" = "$1" ]
-}
+teardown() { test_teardown; }
 
 # login_reply PORT USER PASS: the reply to AUTH PLAIN with those credentials
 login_reply() {
@@ -78,58 +62,48 @@ timed_auth() {
 }
 
 @test "EHLO advertises AUTH PLAIN LOGIN" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "EHLO client.example"
-	expect_transcript "220 mx.example.org ESMTP ready
-250-mx.example.org Hello client.example
-250-PIPELINING
-250-SIZE 26214400
-250-8BITMIME
-250-ENHANCEDSTATUSCODES
-250 AUTH PLAIN LOGIN"
+	expect_lines "220 mx.example.org ESMTP ready" \
+		"$(ehlo_reply)"
 }
 
 @test "AUTH PLAIN with an initial response" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "EHLO client.example" \
 		"AUTH PLAIN $(plain alice@example.org alicepw)" \
 		"AUTH PLAIN $(plain alice@example.org alicepw)"
-	expect_transcript "220 mx.example.org ESMTP ready
-250-mx.example.org Hello client.example
-250-PIPELINING
-250-SIZE 26214400
-250-8BITMIME
-250-ENHANCEDSTATUSCODES
-250 AUTH PLAIN LOGIN
-235 2.7.0 Authentication successful
-503 5.5.1 Already authenticated"
+	expect_lines "220 mx.example.org ESMTP ready" \
+		"$(ehlo_reply)" \
+		"235 2.7.0 Authentication successful" \
+		"503 5.5.1 Already authenticated"
 	grep -q 'authenticated as alice@example.org' "$LOG"
 }
 
 @test "AUTH PLAIN without an initial response, after a 334 challenge" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "HELO client.example" "AUTH PLAIN" \
 		"$(plain bob@example.org bobpw)" "MAIL FROM:<bob@example.org>"
-	expect_transcript "220 mx.example.org ESMTP ready
-250 Hello client.example
-334 
-235 2.7.0 Authentication successful
-250 2.1.0 Sender OK"
+	expect_lines "220 mx.example.org ESMTP ready" \
+		"250 Hello client.example" \
+		"334 " \
+		"235 2.7.0 Authentication successful" \
+		"250 2.1.0 Sender OK"
 }
 
 @test "AUTH PLAIN: an authzid equal to the user is accepted, another one is not" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "HELO client.example" \
 		"AUTH PLAIN $(plain alice@example.org alicepw bob@example.org)" \
 		"AUTH PLAIN $(plain alice@example.org alicepw alice@example.org)"
-	expect_transcript "220 mx.example.org ESMTP ready
-250 Hello client.example
-535 5.7.8 Authentication credentials invalid
-235 2.7.0 Authentication successful"
+	expect_lines "220 mx.example.org ESMTP ready" \
+		"250 Hello client.example" \
+		"535 5.7.8 Authentication credentials invalid" \
+		"235 2.7.0 Authentication successful"
 }
 
 @test "AUTH LOGIN, with and without the user name in the command" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "EHLO client.example" "AUTH LOGIN" \
 		"$(b64 alice@example.org)" "$(b64 alicepw)"
 	echo "$output"
@@ -146,7 +120,7 @@ timed_auth() {
 }
 
 @test "AUTH is refused before HELO, during a transaction, for unknown mechanisms" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "AUTH PLAIN $(plain alice@example.org alicepw)" \
 		"EHLO client.example" "AUTH CRAM-MD5" "AUTH" "MAIL FROM:<x@remote.example>" \
 		"AUTH PLAIN $(plain alice@example.org alicepw)"
@@ -160,7 +134,7 @@ timed_auth() {
 }
 
 @test "'*' cancels AUTH PLAIN and AUTH LOGIN at every step; garbage is 501" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "EHLO client.example" \
 		"AUTH PLAIN" "*" \
 		"AUTH LOGIN" "*" \
@@ -184,7 +158,7 @@ timed_auth() {
 }
 
 @test "a wrong password is answered 535 5.7.8 after about a second" {
-	start_main
+	smtpd_start
 	run timed_auth "$SMTP_PORT" "$(plain alice@example.org wrongpw)"
 	echo "$output"
 	[ "${output%%|*}" = "535 5.7.8 Authentication credentials invalid" ]
@@ -201,7 +175,7 @@ timed_auth() {
 }
 
 @test "the third failed AUTH in a session gets 421 4.7.0 and the connection closes" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "EHLO client.example" \
 		"AUTH PLAIN $(plain alice@example.org bad1)" \
 		"AUTH LOGIN $(b64 alice@example.org)" "$(b64 bad2)" \
@@ -221,17 +195,12 @@ timed_auth() {
 		"AUTH PLAIN $(plain bob@example.org bad2)" \
 		"AUTH PLAIN $(plain alice@example.org bad3)" \
 		"NOOP"
-	expect_transcript "220 mx.example.org ESMTP ready
-250-mx.example.org Hello client.example
-250-PIPELINING
-250-SIZE 26214400
-250-8BITMIME
-250-ENHANCEDSTATUSCODES
-250 AUTH PLAIN LOGIN
-535 5.7.8 Authentication credentials invalid
-535 5.7.8 Authentication credentials invalid
-421 4.7.0 Too many authentication failures
-<closed>"
+	expect_lines "220 mx.example.org ESMTP ready" \
+		"$(ehlo_reply)" \
+		"535 5.7.8 Authentication credentials invalid" \
+		"535 5.7.8 Authentication credentials invalid" \
+		"421 4.7.0 Too many authentication failures" \
+		"<closed>"
 }
 
 @test "a crypt(3) SHA-512 account made with smtpd -H logs in; the hash verifies" {
@@ -245,7 +214,7 @@ timed_auth() {
 	v=$(py_hash "$h" carolpw)
 	[ -z "$v" ] || [ "$v" = "$h" ]
 	echo "carol@example.org:$h" >>"$PASSWD"
-	start_main
+	smtpd_start
 	[ "$(login_reply "$SMTP_PORT" carol@example.org carolpw)" = "235 2.7.0 Authentication successful" ]
 	[ "$(login_reply "$SMTP_PORT" CAROL@Example.ORG carolpw)" = "235 2.7.0 Authentication successful" ]
 	[ "$(login_reply "$SMTP_PORT" carol@example.org carolpX)" = "535 5.7.8 Authentication credentials invalid" ]
@@ -269,7 +238,7 @@ timed_auth() {
 	[ -z "$hy" ] || echo "erin@example.org:$hy" >>"$PASSWD"
 	[ -z "$h2" ] || echo "frank@example.org:$h2" >>"$PASSWD"
 	cat "$PASSWD"
-	start_main
+	smtpd_start
 	if [ -n "$h5" ]; then
 		[ "$(login_reply "$SMTP_PORT" dave@example.org dave5pw)" = "235 2.7.0 Authentication successful" ]
 		[ "$(login_reply "$SMTP_PORT" dave@example.org wrong)" = "535 5.7.8 Authentication credentials invalid" ]
@@ -297,7 +266,7 @@ timed_auth() {
 
 	dave@example.org:{PLAIN}davepw
 	EOF
-	start_main
+	smtpd_start
 	cat "$LOG"
 	grep -Eq 'passwd:3: expected address:hash$' "$LOG"
 	grep -Eq 'passwd:5: not a valid user@domain address$' "$LOG"
@@ -315,7 +284,7 @@ timed_auth() {
 }
 
 @test "accounts file: an account added while the daemon runs can log in at once" {
-	start_main
+	smtpd_start
 	[ "$(login_reply "$SMTP_PORT" carol@example.org carolpw)" = "535 5.7.8 Authentication credentials invalid" ]
 	# a longer file: the change is visible whatever the mtime granularity
 	echo 'carol@example.org:{PLAIN}carolpw' >>"$PASSWD"
@@ -329,7 +298,7 @@ timed_auth() {
 }
 
 @test "accounts file: a same-size change is noticed by its mtime" {
-	start_main
+	smtpd_start
 	[ "$(login_reply "$SMTP_PORT" alice@example.org alicepw)" = "235 2.7.0 Authentication successful" ]
 	size=$(stat -c %s "$PASSWD")
 	# the same size, a new inode (as editors and sed -i write)
@@ -347,7 +316,7 @@ timed_auth() {
 }
 
 @test "accounts file: a reload with a malformed line keeps the previous accounts" {
-	start_main
+	smtpd_start
 	cp "$PASSWD" "$PASSWD.good"
 	printf '%s\n' 'dave@example.org:{PLAIN}davepw' 'half-edited line' >>"$PASSWD"
 	# the existing user still logs in, the new one in the broken file does not
@@ -363,25 +332,20 @@ timed_auth() {
 }
 
 @test "submission: MAIL before AUTH is 530 5.7.0; a failed AUTH does not help" {
-	start_main
+	smtpd_start
 	run chat "$SUBMIT_PORT" "EHLO client.example" "MAIL FROM:<alice@example.org>" \
 		"AUTH PLAIN $(plain alice@example.org nope)" "MAIL FROM:<alice@example.org>" \
 		"RCPT TO:<bob@example.org>"
-	expect_transcript "220 mx.example.org ESMTP ready
-250-mx.example.org Hello client.example
-250-PIPELINING
-250-SIZE 26214400
-250-8BITMIME
-250-ENHANCEDSTATUSCODES
-250 AUTH PLAIN LOGIN
-530 5.7.0 Authentication required
-535 5.7.8 Authentication credentials invalid
-530 5.7.0 Authentication required
-503 5.5.2 Need mail command"
+	expect_lines "220 mx.example.org ESMTP ready" \
+		"$(ehlo_reply)" \
+		"530 5.7.0 Authentication required" \
+		"535 5.7.8 Authentication credentials invalid" \
+		"530 5.7.0 Authentication required" \
+		"503 5.5.2 Need mail command"
 }
 
 @test "submission: the sender must be the logged-in address (553 5.7.1 otherwise)" {
-	start_main
+	smtpd_start
 	run chat "$SUBMIT_PORT" "EHLO client.example" \
 		"AUTH PLAIN $(plain alice@example.org alicepw)" \
 		"MAIL FROM:<bob@example.org>" \
@@ -401,7 +365,7 @@ timed_auth() {
 }
 
 @test "smtp listener: after AUTH the same rules hold (any domain, own sender only)" {
-	start_main
+	smtpd_start
 	run chat "$SMTP_PORT" "EHLO client.example" \
 		"MAIL FROM:<alice@example.org>" "RCPT TO:<someone@far-away.example>" "RSET" \
 		"AUTH PLAIN $(plain alice@example.org alicepw)" \
@@ -418,7 +382,7 @@ timed_auth() {
 }
 
 @test "submission: an authenticated message is delivered with ESMTPA" {
-	start_main
+	smtpd_start
 	run chat -p "$SUBMIT_PORT" "EHLO client.example" \
 		"AUTH PLAIN $(plain alice@example.org alicepw)" \
 		"MAIL FROM:<alice@example.org>" "RCPT TO:<bob@example.org>" "DATA" \
@@ -441,7 +405,7 @@ hello bob" ]
 }
 
 @test "Python smtplib: login() and sendmail() against the submission port" {
-	start_main
+	smtpd_start
 	run python3 - "$SUBMIT_PORT" <<-'PY'
 	import smtplib, sys
 	port = int(sys.argv[1])

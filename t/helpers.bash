@@ -13,8 +13,10 @@
 #                               ${NAME}_PID is its pid
 #   daemon_stop NAME            SIGTERM by pid, wait for it to exit
 #   smtpd_start [LINE...]       the usual single daemon "main" for
-#                               example.org: sets SMTP_PORT SUBMIT_PORT
-#                               POP3_PORT SMTPD_PID TROOT
+#                               example.org (laid out by daemon_init,
+#                               unless the test did that already): sets
+#                               SMTP_PORT SUBMIT_PORT POP3_PORT SMTPD_PID
+#                               TROOT
 #   smtpd_stop                  stop every daemon started, remove TEST_ROOT
 #   test_teardown               what every file's teardown ends with: stop
 #                               the daemons, show their logs if the test
@@ -24,6 +26,8 @@
 #                               (ASan, UBSan, LSan...) reported anything in
 #                               a log of this test (see "Sanitizers" below)
 #   chat PORT LINE...           see t/smtpchat.py
+#   plain USER PASS [AUTHZID]   base64 of a SASL PLAIN response (RFC 4616)
+#   b64 STRING                  base64 of STRING, on one line
 #   maildir_files DOMAIN USER [NAME]   the files in that Maildir's new/
 #   wait_for SECONDS COMMAND... retry COMMAND until it succeeds or time is up
 #
@@ -155,7 +159,7 @@ daemon_stop() {
 }
 
 smtpd_start() {
-	daemon_init main example.org
+	[ -n "${main_ROOT:-}" ] || daemon_init main example.org
 	[ $# -gt 0 ] && daemon_conf main "$@"
 	daemon_start main ${SMTPD_FLAGS:-}
 	SMTP_PORT=$main_SMTP SUBMIT_PORT=$main_SUBMIT POP3_PORT=$main_POP3
@@ -217,6 +221,9 @@ sanitizer_check() {
 chat() {
 	python3 "$REPO/t/smtpchat.py" "$@"
 }
+
+plain() { printf '%s\0%s\0%s' "${3:-}" "$1" "$2" | base64 -w0; }
+b64() { printf '%s' "$1" | base64 -w0; }
 
 maildir_files() {
 	local domain=$1 user=$2 name=${3:-main} r
