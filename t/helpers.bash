@@ -13,18 +13,43 @@
 #                               ${NAME}_PID is its pid
 #   daemon_stop NAME            SIGTERM by pid, wait for it to exit
 #   smtpd_start [LINE...]       the usual single daemon "main" for
-#                               example.org: sets SMTP_PORT SUBMIT_PORT
-#                               POP3_PORT SMTPD_PID TROOT
+#                               example.org (laid out by daemon_init,
+#                               unless the test did that already): sets
+#                               SMTP_PORT SUBMIT_PORT POP3_PORT SMTPD_PID
+#                               TROOT
 #   smtpd_stop                  stop every daemon started, remove TEST_ROOT
+#   test_teardown               what every file's teardown ends with: stop
+#                               the daemons, show their logs if the test
+#                               failed, fail if sanitizer_check does,
+#                               remove TEST_ROOT
+#   sanitizer_check             fail, showing the report, if a sanitizer
+#                               (ASan, UBSan, LSan...) reported anything in
+#                               a log of this test (see "Sanitizers" below)
 #   chat PORT LINE...           see t/smtpchat.py
+#   plain USER PASS [AUTHZID]   base64 of a SASL PLAIN response (RFC 4616)
+#   b64 STRING                  base64 of STRING, on one line
 #   maildir_files DOMAIN USER [NAME]   the files in that Maildir's new/
 #   wait_for SECONDS COMMAND... retry COMMAND until it succeeds or time is up
+#
+# Sanitizers (`make asan`): every process a test starts (the daemons and
+# their children, smtpd -n/-q/-H/-i, mailc) writes a sanitizer report to
+# $TEST_ROOT/sanitizer/report.<pid> (log_path, added to ASAN_OPTIONS and
+# UBSAN_OPTIONS when TEST_ROOT is made) instead of to its stderr, where
+# `run` or a redirection could hide it.  sanitizer_check reads those, every
+# daemon's smtpd.log, and any other *.log a test writes in $TEST_ROOT or in
+# a daemon's directory (the stderr of a one-shot program, say).
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 : "${SMTPD_BIN:=$REPO/smtpd/smtpd}"
 : "${MAILC_BIN:=$REPO/mailc/mailc}"
 export SMTPD_BIN MAILC_BIN
 DAEMONS=()
+
+# `run !` (a command that must fail) and `run -N` need bats-core 1.5
+bats_require_minimum_version 1.5.0
+
+# what a sanitizer writes when it finds something
+SANITIZER_MARKERS='(ERROR|WARNING|SUMMARY): [A-Za-z]+Sanitizer|LeakSanitizer|runtime error:'
 
 free_port() {
 	python3 - <<'PY'
@@ -41,6 +66,10 @@ test_root() {
 		# not under BATS_RUN_TMPDIR: that is 0700, and the daemon may run as nobody
 		TEST_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/smtpd-t.XXXXXX")
 		chmod 755 "$TEST_ROOT"
+		# writable by the daemon's children, which run as nobody
+		mkdir -m 1777 "$TEST_ROOT/sanitizer"
+		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TEST_ROOT/sanitizer/report"
+		export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$TEST_ROOT/sanitizer/report"
 	fi
 }
 
@@ -130,7 +159,7 @@ daemon_stop() {
 }
 
 smtpd_start() {
-	daemon_init main example.org
+	[ -n "${main_ROOT:-}" ] || daemon_init main example.org
 	[ $# -gt 0 ] && daemon_conf main "$@"
 	daemon_start main ${SMTPD_FLAGS:-}
 	SMTP_PORT=$main_SMTP SUBMIT_PORT=$main_SUBMIT POP3_PORT=$main_POP3
@@ -153,9 +182,48 @@ smtpd_stop() {
 	TEST_ROOT=
 }
 
+test_teardown() {
+	local n bad=0
+	for n in "${DAEMONS[@]}"; do
+		daemon_stop "$n"
+	done
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		dump_logs
+	fi
+	sanitizer_check || bad=1
+	# tests take write permission away; give it back so the root can go
+	if [ -n "${TEST_ROOT:-}" ]; then
+		chmod -R u+w "$TEST_ROOT" 2>/dev/null || true
+	fi
+	smtpd_stop
+	return $bad
+}
+
+# the logs sanitizer_check reads, one a line
+sanitizer_logs() {
+	[ -n "${TEST_ROOT:-}" ] && [ -d "$TEST_ROOT" ] || return 0
+	find "$TEST_ROOT" -maxdepth 2 -type f -name '*.log' | sort
+	find "$TEST_ROOT/sanitizer" -type f 2>/dev/null | sort
+}
+
+sanitizer_check() {
+	local f bad=0
+	while IFS= read -r f; do
+		if grep -Eq "$SANITIZER_MARKERS" "$f"; then
+			echo "--- sanitizer report in ${f#"$TEST_ROOT"/}:" >&2
+			cat "$f" >&2
+			bad=1
+		fi
+	done < <(sanitizer_logs)
+	return $bad
+}
+
 chat() {
 	python3 "$REPO/t/smtpchat.py" "$@"
 }
+
+plain() { printf '%s\0%s\0%s' "${3:-}" "$1" "$2" | base64 -w0; }
+b64() { printf '%s' "$1" | base64 -w0; }
 
 maildir_files() {
 	local domain=$1 user=$2 name=${3:-main} r
@@ -177,7 +245,7 @@ wait_for() {
 	"$@"
 }
 
-# show the daemon's log when a test fails
+# show the daemons' logs when a test fails
 dump_logs() {
 	local n r
 	for n in "${DAEMONS[@]}"; do

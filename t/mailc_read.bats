@@ -23,12 +23,11 @@ setup() {
 }
 
 teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
 	if [ -n "$BG_PID" ]; then
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
-	smtpd_stop
+	test_teardown
 }
 
 # the file in bob's cur/ whose name starts with the UIDL of message N
@@ -189,7 +188,9 @@ hold_mailbox() {
 	echo "$output"
 	[ "$status" = 0 ]
 	[ "$output" = "2 fetched, 0 already there" ]
-	[ -d "$FETCH/cur" ] && [ -d "$FETCH/tmp" ] && [ -z "$(ls "$FETCH/tmp")" ]
+	[ -d "$FETCH/cur" ]
+	[ -d "$FETCH/tmp" ]
+	[ -z "$(ls "$FETCH/tmp")" ]
 	[ "$(ls "$FETCH/new" | wc -l)" = 2 ]
 	# each local file is the server's file, named with its size
 	for f in "$FETCH"/new/*; do

@@ -18,12 +18,11 @@ setup() {
 }
 
 teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
 	if [ -n "$BG_PID" ]; then
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
-	smtpd_stop
+	test_teardown
 }
 
 three_messages() {
@@ -297,8 +296,8 @@ three_messages() {
 	S: +OK mx.example.org POP3 server signing off (3 messages left)
 	EOF
 	grep -q "< AUTH ... <credentials hidden>" "$TROOT/smtpd.log"
-	! grep -q "$good" "$TROOT/smtpd.log"
-	! grep -q "$authz" "$TROOT/smtpd.log"
+	run ! grep -q "$good" "$TROOT/smtpd.log"
+	run ! grep -q "$authz" "$TROOT/smtpd.log"
 }
 
 @test "a wrong password: -ERR [AUTH] after about a second; the third failure closes" {
@@ -339,7 +338,7 @@ three_messages() {
 	EOF
 	grep -q "authentication failed for bob@example.org" "$TROOT/smtpd.log"
 	grep -q "< PASS ... <credentials hidden>" "$TROOT/smtpd.log"
-	! grep -q "Bobpw" "$TROOT/smtpd.log"
+	run ! grep -q "Bobpw" "$TROOT/smtpd.log"
 }
 
 @test "one session per mailbox: [IN-USE], released at QUIT and after kill -9" {
@@ -504,13 +503,15 @@ three_messages() {
 	echo "$output"
 	[ "${lines[2]}" = "+OK Logged in, 0 messages" ]
 	[ "${lines[3]}" = "+OK 0 0" ]
-	[ -d "$(mailbox alice)/cur" ] && [ -d "$(mailbox alice)/new" ] && [ -d "$(mailbox alice)/tmp" ]
+	[ -d "$(mailbox alice)/cur" ]
+	[ -d "$(mailbox alice)/new" ]
+	[ -d "$(mailbox alice)/tmp" ]
 }
 
 @test "inetd mode: smtpd -i pop3 serves one session on stdin/stdout" {
 	smtpd_start
 	three_messages
-	run bash -c "printf 'USER bob@example.org\r\nPASS bobpw\r\nSTAT\r\nQUIT\r\n' | '$SMTPD_BIN' -f '$TROOT/etc/smtpd.conf' -i pop3 2>/dev/null | tr -d '\r'"
+	run bash -c "printf 'USER bob@example.org\r\nPASS bobpw\r\nSTAT\r\nQUIT\r\n' | '$SMTPD_BIN' -f '$TROOT/etc/smtpd.conf' -i pop3 2>>'$TROOT/inetd.log' | tr -d '\r'"
 	echo "$output"
 	[ "${lines[0]}" = "+OK mx.example.org POP3 ready" ]
 	[ "${lines[2]}" = "+OK Logged in, 3 messages" ]

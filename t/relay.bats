@@ -15,6 +15,7 @@
 # that a message arrives within a generous wait.
 
 load helpers
+load smtp_helpers
 
 setup() {
 	daemon_init abc abc.com
@@ -25,8 +26,6 @@ setup() {
 }
 
 teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	smtpd_stop
 	# a relay child orphaned by a kill -9 of its master, if it lingers
 	local p
 	for p in ${ORPHANS:-}; do
@@ -36,10 +35,8 @@ teardown() {
 		kill "$FAKE_PID" 2>/dev/null || true
 		wait "$FAKE_PID" 2>/dev/null || true
 	fi
+	test_teardown
 }
-
-# base64 of the PLAIN response: NUL authcid NUL password
-plain() { printf '\0%s\0%s' "$1" "$2" | base64 -w0; }
 
 # the files in NAME's queue (env/ is what makes a message queued)
 queued() { ls -1 "$(root_of "$1")/queue/env/" 2>/dev/null; }
@@ -83,8 +80,20 @@ ACCEPTED_ONE="235 2.7.0 Authentication successful
 250 Message received and to be delivered
 221 closing connection"
 
-# after_ehlo: $output without the banner and the EHLO reply
-after_ehlo() { printf '%s\n' "$output" | sed '1,/^250 AUTH/d'; }
+# after_ehlo [CLIENT]: $output without abc's banner and its reply to
+# "EHLO CLIENT" (client.abc.com), which must be those; if they are not,
+# it says so instead, which no expected reply matches
+after_ehlo() {
+	local want
+	want=$(printf '%s\n' "220 mx.abc.com ESMTP ready" \
+		"$(ehlo_reply "${1:-client.abc.com}" mx.abc.com)")
+	if [ "$(printf '%s\n' "$output" | head -n 7)" != "$want" ]; then
+		echo "not abc's banner and EHLO reply:"
+		printf '%s\n' "$output" | head -n 7
+		return 1
+	fi
+	printf '%s\n' "$output" | tail -n +8
+}
 
 # the relay child's pid, from its log line, checked to be NAME's child
 relay_pid() {
@@ -229,7 +238,7 @@ Hello from abc." ]
 	grep -qx 'Subject: to a ghost' "$BATS_TEST_TMPDIR/quoted"
 	grep -qx 'From: alice@abc.com' "$BATS_TEST_TMPDIR/quoted"
 	grep -q '^Received: from client.abc.com' "$BATS_TEST_TMPDIR/quoted"
-	! grep -q 'Hello from abc.' "$BATS_TEST_TMPDIR/quoted"
+	run ! grep -q 'Hello from abc.' "$BATS_TEST_TMPDIR/quoted"
 	wait_for 10 queue_empty abc
 	has 0 xyz xyz.com nobody
 }
@@ -424,7 +433,7 @@ try_rcpt() {
 		"AUTH PLAIN $(plain alice@abc.com guessed)" \
 		"MAIL FROM:<alice@abc.com>" "RCPT TO:<bob@xyz.com>" "DATA" "QUIT"
 	echo "$output"
-	[ "$(after_ehlo)" = "535 5.7.8 Authentication credentials invalid
+	[ "$(after_ehlo outside.example)" = "535 5.7.8 Authentication credentials invalid
 250 2.1.0 Sender OK
 554 5.7.1 Relay access denied
 503 5.5.2 Need rcpt command
@@ -432,7 +441,7 @@ try_rcpt() {
 	# and on the submission port nothing without AUTH at all
 	run chat "$abc_SUBMIT" "EHLO outside.example" \
 		"MAIL FROM:<alice@abc.com>" "RCPT TO:<bob@xyz.com>" "QUIT"
-	[ "$(after_ehlo)" = "530 5.7.0 Authentication required
+	[ "$(after_ehlo outside.example)" = "530 5.7.0 Authentication required
 503 5.5.2 Need mail command
 221 closing connection" ]
 	# nothing was queued or delivered anywhere: a message sent after all

@@ -1,11 +1,17 @@
-# smtp_helpers.bash - transcripts and checks for the t/smtp_*.bats files
+# smtp_helpers.bash - transcripts and checks for the files that speak SMTP
 # (load it after helpers.bash).
 #
 #   transcript PORT <<EOF    a session as in notqmail's TEST.receive.md:
 #     S: line                  the server must answer exactly this line
+#     S: <ehlo_reply ARG...>   ... these lines: the EHLO reply (below)
 #     C: line                  the client sends this line (CRLF added);
 #                              "C: <wait N>" pauses N seconds
-#   expect_lines LINE...       $output is exactly these lines (a diff if not)
+#   ehlo_reply [CLIENT [HOST [SIZE]]]  the six lines (one a line) that
+#                              the daemon HOST (mx.example.org) answers to
+#                              "EHLO CLIENT" (client.example); SIZE is its
+#                              max_message_size (26214400)
+#   expect_lines LINE...       $output is exactly these lines (a diff if not);
+#                              a LINE may hold several, as "$(ehlo_reply)"
 #   raw PORT FORMAT [ARG...]   printf FORMAT (\r, \n, \0 escapes) to the
 #                              server in one write, print all it answers
 #                              (CRLF as LF), then "<closed>" if it closed
@@ -16,8 +22,6 @@
 #                              lines (what the client sent, with LF ends)
 #   daemon_children            pids of the daemon's children, sorted
 #   port_closed PORT           nothing accepts connections on PORT
-#   smtp_teardown              stop the daemons; on a failed test show their
-#                              logs; fail if a sanitizer reported anything
 
 expect_lines() {
 	local want
@@ -29,12 +33,22 @@ expect_lines() {
 	fi
 }
 
+ehlo_reply() {
+	printf '%s\n' "250-${2:-mx.example.org} Hello ${1:-client.example}" \
+		"250-PIPELINING" "250-SIZE ${3:-26214400}" "250-8BITMIME" \
+		"250-ENHANCEDSTATUSCODES" "250 AUTH PLAIN LOGIN"
+}
+
 transcript() {
 	local port=$1 line
-	local -a sends=() want=()
+	local -a sends=() want=() args=()
 	while IFS= read -r line; do
 		case $line in
 		'C: '*) sends+=("${line#C: }") ;;
+		'S: <ehlo_reply>' | 'S: <ehlo_reply '*'>')
+			read -ra args <<<"${line:4:${#line}-5}"
+			mapfile -t -O "${#want[@]}" want < <("${args[@]}")
+			;;
 		'S: '*) want+=("${line#S: }") ;;
 		'' | '#'*) ;;
 		*)
@@ -105,28 +119,4 @@ daemon_children() {
 
 port_closed() {
 	! port_open "$1"
-}
-
-smtp_teardown() {
-	local n r bad=0
-	for n in "${DAEMONS[@]}"; do
-		daemon_stop "$n"
-	done
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		dump_logs
-	fi
-	for n in "${DAEMONS[@]}"; do
-		r=${n}_ROOT
-		if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' "${!r}/smtpd.log" 2>/dev/null; then
-			echo "--- sanitizer report in $n smtpd.log:" >&2
-			cat "${!r}/smtpd.log" >&2
-			bad=1
-		fi
-	done
-	# tests take write permission away; give it back so the root can go
-	if [ -n "${TEST_ROOT:-}" ]; then
-		chmod -R u+w "$TEST_ROOT" 2>/dev/null || true
-	fi
-	smtpd_stop
-	return $bad
 }

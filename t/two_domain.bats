@@ -21,10 +21,7 @@ setup() {
 	unset MAILC_USER MAILC_PORT MAILC_POP3_PORT
 }
 
-teardown() {
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	smtpd_stop
-}
+teardown() { test_teardown; }
 
 # inbox_has N USER PASSWORD POP3PORT: mailc inbox lists N messages
 inbox_has() {
