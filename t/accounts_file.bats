@@ -19,24 +19,7 @@ setup() {
 	LOG=$main_ROOT/smtpd.log
 }
 
-teardown() {
-	local n r bad=0
-	for n in "${DAEMONS[@]}"; do
-		daemon_stop "$n"
-	done
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	for n in "${DAEMONS[@]}"; do
-		r=${n}_ROOT
-		if grep -q 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' \
-			"${!r}/smtpd.log" "$TEST_ROOT/captured" 2>/dev/null; then
-			echo "--- sanitizer report:" >&2
-			cat "${!r}/smtpd.log" "$TEST_ROOT/captured" >&2 2>/dev/null
-			bad=1
-		fi
-	done
-	smtpd_stop
-	return $bad
-}
+teardown() { test_teardown; }
 
 plain() { printf '\0%s\0%s' "$1" "$2" | base64 -w0; }
 

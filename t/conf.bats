@@ -27,17 +27,7 @@ setup() {
 	: >"$TEST_ROOT/smtpd.log"
 }
 
-teardown() {
-	local bad=0
-	if grep -q 'ERROR: AddressSanitizer\|LeakSanitizer\|runtime error:' \
-		"$TEST_ROOT/smtpd.log" 2>/dev/null; then
-		echo "--- sanitizer report from smtpd -n:" >&2
-		cat "$TEST_ROOT/smtpd.log" >&2
-		bad=1
-	fi
-	smtp_teardown || bad=1
-	return $bad
-}
+teardown() { test_teardown; }
 
 conf() {
 	printf '%s\n' "listen smtp 127.0.0.1:2525" "$@" >"$CONF"

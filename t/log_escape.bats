@@ -25,29 +25,11 @@ setup() {
 }
 
 teardown() {
-	local n r f bad=0
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
 	if [ -n "$FAKE_PID" ]; then
 		kill "$FAKE_PID" 2>/dev/null || true
 		wait "$FAKE_PID" 2>/dev/null || true
 	fi
-	for n in "${DAEMONS[@]}"; do
-		daemon_stop "$n"
-	done
-	for n in "${DAEMONS[@]}" STDERR; do
-		if [ "$n" = STDERR ]; then
-			f=$STDERR_FILE
-		else
-			r=${n}_ROOT f=${!r}/smtpd.log
-		fi
-		if [ -n "$f" ] && grep -q 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' "$f" 2>/dev/null; then
-			echo "--- sanitizer report in $f:" >&2
-			cat "$f" >&2
-			bad=1
-		fi
-	done
-	smtpd_stop
-	return $bad
+	test_teardown
 }
 
 # base64 of the PLAIN response: NUL authcid NUL password

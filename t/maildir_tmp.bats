@@ -10,24 +10,7 @@
 
 load helpers
 
-teardown() {
-	local n r bad=0
-	for n in "${DAEMONS[@]}"; do
-		daemon_stop "$n"
-	done
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	for n in "${DAEMONS[@]}"; do
-		r=${n}_ROOT
-		if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' \
-			"${!r}/smtpd.log" 2>/dev/null; then
-			echo "--- sanitizer report in $n smtpd.log" >&2
-			cat "${!r}/smtpd.log" >&2
-			bad=1
-		fi
-	done
-	smtpd_stop
-	[ "$bad" = 0 ]
-}
+teardown() { test_teardown; }
 
 send_to() {
 	run chat -p "$SMTP_PORT" "EHLO client.example" \

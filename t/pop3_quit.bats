@@ -19,24 +19,7 @@ load pop3_helpers
 N_PROBE=50
 N_RELOGIN=100
 
-teardown() {
-	local n r bad=0
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	for n in "${DAEMONS[@]}"; do
-		daemon_stop "$n"
-	done
-	for n in "${DAEMONS[@]}"; do
-		r=${n}_ROOT
-		if grep -q 'ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer' \
-			"${!r}/smtpd.log" 2>/dev/null; then
-			echo "--- sanitizer report in $n:" >&2
-			cat "${!r}/smtpd.log" >&2
-			bad=1
-		fi
-	done
-	smtpd_stop
-	return $bad
-}
+teardown() { test_teardown; }
 
 # many_messages N: N small messages in bob's new/, in delivery order
 many_messages() {

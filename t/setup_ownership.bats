@@ -12,24 +12,7 @@ setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root (the daemon runs as nobody)"
 }
 
-teardown() {
-	local n r bad=0
-	for n in "${DAEMONS[@]}"; do
-		daemon_stop "$n"
-	done
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || dump_logs
-	for n in "${DAEMONS[@]}"; do
-		r=${n}_ROOT
-		if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' \
-			"${!r}/smtpd.log" "${!r}/refused.log" 2>/dev/null; then
-			echo "--- sanitizer report in $n's logs" >&2
-			cat "${!r}/smtpd.log" "${!r}/refused.log" >&2 2>/dev/null
-			bad=1
-		fi
-	done
-	smtpd_stop
-	[ "$bad" = 0 ]
-}
+teardown() { test_teardown; }
 
 as_nobody() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
