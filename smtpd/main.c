@@ -158,7 +158,8 @@ run_session(enum service svc, int rfd, int wfd, const char *ip)
 static void
 relay_start(void)
 {
-	pid_t pid = fork();
+	/* taken before the fork: after it, getppid() may already be 1 */
+	pid_t master = getpid(), pid = fork();
 
 	if (pid < 0) {
 		log_warn("fork relay child");
@@ -169,7 +170,7 @@ relay_start(void)
 		signals_child();
 		for (i = 0; i < nlisteners; i++)
 			close(listeners[i].fd);
-		relay_main(&smtpd);
+		relay_main(&smtpd, master);
 	}
 	relay_pid = pid;
 	log_debug("relay child started, pid %ld", (long)pid);
