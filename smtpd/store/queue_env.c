@@ -8,7 +8,8 @@
  *   rcpt pending|done|failed|bounced ADDRESS   (the state in 7 columns)
  *   error TEXT                (the last error of the rcpt line above)
  * A key and its value are separated by any run of blanks, so the older
- * files ("rcpt pending ADDRESS", "next SECS") read the same.  Fields are
+ * files ("rcpt pending ADDRESS", "next SECS") read the same; an error's
+ * text is everything after the key's one blank, as written.  Fields are
  * overwritten in place with pwrite after checking that the bytes there
  * are the field env says (a wrong offset never damages the file).
  */
@@ -182,7 +183,7 @@ queue_env_parse(const char *text, size_t len, struct envelope *env)
 		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		off_t line_off = (off_t)(p - text), field;
 		int room;
-		char *v;
+		char *v, *raw;
 		if (!nl || l >= sizeof(line) || memchr(p, '\0', l)) {
 			ok = 0;
 			break;
@@ -196,6 +197,7 @@ queue_env_parse(const char *text, size_t len, struct envelope *env)
 		/* a number's field: all after the key's first blank */
 		field = line_off + (v - line);
 		room = (int)(l - (size_t)(v - line));
+		raw = v;
 		while (is_blank(*v))
 			v++;
 		if (strcmp(line, "id") == 0) {
@@ -226,7 +228,8 @@ queue_env_parse(const char *text, size_t len, struct envelope *env)
 			if (env->nrcpt == 0)
 				ok = 0;
 			else
-				strlcpy(env->rcpts[env->nrcpt - 1].error, v,
+				/* free text: all after the key's blank */
+				strlcpy(env->rcpts[env->nrcpt - 1].error, raw,
 					sizeof(env->rcpts[0].error));
 		} else
 			ok = 0;
