@@ -358,7 +358,8 @@ queue_env_write(const char *queue, struct envelope *env)
  * val there, left- or right-aligned in the room.
  */
 static int
-field_put(int fd, off_t off, int room, const char *val, int number)
+field_put(int fd, off_t off, int room, const char *val, int number,
+	  int write_it)
 {
 	char old[64], buf[64];
 	size_t i = 1, end = (size_t)room + 1;
@@ -402,6 +403,12 @@ field_put(int fd, off_t off, int room, const char *val, int number)
 		if (s == nitems(qr_names))
 			i = 0;
 	}
+	if (i != end) {
+		errno = EINVAL; /* not the field env says: leave the file */
+		return -1;
+	}
+	if (!write_it)
+		return 0;
 	snprintf(buf, sizeof(buf), number ? "%*s" : "%-*s", room, val);
 	if ((n = pwrite(fd, buf, (size_t)room, off)) != (ssize_t)room) {
 		if (n >= 0)
@@ -416,24 +423,29 @@ queue_env_mark(const char *queue, const struct envelope *env,
 	       const int *idx, int n, int schedule)
 {
 	char path[PATH_MAX], num[32];
-	int fd, i, saved;
+	int fd, i, pass, saved;
 
 	if (env_path(path, sizeof(path), queue, env->id) < 0 ||
 	    (fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		const struct qrcpt *q = &env->rcpts[idx[i]];
-		if (field_put(fd, q->state_off, q->state_room,
-			      queue_env_state_name(q->state), 0) < 0)
-			goto fail;
-	}
-	if (schedule) {
+	/* every field checked first: all are written, or none */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			const struct qrcpt *q = &env->rcpts[idx[i]];
+			if (field_put(fd, q->state_off, q->state_room,
+				      queue_env_state_name(q->state), 0,
+				      pass) < 0)
+				goto fail;
+		}
+		if (!schedule)
+			continue;
 		snprintf(num, sizeof(num), "%lld", (long long)env->next_try);
-		if (field_put(fd, env->next_off, env->next_room, num, 1) < 0)
+		if (field_put(fd, env->next_off, env->next_room, num, 1,
+			      pass) < 0)
 			goto fail;
 		snprintf(num, sizeof(num), "%d", env->attempts);
-		if (field_put(fd, env->attempts_off, env->attempts_room, num,
-			      1) < 0)
+		if (field_put(fd, env->attempts_off, env->attempts_room, num, 1,
+			      pass) < 0)
 			goto fail;
 	}
 	/* the size is unchanged: the data is all there is to sync */

@@ -73,7 +73,8 @@ int queue_env_write(const char *queue, struct envelope *env);
 /*
  * Write in place, over their own fixed-width fields in queue/env/ID, the
  * states of the recipients idx[0..n) and, when schedule is set, next and
- * attempts; then fdatasync.  No new space is needed.  0, or -1 with
+ * attempts (all of them, or none when one cannot be); then fdatasync.
+ * No new space is needed.  0, or -1 with
  * errno (EOVERFLOW: a field of an old-format file has no room for the
  * value, EINVAL: the file does not hold the field where env says; then
  * only queue_env_write can record it).
