@@ -105,6 +105,10 @@ setup() {
 }
 
 env_file() { cat "$Q/env/ID1"; }
+# what envmark's "done" leaves, as read back
+MARKED="next 1700000000 attempts 12
+b@y.test done
+c@y.test failed"
 inode_size() { stat -c '%i %s' "$Q/env/ID1"; }
 
 @test "the writer pads the fields that are recorded in place" {
@@ -126,9 +130,7 @@ error 451 later" ]
 	run "$MARK_BIN" "$Q" done
 	echo "$output"
 	[ "$output" = "mark: ok
-next 1700000000 attempts 12
-b@y.test done
-c@y.test failed" ]
+$MARKED" ]
 	[ "$(inode_size)" = "$before" ]
 	env_file
 	[ "$(sed -n 3,7p "$Q/env/ID1")" = "next   1700000000
@@ -173,9 +175,7 @@ rcpt failed  c@y.test" ]
 	run "$MARK_BIN" "$Q" done
 	echo "$output"
 	[ "$output" = "mark: ok
-next 1700000000 attempts 12
-b@y.test done
-c@y.test failed" ]
+$MARKED" ]
 	grep -qx 'rcpt done    b@y.test' "$Q/env/ID1"
 	grep -qx 'next 1700000000' "$Q/env/ID1"
 	grep -qx 'attempts 12' "$Q/env/ID1"
