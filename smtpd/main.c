@@ -163,7 +163,8 @@ run_session(enum service svc, int rfd, int wfd, const char *ip)
 static void
 relay_start(void)
 {
-	pid_t pid = fork();
+	/* taken before the fork: after it, getppid() may already be 1 */
+	pid_t master = getpid(), pid = fork();
 
 	if (pid < 0) {
 		log_warn("fork relay child");
@@ -175,7 +176,7 @@ relay_start(void)
 		for (i = 0; i < nlisteners; i++)
 			close(listeners[i].fd);
 		authgate_child_setup(-1, 0);
-		relay_main(&smtpd);
+		relay_main(&smtpd, master);
 	}
 	relay_pid = pid;
 	log_debug("relay child started, pid %ld", (long)pid);

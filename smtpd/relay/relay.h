@@ -6,8 +6,11 @@
 #ifndef RELAY_H
 #define RELAY_H
 
+#include <sys/types.h>
+
 #include "smtpd.h"
 
-_Noreturn void relay_main(struct smtpd *d);
+/* run the queue; master is the master's pid, taken before the fork */
+_Noreturn void relay_main(struct smtpd *d, pid_t master);
 
 #endif

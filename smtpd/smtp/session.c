@@ -233,7 +233,10 @@ smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 		smtp_reply(s, "501 5.1.3 Bad recipient address syntax");
 		return;
 	}
-	if (s->nrcpt >= s->d->conf.max_recipients) {
+	/* the queue's envelope holds at most QUEUE_RCPT_MAX: refuse more
+	 * here rather than queue what the relay could not read back */
+	if (s->nrcpt >= s->d->conf.max_recipients ||
+	    s->nrcpt >= QUEUE_RCPT_MAX) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}

@@ -1,12 +1,10 @@
 /*
  * queue.c - the relay queue's files (see queue.h for the layout and the
- * order of writes that makes it crash-safe).  The envelope is a small
- * text file, one field a line:
- *   id ID / created SECS / next SECS / attempts N
- *   sender ADDRESS            (empty for the null sender)
- *   rcpt pending|done|failed|bounced ADDRESS
- *   error TEXT                (the last error of the rcpt line above)
- * It does not deliver anything; relay.c does.
+ * order of writes that makes it crash-safe): queueing a message, listing
+ * and removing messages, sweeping what crashes and time leave behind,
+ * setting unreadable envelopes aside, the relay child's lock and
+ * `smtpd -q`.  The envelope's text is store/queue_env.c's.  It does not
+ * deliver anything; relay/ does.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,10 +21,6 @@
 #include "util.h"
 
 #include "store/queue.h"
-
-#define ENV_MAX (1024 * 1024)
-
-static const char *qr_names[] = {"pending", "done", "failed", "bounced"};
 
 int
 queue_init(const char *queue)
@@ -65,155 +60,6 @@ queue_wake(const char *queue)
 }
 
 static int
-env_serialize(const struct envelope *env, char **out, size_t *outlen)
-{
-	size_t cap = 512 + (size_t)env->nrcpt * (ADDR_MAX + 600), n = 0;
-	char *buf = xmalloc(cap);
-	int i, r;
-
-	r = snprintf(buf, cap,
-		     "id %s\ncreated %lld\nnext %lld\nattempts %d\nsender %s\n",
-		     env->id, (long long)env->created, (long long)env->next_try,
-		     env->attempts, env->sender);
-	if (r < 0 || (size_t)r >= cap)
-		goto fail;
-	n = (size_t)r;
-	for (i = 0; i < env->nrcpt; i++) {
-		const struct qrcpt *q = &env->rcpts[i];
-		char err[sizeof(q->error)];
-		size_t k;
-		/* the error text is one line, whatever the peer sent */
-		strlcpy(err, q->error, sizeof(err));
-		for (k = 0; err[k]; k++)
-			if (err[k] == '\n' || err[k] == '\r')
-				err[k] = ' ';
-		r = snprintf(buf + n, cap - n, "rcpt %s %s\n", qr_names[q->state],
-			     q->addr);
-		if (r < 0 || (size_t)r >= cap - n)
-			goto fail;
-		n += (size_t)r;
-		if (err[0]) {
-			r = snprintf(buf + n, cap - n, "error %s\n", err);
-			if (r < 0 || (size_t)r >= cap - n)
-				goto fail;
-			n += (size_t)r;
-		}
-	}
-	*out = buf;
-	*outlen = n;
-	return 0;
-fail:
-	free(buf);
-	return -1;
-}
-
-static long long
-env_number(const char *s, int *ok)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		*ok = 0;
-	return v;
-}
-
-int
-queue_env_parse(const char *text, size_t len, struct envelope *env)
-{
-	char line[ADDR_MAX + 600];
-	const char *p = text, *end = text + len;
-	int ok = 1, have_id = 0, have_sender = 0;
-
-	memset(env, 0, sizeof(*env));
-	while (p < end && ok) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char *v;
-		if (!nl || l >= sizeof(line) || memchr(p, '\0', l)) {
-			ok = 0;
-			break;
-		}
-		memcpy(line, p, l);
-		line[l] = '\0';
-		p = nl + 1;
-		if ((v = strchr(line, ' ')) == NULL) {
-			/* "sender" with the null path has nothing after it */
-			if (strcmp(line, "sender") == 0) {
-				have_sender = 1;
-				continue;
-			}
-			ok = 0;
-			break;
-		}
-		*v++ = '\0';
-		if (strcmp(line, "id") == 0) {
-			have_id = strlcpy(env->id, v, sizeof(env->id)) <
-				      sizeof(env->id) &&
-				  v[0] && strchr(v, '/') == NULL && v[0] != '.';
-			ok = have_id;
-		} else if (strcmp(line, "created") == 0)
-			env->created = (time_t)env_number(v, &ok);
-		else if (strcmp(line, "next") == 0)
-			env->next_try = (time_t)env_number(v, &ok);
-		else if (strcmp(line, "attempts") == 0)
-			env->attempts = (int)(env_number(v, &ok) & 0xffff);
-		else if (strcmp(line, "sender") == 0) {
-			have_sender = 1;
-			if (strlcpy(env->sender, v, sizeof(env->sender)) >=
-			    sizeof(env->sender))
-				ok = 0;
-		} else if (strcmp(line, "rcpt") == 0) {
-			struct qrcpt q;
-			char *a = strchr(v, ' ');
-			int s;
-			memset(&q, 0, sizeof(q));
-			if (a == NULL || env->nrcpt >= 10000) {
-				ok = 0;
-				break;
-			}
-			*a++ = '\0';
-			for (s = 0; s < (int)nitems(qr_names); s++)
-				if (strcmp(v, qr_names[s]) == 0)
-					break;
-			if (s == (int)nitems(qr_names) || !*a ||
-			    strlcpy(q.addr, a, sizeof(q.addr)) >= sizeof(q.addr)) {
-				ok = 0;
-				break;
-			}
-			q.state = (enum qrcpt_state)s;
-			env->rcpts = xreallocarray(env->rcpts,
-						   (size_t)env->nrcpt + 1,
-						   sizeof(*env->rcpts));
-			env->rcpts[env->nrcpt++] = q;
-		} else if (strcmp(line, "error") == 0) {
-			if (env->nrcpt == 0) {
-				ok = 0;
-				break;
-			}
-			strlcpy(env->rcpts[env->nrcpt - 1].error, v,
-				sizeof(env->rcpts[0].error));
-		} else
-			ok = 0;
-	}
-	if (!ok || !have_id || !have_sender || env->nrcpt == 0) {
-		queue_env_free(env);
-		return -1;
-	}
-	return 0;
-}
-
-void
-queue_env_free(struct envelope *env)
-{
-	free(env->rcpts);
-	env->rcpts = NULL;
-	env->nrcpt = 0;
-}
-
-static int
 queue_path(char *buf, size_t size, const char *queue, const char *sub,
 	   const char *id)
 {
@@ -225,63 +71,7 @@ queue_path(char *buf, size_t size, const char *queue, const char *sub,
 }
 
 int
-queue_env_read(const char *queue, const char *id, struct envelope *env)
-{
-	char path[PATH_MAX], *buf;
-	struct stat st;
-	ssize_t n;
-	int fd, r;
-
-	if (queue_path(path, sizeof(path), queue, "env", id) < 0)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_size > ENV_MAX) {
-		close(fd);
-		errno = EFBIG;
-		return -1;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = read(fd, buf, (size_t)st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		free(buf);
-		errno = EIO;
-		return -1;
-	}
-	r = queue_env_parse(buf, (size_t)n, env);
-	free(buf);
-	if (r < 0) {
-		log_warnx("queue: %s: malformed envelope", path);
-		errno = EINVAL;
-	}
-	return r;
-}
-
-int
-queue_env_write(const char *queue, const struct envelope *env)
-{
-	char path[PATH_MAX], tmpdir[PATH_MAX], *buf;
-	size_t len;
-	int r;
-
-	if (queue_path(path, sizeof(path), queue, "env", env->id) < 0 ||
-	    env_serialize(env, &buf, &len) < 0)
-		return -1;
-	if (xsnprintf(tmpdir, sizeof(tmpdir), "%s/tmp", queue) < 0) {
-		free(buf);
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	r = durable_replace(tmpdir, path, buf, len);
-	free(buf);
-	if (r < 0)
-		log_warn("queue: write %s", path);
-	return r;
-}
-
-int
-queue_prepare(struct queue_tx *tx, const char *queue, const struct envelope *env,
+queue_prepare(struct queue_tx *tx, const char *queue, struct envelope *env,
 	      const char *prefix, size_t prefixlen, int spoolfd, off_t size)
 {
 	char *buf;
@@ -314,7 +104,8 @@ queue_prepare(struct queue_tx *tx, const char *queue, const struct envelope *env
 		queue_abort(tx);
 		return -1;
 	}
-	if (env_serialize(env, &buf, &len) < 0) {
+	if (queue_env_format(env, &buf, &len) < 0) {
+		log_warn("queue: %s: envelope", env->id);
 		queue_abort(tx);
 		return -1;
 	}
@@ -443,6 +234,52 @@ queue_ids_free(char **ids, int n)
 	free(ids);
 }
 
+/* the messages set aside in corrupt/, as `smtpd -q` lists them */
+static int
+print_corrupt(const char *queue, FILE *out)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	char **names = NULL;
+	int n = 0, i;
+	DIR *d;
+
+	if (xsnprintf(dir, sizeof(dir), "%s/corrupt", queue) < 0 ||
+	    (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 5 ||
+		    strcmp(de->d_name + l - 4, ".env") != 0)
+			continue;
+		names = xreallocarray(names, (size_t)n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, (size_t)n, sizeof(*names), id_cmp);
+	for (i = 0; i < n; i++) {
+		long long size = -1;
+		size_t l = strlen(names[i]);
+		/* ID.data beside ID.env: the message's size */
+		if (xsnprintf(path, sizeof(path), "%s/%.*s.data", dir,
+			      (int)(l - 4), names[i]) >= 0 &&
+		    stat(path, &st) == 0)
+			size = (long long)st.st_size;
+		fprintf(out, "%.*s  corrupt, not delivered: %s/%s", (int)(l - 4),
+			names[i], dir, names[i]);
+		if (size >= 0)
+			fprintf(out, "  size %lld", size);
+		fputc('\n', out);
+	}
+	if (n > 0)
+		fprintf(out, "%d corrupt message%s set aside in %s\n", n,
+			n == 1 ? "" : "s", dir);
+	queue_ids_free(names, n);
+	return n;
+}
+
 int
 queue_print(const char *queue, FILE *out)
 {
@@ -454,10 +291,8 @@ queue_print(const char *queue, FILE *out)
 		fprintf(stderr, "smtpd: %s/env: %s\n", queue, strerror(errno));
 		return -1;
 	}
-	if (n == 0) {
+	if (n == 0)
 		fprintf(out, "Mail queue is empty\n");
-		return 0;
-	}
 	for (i = 0; i < n; i++) {
 		struct envelope env;
 		off_t size = 0;
@@ -466,22 +301,137 @@ queue_print(const char *queue, FILE *out)
 
 		if (fd >= 0)
 			close(fd);
-		if (queue_env_read(queue, ids[i], &env) < 0)
+		if (queue_env_read(queue, ids[i], &env) < 0) {
+			if (errno == EINVAL || errno == EFBIG)
+				fprintf(out, "%s  unreadable envelope: the relay "
+					     "child sets it aside in corrupt/\n",
+					ids[i]);
 			continue;
+		}
 		age = (long)(now - env.created);
 		fprintf(out, "%s  age %ldh%02ldm%02lds  size %lld  from <%s>  attempts %d\n",
 			env.id, age / 3600, age / 60 % 60, age % 60,
 			(long long)size, env.sender, env.attempts);
 		for (j = 0; j < env.nrcpt; j++)
 			fprintf(out, "    to <%s>  %s%s%s\n", env.rcpts[j].addr,
-				qr_names[env.rcpts[j].state],
+				queue_env_state_name(env.rcpts[j].state),
 				env.rcpts[j].error[0] ? "  last error: " : "",
 				env.rcpts[j].error);
 		queue_env_free(&env);
 	}
 	queue_ids_free(ids, n);
-	fprintf(out, "%d message%s in the queue\n", n, n == 1 ? "" : "s");
+	if (n > 0)
+		fprintf(out, "%d message%s in the queue\n", n,
+			n == 1 ? "" : "s");
+	print_corrupt(queue, out);
 	return 0;
+}
+
+int
+queue_set_aside(const char *queue, const char *id)
+{
+	char dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	struct envelope env;
+	off_t size;
+	int fd, r = -1;
+
+	/* under the message's lock, as a worker holds it: no torn reads */
+	if ((fd = queue_data_open(queue, id, &size)) < 0 && errno != ENOENT)
+		return -1;
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return 0;
+	}
+	if (queue_env_read(queue, id, &env) == 0) {
+		queue_env_free(&env);
+		r = 0;
+		goto done;
+	}
+	if (errno != EINVAL && errno != EFBIG) {
+		r = errno == ENOENT ? 0 : -1;
+		goto done;
+	}
+	if (xsnprintf(dir, sizeof(dir), "%s/corrupt", queue) < 0 ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST))
+		goto fail;
+	/* data first: an envelope left behind is set aside next time, but
+	 * data without an envelope is removed by queue_cleanup */
+	if (fd >= 0 &&
+	    (queue_path(from, sizeof(from), queue, "data", id) < 0 ||
+	     xsnprintf(to, sizeof(to), "%s/%s.data", dir, id) < 0 ||
+	     rename(from, to) < 0))
+		goto fail;
+	if (queue_path(from, sizeof(from), queue, "env", id) < 0 ||
+	    xsnprintf(to, sizeof(to), "%s/%s.env", dir, id) < 0 ||
+	    rename(from, to) < 0 || fsync_dir(dir) < 0 || fsync_parent(from) < 0)
+		goto fail;
+	log_warnx("queue: %s: unreadable envelope, set aside in %s (not "
+		  "delivered)",
+		  id, to);
+	r = 1;
+	goto done;
+fail:
+	log_warn("queue: %s: unreadable envelope; setting it aside in "
+		 "%s/corrupt",
+		 id, queue);
+done:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int
+queue_lock(const char *queue)
+{
+	char path[PATH_MAX];
+	int fd, saved;
+
+	if (xsnprintf(path, sizeof(path), "%s/relay.lock", queue) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		saved = errno == EAGAIN ? EWOULDBLOCK : errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+queue_verify_expire(const char *queue, time_t ttl)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+	int n = 0;
+	DIR *d;
+
+	if (xsnprintf(dir, sizeof(dir), "%s/verify", queue) < 0 ||
+	    (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		/* ".name": durable_replace's file being written; give it a day */
+		time_t max_age = de->d_name[0] == '.' ? 86400 : ttl;
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    xsnprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < 0 ||
+		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime <= max_age)
+			continue;
+		if (unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n > 0)
+		log_info("verify cache: %d expired entr%s removed", n,
+			 n == 1 ? "y" : "ies");
+	return n;
 }
 
 void

@@ -5,40 +5,28 @@
  *   data/ID     the message (our Received: line, then the text; LF ends)
  *   env/ID      the envelope: sender and each recipient's state
  *   wake        a FIFO; one byte written wakes the relay child at once
+ *   corrupt/    envelopes that cannot be read, set aside with their data
+ *               as ID.env and ID.data (made by the relay child when needed)
+ *   relay.lock  flock'd by the one relay child that runs the queue
+ *   verify/     the RCPT-time verification cache (smtp/verify.c writes it)
  * A message is queued when env/ID exists: data/ID is written and made
  * durable first (write, fsync, rename, fsync data/), then env/ID the same
- * way.  The envelope is only ever replaced whole (write tmp/, fsync,
- * rename over), so a crash leaves either the old or the new state.
+ * way.  The envelope is replaced whole (write tmp/, fsync, rename over)
+ * or has a fixed-width field written over itself (store/queue_env.h), so
+ * a crash leaves either the old or the new state.
  */
 #ifndef QUEUE_H
 #define QUEUE_H
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
-#include "addr.h"
 #include "conf.h"
 
-/* failed: permanently, the bounce not yet sent; bounced: it was sent */
-enum qrcpt_state { QR_PENDING, QR_DONE, QR_FAILED, QR_BOUNCED };
-
-struct qrcpt {
-	char addr[ADDR_MAX];
-	enum qrcpt_state state;
-	char error[512];
-};
-
-struct envelope {
-	char id[24];
-	time_t created;
-	time_t next_try;
-	int attempts;
-	char sender[ADDR_MAX];
-	struct qrcpt *rcpts;
-	int nrcpt;
-};
+#include "store/queue_env.h"
 
 struct queue_tx {
 	char data_tmp[PATH_MAX], data[PATH_MAX];
@@ -52,18 +40,13 @@ void queue_new_id(char *buf, size_t size);
 /* create the directories and the FIFO; 0 or -1 */
 int queue_init(const char *queue);
 int queue_prepare(struct queue_tx *tx, const char *queue,
-		  const struct envelope *env, const char *prefix,
+		  struct envelope *env, const char *prefix,
 		  size_t prefixlen, int spoolfd, off_t size);
 int queue_commit(struct queue_tx *tx);
 void queue_abort(struct queue_tx *tx);
 /* wake the relay child, if one is listening */
 void queue_wake(const char *queue);
 
-int queue_env_read(const char *queue, const char *id, struct envelope *env);
-int queue_env_write(const char *queue, const struct envelope *env);
-/* 0 or -1; serialize into buf of size, the length, for fuzzing too */
-int queue_env_parse(const char *text, size_t len, struct envelope *env);
-void queue_env_free(struct envelope *env);
 /* remove env/ID then data/ID */
 int queue_remove(const char *queue, const char *id);
 /* open data/ID read-only; the size in *size */
@@ -77,7 +60,25 @@ void queue_ids_free(char **ids, int n);
  * that message was never acknowledged).
  */
 void queue_cleanup(const char *queue, time_t max_age);
-/* print the queue as `smtpd -q` shows it */
+/*
+ * Set aside a message whose envelope cannot be read (queue_env_read
+ * said EINVAL or EFBIG): data/ID and env/ID become corrupt/ID.data and
+ * corrupt/ID.env, logged once.  Done only under the message's lock and
+ * after reading it again, so a message a worker holds is left alone.
+ * 1 set aside, 0 left (readable now, or busy), -1 on an error (logged).
+ */
+int queue_set_aside(const char *queue, const char *id);
+/*
+ * Take relay.lock (flock, held while the descriptor is open): the fd,
+ * or -1 with errno EWOULDBLOCK when another process holds it.
+ */
+int queue_lock(const char *queue);
+/*
+ * Remove verification cache files (verify/) older than ttl seconds:
+ * the cache no longer uses them.  Returns how many were removed.
+ */
+int queue_verify_expire(const char *queue, time_t ttl);
+/* print the queue, and what corrupt/ holds, as `smtpd -q` shows it */
 int queue_print(const char *queue, FILE *out);
 
 #endif

@@ -1,0 +1,357 @@
+/*
+ * worker.c - see worker.h.  Runs in a process forked by the relay child,
+ * under an exclusive lock on the message's data file, so even two relay
+ * children never deliver one message twice at the same time.
+ *
+ * Results per recipient: 2xx done; 5xx failed (bounced); 4xx, a refused
+ * connection or a timeout stay pending with growing delays (retry_delay
+ * MIN MAX, doubling) until queue_lifetime, then failed.  A recipient
+ * whose domain has no route fails at once.
+ *
+ * Recording never needs new space where it matters: right after the
+ * peer's 250 the recipients it took are marked done in place (their
+ * fixed-width state field, fdatasync'd), so a full disk cannot make a
+ * message go out again.  After the attempt the envelope is rewritten
+ * whole with the error texts; when that fails (ENOSPC, no inodes) the
+ * states, next and attempts are written in place instead, and only if
+ * that fails too does the worker exit WORKER_UNRECORDED, which makes the
+ * relay child hold the message off.  The one window for a duplicate is a
+ * crash between the peer's 250 and that mark.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf_lookup.h"
+#include "log.h"
+#include "smtpc.h"
+#include "util.h"
+
+#include "relay/bounce.h"
+#include "relay/worker.h"
+#include "store/queue.h"
+
+static long
+retry_delay(const struct conf *c, int attempts)
+{
+	long d = c->retry_min;
+
+	while (--attempts > 0 && d < c->retry_max)
+		d *= 2;
+	return d < c->retry_max ? d : c->retry_max;
+}
+
+/* record one recipient's result from a reply or a connection error */
+static void
+rcpt_result(struct qrcpt *q, int code, const char *where, const char *text)
+{
+	char first[400];
+	const char *nl;
+	size_t n;
+
+	nl = strchr(text, '\n');
+	n = nl ? (size_t)(nl - text) : strlen(text);
+	if (n >= sizeof(first))
+		n = sizeof(first) - 1;
+	memcpy(first, text, n);
+	first[n] = '\0';
+	if (code >= 200 && code < 300) {
+		q->state = QR_DONE;
+		q->error[0] = '\0';
+		return;
+	}
+	snprintf(q->error, sizeof(q->error), "%s%s%s", where,
+		 code > 0 ? " said: " : ": ", first);
+	if (code >= 500)
+		q->state = QR_FAILED;
+}
+
+/*
+ * One SMTP transaction for the recipients in idx[] (all the same route).
+ * Results are written into env->rcpts.
+ */
+static void
+worker_attempt(struct smtpd *d, struct envelope *env, const struct route *rt,
+	      int *idx, int n, int datafd, off_t size)
+{
+	struct smtpc c;
+	char where[300];
+	int *accepted, nacc = 0, i, code;
+
+	snprintf(where, sizeof(where), "%s:%s", rt->host, rt->port);
+	if (smtpc_connect(&c, rt->host, rt->port, d->conf.timeout,
+			  d->verbose ? stderr : NULL) < 0) {
+		for (i = 0; i < n; i++)
+			rcpt_result(&env->rcpts[idx[i]], -1, where, c.err);
+		return;
+	}
+	accepted = xcalloc((size_t)n, sizeof(*accepted));
+	if ((code = smtpc_reply(&c)) != 220 ||
+	    (code = smtpc_hello(&c, d->conf.hostname)) / 100 != 2)
+		goto all_fail;
+	/* RFC 2920: MAIL and every RCPT in one write when PIPELINING */
+	if (c.ext & SMTPC_EXT_SIZE)
+		smtpc_send(&c, "MAIL FROM:<%s> SIZE=%lld", env->sender,
+			   (long long)size);
+	else
+		smtpc_send(&c, "MAIL FROM:<%s>", env->sender);
+	if (c.ext & SMTPC_EXT_PIPELINING) {
+		for (i = 0; i < n; i++)
+			smtpc_send(&c, "RCPT TO:<%s>", env->rcpts[idx[i]].addr);
+	}
+	if ((code = smtpc_reply(&c)) / 100 != 2) {
+		/* drain the pipelined RCPT replies, then report MAIL's */
+		char text[sizeof(c.text)];
+		strlcpy(text, code < 0 ? c.err : c.text, sizeof(text));
+		if (code > 0 && (c.ext & SMTPC_EXT_PIPELINING))
+			for (i = 0; i < n; i++)
+				smtpc_reply(&c);
+		for (i = 0; i < n; i++)
+			rcpt_result(&env->rcpts[idx[i]], code, where, text);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		struct qrcpt *q = &env->rcpts[idx[i]];
+		if (!(c.ext & SMTPC_EXT_PIPELINING))
+			smtpc_send(&c, "RCPT TO:<%s>", q->addr);
+		code = smtpc_reply(&c);
+		if (code < 0) {
+			for (; i < n; i++)
+				rcpt_result(&env->rcpts[idx[i]], -1, where, c.err);
+			goto done;
+		}
+		if (code / 100 == 2)
+			accepted[nacc++] = idx[i];
+		else
+			rcpt_result(q, code, where, c.text);
+	}
+	if (nacc == 0) {
+		smtpc_cmd(&c, "QUIT");
+		goto done;
+	}
+	if ((code = smtpc_cmd(&c, "DATA")) != 354) {
+		for (i = 0; i < nacc; i++)
+			rcpt_result(&env->rcpts[accepted[i]], code, where,
+				    code < 0 ? c.err : c.text);
+		goto done;
+	}
+	if (lseek(datafd, 0, SEEK_SET) < 0)
+		code = -1;
+	else
+		code = smtpc_body_fd(&c, datafd);
+	for (i = 0; i < nacc; i++)
+		rcpt_result(&env->rcpts[accepted[i]], code, where,
+			    code < 0 ? c.err : c.text);
+	if (code > 0)
+		smtpc_cmd(&c, "QUIT");
+	goto done;
+all_fail:
+	for (i = 0; i < n; i++)
+		rcpt_result(&env->rcpts[idx[i]], code, where,
+			    code < 0 ? c.err : c.text);
+done:
+	smtpc_close(&c);
+	free(accepted);
+}
+
+/* mark in place, durably, the recipients of idx[] the peer took */
+static int
+record_done(struct smtpd *d, struct envelope *env, const int *idx, int n)
+{
+	int *done = xcalloc((size_t)n, sizeof(*done));
+	int i, k = 0, r = 0;
+
+	for (i = 0; i < n; i++)
+		if (env->rcpts[idx[i]].state == QR_DONE)
+			done[k++] = idx[i];
+	if (k > 0 && (r = queue_env_mark(d->conf.queue, env, done, k, 0)) < 0)
+		log_warn("%s: cannot record %d delivered recipient%s", env->id,
+			 k, k == 1 ? "" : "s");
+	free(done);
+	return r;
+}
+
+/*
+ * Group the pending recipients by route and try each group, recording
+ * each group's deliveries before the next.  -1 when they could not be
+ * recorded: then nothing more is tried.
+ */
+static int
+deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
+		off_t size)
+{
+	int *idx = xcalloc((size_t)env->nrcpt, sizeof(*idx));
+	char *tried = xcalloc((size_t)env->nrcpt, 1);
+	int i, j, n, r = 0;
+
+	for (i = 0; i < env->nrcpt && r == 0; i++) {
+		const struct route *rt;
+		struct mailaddr a;
+		if (tried[i] || env->rcpts[i].state != QR_PENDING)
+			continue;
+		if (addr_parse_mailbox(env->rcpts[i].addr, &a) < 0) {
+			rcpt_result(&env->rcpts[i], 553, "smtpd",
+				    "553 5.1.3 bad recipient address");
+			continue;
+		}
+		if ((rt = conf_route(&d->conf, a.domain)) == NULL) {
+			snprintf(env->rcpts[i].error, sizeof(env->rcpts[i].error),
+				 "554 5.4.4 no route to domain %s", a.domain);
+			env->rcpts[i].state = QR_FAILED;
+			continue;
+		}
+		/* every pending recipient with the same route, in one go */
+		n = 0;
+		for (j = i; j < env->nrcpt; j++) {
+			struct mailaddr b;
+			if (tried[j] || env->rcpts[j].state != QR_PENDING ||
+			    addr_parse_mailbox(env->rcpts[j].addr, &b) < 0 ||
+			    conf_route(&d->conf, b.domain) != rt)
+				continue;
+			tried[j] = 1;
+			idx[n++] = j;
+		}
+		worker_attempt(d, env, rt, idx, n, datafd, size);
+		r = record_done(d, env, idx, n);
+	}
+	free(idx);
+	free(tried);
+	return r;
+}
+
+/* the indices of the recipients whose state is not what it was */
+static int
+changed(const struct envelope *env, const enum qrcpt_state *before,
+	int *idx)
+{
+	int i, n = 0;
+
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpts[i].state != before[i])
+			idx[n++] = i;
+	return n;
+}
+
+/*
+ * The whole envelope, error texts included; when that needs space the
+ * disk does not have, what must be kept (states, next, attempts) in
+ * place.  -1 when neither worked.
+ */
+static int
+record_results(struct smtpd *d, struct envelope *env,
+	       const enum qrcpt_state *before)
+{
+	int *idx, n, r = 0;
+
+	if (queue_env_write(d->conf.queue, env) == 0)
+		return 0;
+	idx = xcalloc((size_t)env->nrcpt, sizeof(*idx));
+	n = changed(env, before, idx);
+	if (queue_env_mark(d->conf.queue, env, idx, n, 1) < 0) {
+		log_warn("%s: cannot record the results of this attempt",
+			 env->id);
+		r = -1;
+	} else
+		log_warnx("%s: results recorded in place, without the error "
+			  "texts",
+			  env->id);
+	free(idx);
+	return r;
+}
+
+/* the bounce was sent: failed recipients become bounced, in place if
+ * the fields have room (they do but in old-format files) */
+static int
+record_bounced(struct smtpd *d, struct envelope *env)
+{
+	int *idx = xcalloc((size_t)env->nrcpt, sizeof(*idx));
+	int i, n = 0, r = 0;
+
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpts[i].state == QR_FAILED) {
+			env->rcpts[i].state = QR_BOUNCED;
+			idx[n++] = i;
+		}
+	if (queue_env_mark(d->conf.queue, env, idx, n, 0) < 0 &&
+	    queue_env_write(d->conf.queue, env) < 0) {
+		log_warn("%s: cannot record the bounce", env->id);
+		r = -1;
+	}
+	free(idx);
+	return r;
+}
+
+void
+worker_run(struct smtpd *d, const char *id)
+{
+	struct envelope env;
+	enum qrcpt_state *before;
+	time_t now;
+	off_t size;
+	int datafd, i, pending = 0, failed = 0;
+
+	if ((datafd = queue_data_open(d->conf.queue, id, &size)) < 0) {
+		/* removed since the scan, or an envelope without its data */
+		if (errno == ENOENT)
+			_exit(WORKER_DONE);
+		log_warn("%s: open queued data", id);
+		_exit(WORKER_UNRECORDED);
+	}
+	if (flock(datafd, LOCK_EX | LOCK_NB) < 0)
+		_exit(WORKER_BUSY); /* another worker has it */
+	/* read the envelope only now, under the lock: it may have changed */
+	if (queue_env_read(d->conf.queue, id, &env) < 0)
+		_exit(WORKER_DONE); /* gone, or set aside by the relay child */
+	before = xcalloc((size_t)env.nrcpt, sizeof(*before));
+	for (i = 0; i < env.nrcpt; i++)
+		before[i] = env.rcpts[i].state;
+	if (deliver_pending(d, &env, datafd, size) < 0)
+		_exit(WORKER_UNRECORDED);
+	now = time(NULL);
+	if (env.attempts < 0xffff)
+		env.attempts++;
+	for (i = 0; i < env.nrcpt; i++) {
+		struct qrcpt *q = &env.rcpts[i];
+		if (q->state == QR_PENDING &&
+		    now - env.created >= d->conf.queue_lifetime) {
+			char why[sizeof(q->error)];
+			strlcpy(why, "delivery time expired (queue_lifetime): ",
+				sizeof(why));
+			strlcat(why, q->error[0] ? q->error : "not delivered",
+				sizeof(why));
+			strlcpy(q->error, why, sizeof(q->error));
+			q->state = QR_FAILED;
+		}
+		log_info("%s: to=<%s> status=%s%s%s", id, q->addr,
+			 q->state == QR_DONE	 ? "sent"
+			 : q->state == QR_FAILED ? "bounced"
+			 : q->state == QR_PENDING ? "deferred"
+						  : "bounced earlier",
+			 q->error[0] ? " " : "", q->error);
+		pending += q->state == QR_PENDING;
+		failed += q->state == QR_FAILED;
+	}
+	env.next_try = now + retry_delay(&d->conf, env.attempts);
+	/* results first, durably; then the bounce; then mark it sent */
+	if (record_results(d, &env, before) < 0)
+		_exit(WORKER_UNRECORDED);
+	if (failed > 0 && bounce_send(d, &env, datafd) == 0) {
+		failed = 0;
+		if (pending > 0 && record_bounced(d, &env) < 0)
+			_exit(WORKER_UNRECORDED);
+	}
+	if (pending == 0 && failed == 0) {
+		if (queue_remove(d->conf.queue, id) < 0)
+			log_warn("%s: remove from queue", id);
+		else
+			log_info("%s: removed", id);
+	}
+	queue_env_free(&env);
+	free(before);
+	close(datafd);
+	_exit(WORKER_DONE);
+}
