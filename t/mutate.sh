@@ -512,7 +512,7 @@ for path in files:
                 if bash_n(new) == "bad":
                     continue
                 text = base[:a] + new.split("\n") + base[b + 1:]
-                muts.append({"line": a + 1, "kind": kind, "stmt": base[a].strip(),
+                muts.append({"line": a + 1, "last": b + 1, "kind": kind, "stmt": base[a].strip(),
                              "text": "\n".join(text), "verdict": "not run", "out": ""})
         if max_mut and len(muts) > max_mut:
             step = len(muts) / max_mut
@@ -614,7 +614,7 @@ def do_test(p):
         at = re.findall(r"in test file [^,]*, line (\d+)\)", out)
         if v == "killed" and "from function `teardown'" in out and not at:
             m["verdict"] = "killed@teardown"
-        elif v == "killed" and at and int(at[-1]) != m["line"]:
+        elif v == "killed" and at and not m["line"] <= int(at[-1]) <= m["last"]:
             m["verdict"] = "killed@%s" % at[-1]
         print("%-9s %s:%d  %s" % (v, p["file"], m["line"], m["stmt"][:70]), flush=True)
 
