@@ -3,6 +3,7 @@
 #   make            build smtpd/smtpd and mailc/mailc (-std=c11 -Wall -Wextra -Werror)
 #   make run        build and run smtpd in the foreground on etc/smtpd.conf
 #   make layers     check that every #include points down the layers
+#   make mutate     invert each assertion of a sample of tests: each must fail
 #   make test       build and run the bats suite (t/*.bats)
 #   make asan       build with address+undefined sanitizers into build/asan and run the suite
 #   make fuzz       build the libFuzzer harnesses and run each for a short while
@@ -52,6 +53,13 @@ $(B)/mailc/mailc: $(MAILC_OBJ) $(B)/lib/libmail.a
 
 run: all
 	./smtpd/smtpd -f etc/smtpd.conf
+
+# prove the tests can fail: invert each assertion of a sample of tests,
+# one at a time, and see the test fail (t/mutate.sh; MUTATE_FLAGS="-n 0"
+# for every test)
+MUTATE_FLAGS ?=
+mutate: all bats-check
+	SMTPD_BIN=$(CURDIR)/smtpd/smtpd MAILC_BIN=$(CURDIR)/mailc/mailc t/mutate.sh $(MUTATE_FLAGS)
 
 # every #include points down the layers (DESIGN.md §1; .ci/layers)
 layers:
@@ -169,4 +177,4 @@ clean:
 	rm -rf build smtpd/smtpd mailc/mailc
 	find lib smtpd mailc -name '*.[oa]' -delete
 
-.PHONY: all run layers test asan fuzz bench install clean bats-check
+.PHONY: all run layers mutate test asan fuzz bench install clean bats-check
