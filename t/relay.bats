@@ -16,13 +16,11 @@
 
 load helpers
 load smtp_helpers
+load relay_helpers
 
 setup() {
-	daemon_init abc abc.com
-	daemon_init xyz xyz.com
-	daemon_conf abc "route xyz.com 127.0.0.1:$xyz_SMTP"
+	relay_setup
 	daemon_conf xyz "route abc.com 127.0.0.1:$abc_SMTP"
-	ALICE_AUTH="AUTH PLAIN $(plain alice@abc.com alicepw)"
 }
 
 teardown() {
@@ -31,24 +29,10 @@ teardown() {
 	for p in ${ORPHANS:-}; do
 		kill -9 "$p" 2>/dev/null || true
 	done
-	if [ -n "${FAKE_PID:-}" ]; then
-		kill "$FAKE_PID" 2>/dev/null || true
-		wait "$FAKE_PID" 2>/dev/null || true
-	fi
+	fake_stop
 	test_teardown
 }
 
-# the files in NAME's queue (env/ is what makes a message queued)
-queued() { ls -1 "$(root_of "$1")/queue/env/" 2>/dev/null; }
-queue_count() { queued "$1" | grep -c . || true; }
-queue_empty() { [ "$(queue_count "$1")" = 0 ]; }
-root_of() { local r=${1}_ROOT; echo "${!r}"; }
-log_of() { echo "$(root_of "$1")/smtpd.log"; }
-
-# count NAME DOMAIN USER: messages in that Maildir's new/
-count() { maildir_count "$2" "$3" "$1"; }
-# has N NAME DOMAIN USER: exactly N messages there
-has() { [ "$(count "$2" "$3" "$4")" = "$1" ]; }
 # the one message in NAME's DOMAIN/USER Maildir
 the_message() {
 	local f
@@ -58,18 +42,6 @@ the_message() {
 		return 1
 	}
 	echo "$f"
-}
-
-# alice_sends SUBJECT RCPT...: alice@abc.com logs in on abc's submission
-# port and sends a short message; the transcript is in $output
-alice_sends() {
-	local subject=$1 r
-	shift
-	local cmds=("EHLO client.abc.com" "$ALICE_AUTH" "MAIL FROM:<alice@abc.com>")
-	for r in "$@"; do cmds+=("RCPT TO:<$r>"); done
-	cmds+=("DATA" "From: alice@abc.com" "Subject: $subject" "" "Hello from abc." "." "QUIT")
-	run chat -p "$abc_SUBMIT" "${cmds[@]}"
-	echo "$output"
 }
 
 # the reply lines of alice_sends after the EHLO block, one recipient
@@ -93,26 +65,6 @@ after_ehlo() {
 		return 1
 	fi
 	printf '%s\n' "$output" | tail -n +8
-}
-
-# the relay child's pid, from its log line, checked to be NAME's child
-relay_pid() {
-	local name=$1 p pid
-	p=${name}_PID
-	pid=$(grep 'relay child started$' "$(log_of "$name")" | tail -n 1 |
-		sed -E 's/^smtpd\[([0-9]+)\].*/\1/')
-	[ -n "$pid" ] && [ "$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)" = "${!p}" ] &&
-		echo "$pid"
-}
-
-# fake_start REPLY...: a scripted peer (t/fake_smtp.py) on $FAKE_PORT,
-# the route for fake.example; every connection gets the same script
-fake_start() {
-	export FAKE_LOG=$TEST_ROOT/fake.log FAKE_READY=$TEST_ROOT/fake.ready
-	python3 "$BATS_TEST_DIRNAME/fake_smtp.py" "$FAKE_PORT" "$@" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	FAKE_PID=$!
-	wait_for 5 test -e "$FAKE_READY"
 }
 
 deferred_once() { grep -q "to=<$2> status=deferred" "$(log_of "$1")"; }

@@ -14,22 +14,17 @@
 bats_require_minimum_version 1.5.0
 
 load helpers
+load relay_helpers
 
 setup() {
-	daemon_init abc abc.com
-	daemon_init xyz xyz.com
-	daemon_conf abc "route xyz.com 127.0.0.1:$xyz_SMTP"
-	ALICE_AUTH="AUTH PLAIN $(printf '\0%s\0%s' alice@abc.com alicepw | base64 -w0)"
+	relay_setup
 	MOUNTS=()
 }
 
 teardown() {
 	local n r
 	# the peer first: a worker waiting on it ends with its connection
-	if [ -n "${FAKE_PID:-}" ]; then
-		kill "$FAKE_PID" 2>/dev/null || true
-		wait "$FAKE_PID" 2>/dev/null || true
-	fi
+	fake_stop
 	for n in "${DAEMONS[@]}"; do
 		daemon_stop "$n"
 	done
@@ -40,13 +35,6 @@ teardown() {
 	test_teardown
 }
 
-root_of() { local r=${1}_ROOT; echo "${!r}"; }
-log_of() { echo "$(root_of "$1")/smtpd.log"; }
-queued() { ls -1 "$(root_of "$1")/queue/env/" 2>/dev/null; }
-queue_count() { queued "$1" | grep -c . || true; }
-queue_empty() { [ "$(queue_count "$1")" = 0 ]; }
-count() { maildir_count "$2" "$3" "$1"; }
-has() { [ "$(count "$2" "$3" "$4")" = "$1" ]; }
 log_count() { grep -c -- "$2" "$(log_of "$1")" || true; }
 at_least() { [ "$(log_count "$1" "$3")" -ge "$2" ]; }
 
@@ -59,27 +47,10 @@ queue_tmpfs() {
 	MOUNTS+=("$q")
 }
 
-# alice_sends SUBJECT RCPT...: alice@abc.com sends a short message
-alice_sends() {
-	local subject=$1 r
-	shift
-	local cmds=("EHLO client.abc.com" "$ALICE_AUTH" "MAIL FROM:<alice@abc.com>")
-	for r in "$@"; do cmds+=("RCPT TO:<$r>"); done
-	cmds+=("DATA" "From: alice@abc.com" "Subject: $subject" "" "Hello from abc." "." "QUIT")
-	run chat -p "$abc_SUBMIT" "${cmds[@]}"
-	echo "$output"
+# alice_queues SUBJECT RCPT...: alice_sends, and abc took the message
+alice_queues() {
+	alice_sends "$@"
 	[[ "$output" == *"250 Message received and to be delivered"* ]]
-}
-
-# the relay child of NAME: the child of its master that logged "relay
-# child started" last
-relay_pid() {
-	local name=$1 p pid
-	p=${name}_PID
-	pid=$(grep 'relay child started$' "$(log_of "$name")" | tail -n 1 |
-		sed -E 's/^smtpd\[([0-9]+)\].*/\1/')
-	[ -n "$pid" ] && [ "$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)" = "${!p}" ] &&
-		echo "$pid"
 }
 
 # utime + stime of PID, in clock ticks
@@ -87,13 +58,6 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # read calls PID made so far (each pass over the queue reads every envelope)
 read_calls() { awk '$1 == "syscr:" {print $2}' "/proc/$1/io"; }
 
-fake_start() {
-	export FAKE_LOG=$TEST_ROOT/fake.log FAKE_READY=$TEST_ROOT/fake.ready
-	python3 "$BATS_TEST_DIRNAME/fake_smtp.py" "$FAKE_PORT" "$@" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	FAKE_PID=$!
-	wait_for 5 test -e "$FAKE_READY"
-}
 
 # fill the filesystem at DIR: its space (bytes) or its inodes (files)
 fill_space() { dd if=/dev/zero of="$1/fill" bs=64k 2>/dev/null || true; }
@@ -117,7 +81,7 @@ one_copy_on_a_full_disk() {
 	local fill=$1 q
 	q=$abc_ROOT/queue
 	daemon_start abc
-	alice_sends "full disk" bob@xyz.com
+	alice_queues "full disk" bob@xyz.com
 	wait_for 10 at_least abc 1 'to=<bob@xyz.com> status=deferred'
 	"$fill" "$q"
 	# the disk is full: a new file cannot be written
@@ -218,7 +182,7 @@ PY
 	[ -e "$abc_ROOT/queue/corrupt/0BADC0FFEE.data" ]
 	[ ! -e "$abc_ROOT/queue/env/0BADC0FFEE" ]
 	[ ! -e "$abc_ROOT/queue/data/0BADC0FFEE" ]
-	alice_sends "after" bob@xyz.com
+	alice_queues "after" bob@xyz.com
 	kill -USR1 "$abc_PID"
 	wait_for 10 at_least abc 2 'SIGUSR1: retrying'
 	wait_for 10 at_least abc 1 'to=<bob@xyz.com> status=deferred'
@@ -263,7 +227,7 @@ PY
 	daemon_conf abc "retry_delay 1h 2h" "relay_workers 2"
 	daemon_start abc # xyz is down
 	for i in $(seq 1 10); do
-		alice_sends "usr1 $i" bob@xyz.com
+		alice_queues "usr1 $i" bob@xyz.com
 	done
 	wait_for 20 at_least abc 10 'to=<bob@xyz.com> status=deferred'
 	[ "$(queue_count abc)" = 10 ]
@@ -281,7 +245,7 @@ PY
 	fake_start "<silent>"
 	daemon_start abc
 	for i in 1 2 3 4 5; do
-		alice_sends "slow $i" bob@fake.example
+		alice_queues "slow $i" bob@fake.example
 	done
 	relay=$(relay_pid abc)
 	[ -n "$relay" ]
