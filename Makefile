@@ -11,6 +11,7 @@
 #   make install    install binaries, man pages, units, samples and a config
 #                   (see "Install" below and README.md)
 #   make uninstall  remove what install added, never the config or the mail
+#   make test-tools install what `make test` runs (as root, with apt-get)
 #   make clean
 
 SHELL       = /bin/bash
@@ -73,25 +74,41 @@ run: all
 # one at a time, and see the test fail (t/mutate.sh; MUTATE_FLAGS="-n 0"
 # for every test)
 MUTATE_FLAGS ?=
-mutate: all bats-check
+mutate: all test-tools
 	SMTPD_BIN=$(CURDIR)/smtpd/smtpd MAILC_BIN=$(CURDIR)/mailc/mailc t/mutate.sh $(MUTATE_FLAGS)
 
 # every #include points down the layers (DESIGN.md §1; .ci/layers)
 layers:
 	./.ci/layers
 
-# bats-core is the test runner; install it from the distribution if missing.
+# What `make test` runs, each as COMMAND:PACKAGE (Debian's package that
+# has it): bats-core runs the suite, python3 the protocol helpers, mandoc
+# lints the man pages (t/docs.bats), systemd's tools activate sockets and
+# verify the units, setpriv runs a check as nobody.  Missing ones are
+# installed with apt-get when root, else named with their packages.
 BATS = bats
-bats-check:
-	@command -v $(BATS) >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "bats not found: installing it with apt-get"; \
-	    (apt-get install -y bats >/dev/null 2>&1 || \
-	     { apt-get update >/dev/null 2>&1 && apt-get install -y bats >/dev/null; }) || \
-	    { echo "could not install bats: install bats-core and re-run"; exit 1; }; \
-	  else \
-	    echo "bats (bats-core) is needed for 'make test': install the 'bats' package"; exit 1; \
-	  fi; }
+TEST_TOOLS = $(BATS):bats python3:python3 mandoc:mandoc \
+             systemd-socket-activate:systemd systemd-analyze:systemd \
+             setpriv:util-linux
+test-tools:
+	@missing=; pkgs=; \
+	for t in $(TEST_TOOLS); do \
+	  command -v "$${t%%:*}" >/dev/null 2>&1 && continue; \
+	  missing="$$missing $${t%%:*}"; \
+	  case " $$pkgs " in *" $${t#*:} "*) ;; *) pkgs="$$pkgs $${t#*:}";; esac; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "not found:$$missing: installing$$pkgs with apt-get"; \
+	  (apt-get install -y $$pkgs >/dev/null 2>&1 || \
+	   { apt-get update >/dev/null 2>&1 && apt-get install -y $$pkgs >/dev/null; }) || \
+	  { echo "could not install$$pkgs: install them and re-run"; exit 1; }; \
+	else \
+	  echo "needed for 'make test' but not found:$$missing: install the package(s)$$pkgs"; exit 1; \
+	fi
+
+# the old name
+bats-check: test-tools
 
 # run the suite, keep its TAP output, and end with one "N passed, N failed" line
 define run_bats
@@ -101,7 +118,7 @@ define run_bats
 	exit $$rc
 endef
 
-test: all bats-check
+test: all test-tools
 	$(call run_bats,$(CURDIR)/smtpd/smtpd,$(CURDIR)/mailc/mailc,test)
 
 asan: export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
@@ -110,7 +127,7 @@ asan:
 	$(MAKE) B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
-	$(MAKE) bats-check
+	$(MAKE) test-tools
 	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
 
 # libFuzzer harnesses, one per parser that reads the network or a file
@@ -257,4 +274,4 @@ clean:
 	find lib smtpd mailc -name '*.[oa]' -delete
 
 .PHONY: all run layers mutate test asan fuzz bench install uninstall clean \
-        bats-check
+        test-tools bats-check
