@@ -226,7 +226,7 @@ install: all
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
-	$(foreach u,$(UNITS),$(call install_paths,etc/systemd/$(u),$(DESTDIR)$(UNITDIR)/$(u));)
+	$(foreach u,$(UNITS),$(call install_paths,etc/systemd/$(u),$(DESTDIR)$(UNITDIR)/$(u)) && ) true
 	$(call install_paths,etc/inetd.conf,$(DESTDIR)$(CONFDIR)/inetd.conf.sample)
 	$(call install_paths,etc/smtpd.conf.sample,$(DESTDIR)$(CONFDIR)/smtpd.conf.sample)
 	@c=$(DESTDIR)$(CONFDIR)/smtpd.conf; \

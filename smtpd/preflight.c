@@ -72,7 +72,8 @@ check_missing(const struct conf *c, const char *what, const char *path,
 		slash[slash == up ? 1 : 0] = '\0';
 		if (stat(up, &st) == 0)
 			break;
-		if ((errno != ENOENT && errno != ENOTDIR) || strcmp(up, "/") == 0) {
+		if ((errno != ENOENT && errno != ENOTDIR) ||
+		    strcmp(up, "/") == 0) {
 			log_warnx("%s: %s %s: %s: %s", c->path, what, path, up,
 				  strerror(errno));
 			return 1;
@@ -114,8 +115,13 @@ check_root(const struct conf *c, const char *what, const char *path,
 		return 1;
 	}
 	if (r->root) {
-		if (strcmp(path, "/") == 0 ||
-		    (st.st_uid != 0 && st.st_uid != r->uid)) {
+		if (strcmp(path, "/") == 0) {
+			log_warnx("%s: %s /: starting would refuse to hand / "
+				  "to the run user",
+				  c->path, what);
+			return 1;
+		}
+		if (st.st_uid != 0 && st.st_uid != r->uid) {
 			log_warnx("%s: %s %s: owned by uid %ld, not by %s nor "
 				  "root: starting would refuse it",
 				  c->path, what, path, (long)st.st_uid,
