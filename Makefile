@@ -8,17 +8,33 @@
 #   make asan       build with address+undefined sanitizers into build/asan and run the suite
 #   make fuzz       build the libFuzzer harnesses and run each for a short while
 #   make bench      run the load generator against a fresh smtpd
-#   make install    install binaries, man pages and samples under $(PREFIX)
+#   make install    install binaries, man pages, units, samples and a config
+#                   (see "Install" below and README.md)
+#   make uninstall  remove what install added, never the config or the mail
+#   make test-tools install what `make test` runs (as root, with apt-get)
 #   make clean
 
 SHELL       = /bin/bash
+# where `make install` puts things (give the same values to `make`: the
+# default config and Maildir skeleton paths are compiled in)
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= $(PREFIX)/etc
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/smtpd
+# systemd reads system units from /usr/local/lib/systemd/system and
+# /usr/lib/systemd/system (systemd.unit(5)); /etc/systemd/system otherwise
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+MAILROOT   ?= /var/mail
+QUEUEDIR   ?= /var/spool/smtpd
+RUNUSER    ?= _smtpd
+CONFDIR     = $(SYSCONFDIR)/smtpd
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN        = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 DEFS        = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-              -DSYSCONFDIR=\"$(SYSCONFDIR)\" -DSKELDIR=\"$(PREFIX)/share/smtpd/maildir-skel\"
+              -DSYSCONFDIR=\"$(SYSCONFDIR)\" -DSKELDIR=\"$(DATADIR)/maildir-skel\"
 CPPFLAGS   += -Ilib $(DEFS)
 SMTPD_CPPFLAGS = -Ismtpd
 LDLIBS_SMTPD = -lcrypt
@@ -58,25 +74,41 @@ run: all
 # one at a time, and see the test fail (t/mutate.sh; MUTATE_FLAGS="-n 0"
 # for every test)
 MUTATE_FLAGS ?=
-mutate: all bats-check
+mutate: all test-tools
 	SMTPD_BIN=$(CURDIR)/smtpd/smtpd MAILC_BIN=$(CURDIR)/mailc/mailc t/mutate.sh $(MUTATE_FLAGS)
 
 # every #include points down the layers (DESIGN.md §1; .ci/layers)
 layers:
 	./.ci/layers
 
-# bats-core is the test runner; install it from the distribution if missing.
+# What `make test` runs, each as COMMAND:PACKAGE (Debian's package that
+# has it): bats-core runs the suite, python3 the protocol helpers, mandoc
+# lints the man pages (t/docs.bats), systemd's tools activate sockets and
+# verify the units, setpriv runs a check as nobody.  Missing ones are
+# installed with apt-get when root, else named with their packages.
 BATS = bats
-bats-check:
-	@command -v $(BATS) >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "bats not found: installing it with apt-get"; \
-	    (apt-get install -y bats >/dev/null 2>&1 || \
-	     { apt-get update >/dev/null 2>&1 && apt-get install -y bats >/dev/null; }) || \
-	    { echo "could not install bats: install bats-core and re-run"; exit 1; }; \
-	  else \
-	    echo "bats (bats-core) is needed for 'make test': install the 'bats' package"; exit 1; \
-	  fi; }
+TEST_TOOLS = $(BATS):bats python3:python3 mandoc:mandoc \
+             systemd-socket-activate:systemd systemd-analyze:systemd \
+             setpriv:util-linux
+test-tools:
+	@missing=; pkgs=; \
+	for t in $(TEST_TOOLS); do \
+	  command -v "$${t%%:*}" >/dev/null 2>&1 && continue; \
+	  missing="$$missing $${t%%:*}"; \
+	  case " $$pkgs " in *" $${t#*:} "*) ;; *) pkgs="$$pkgs $${t#*:}";; esac; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "not found:$$missing: installing$$pkgs with apt-get"; \
+	  (apt-get install -y $$pkgs >/dev/null 2>&1 || \
+	   { apt-get update >/dev/null 2>&1 && apt-get install -y $$pkgs >/dev/null; }) || \
+	  { echo "could not install$$pkgs: install them and re-run"; exit 1; }; \
+	else \
+	  echo "needed for 'make test' but not found:$$missing: install the package(s)$$pkgs"; exit 1; \
+	fi
+
+# the old name
+bats-check: test-tools
 
 # run the suite, keep its TAP output, and end with one "N passed, N failed" line
 define run_bats
@@ -86,7 +118,7 @@ define run_bats
 	exit $$rc
 endef
 
-test: all bats-check
+test: all test-tools
 	$(call run_bats,$(CURDIR)/smtpd/smtpd,$(CURDIR)/mailc/mailc,test)
 
 asan: export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
@@ -95,7 +127,7 @@ asan:
 	$(MAKE) B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
-	$(MAKE) bats-check
+	$(MAKE) test-tools
 	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
 
 # libFuzzer harnesses, one per parser that reads the network or a file
@@ -159,22 +191,87 @@ $(BENCH_BIN): build/bench/%: bench/%.c bench/bench.h $(B)/lib/libmail.a $(HDRS)
 bench: all $(BENCH_BIN)
 	./bench/bench.sh
 
+# Install.  The units, the inetd lines and the sample config name the
+# default paths (/usr/local/sbin/smtpd, /usr/local/etc/smtpd,
+# /usr/local/share/smtpd, /var/mail, /var/spool/smtpd, user _smtpd):
+# INSTALL_PATHS rewrites them to the ones given, each first to a marker so
+# that no value is rewritten twice.  The config and the accounts file are
+# the admin's: installed only when missing, never removed.  As root and
+# without DESTDIR, a missing RUNUSER is created as a system user (a
+# package does that in its postinst) and the accounts file is given its
+# group (smtpd re-reads it as that user); then smtpd -n checks the result.
+UNITS = $(notdir $(wildcard etc/systemd/*.service etc/systemd/*.socket))
+MAN1  = man/mailc.1
+MAN5  = man/smtpd.conf.5
+MAN8  = man/smtpd.8
+INSTALL_PATHS = sed \
+  -e 's|/usr/local/sbin/smtpd|@SBIN@|g' -e 's|/usr/local/etc/smtpd|@CONF@|g' \
+  -e 's|/usr/local/share/smtpd|@DATA@|g' -e 's|/var/spool/smtpd|@QUEUE@|g' \
+  -e 's|/var/mail|@MAIL@|g' -e 's|\<_smtpd\>|@USER@|g' \
+  -e 's|@SBIN@|$(SBINDIR)/smtpd|g' -e 's|@CONF@|$(CONFDIR)|g' \
+  -e 's|@DATA@|$(DATADIR)|g' -e 's|@QUEUE@|$(QUEUEDIR)|g' \
+  -e 's|@MAIL@|$(MAILROOT)|g' -e 's|@USER@|$(RUNUSER)|g'
+# install_paths SOURCE,TARGET: SOURCE with its paths rewritten, mode 644
+install_paths = $(INSTALL_PATHS) $(1) >$(2).new && chmod 644 $(2).new && mv -f $(2).new $(2)
+AS_ROOT_HERE = [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSCONFDIR)/smtpd \
-	  $(DESTDIR)$(PREFIX)/share/smtpd/maildir-skel/cur \
-	  $(DESTDIR)$(PREFIX)/share/smtpd/maildir-skel/new \
-	  $(DESTDIR)$(PREFIX)/share/smtpd/maildir-skel/tmp
-	install -m 755 smtpd/smtpd $(DESTDIR)$(PREFIX)/sbin/smtpd
-	install -m 755 mailc/mailc $(DESTDIR)$(PREFIX)/bin/mailc
-	install -m 644 man/mailc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/smtpd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 man/smtpd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 644 etc/smtpd.conf.sample $(DESTDIR)$(SYSCONFDIR)/smtpd/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(DATADIR)/maildir-skel/cur $(DESTDIR)$(DATADIR)/maildir-skel/new \
+	  $(DESTDIR)$(DATADIR)/maildir-skel/tmp
+	install -m 755 $(B)/smtpd/smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 755 $(B)/mailc/mailc $(DESTDIR)$(BINDIR)/mailc
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(foreach u,$(UNITS),$(call install_paths,etc/systemd/$(u),$(DESTDIR)$(UNITDIR)/$(u)) && ) true
+	$(call install_paths,etc/inetd.conf,$(DESTDIR)$(CONFDIR)/inetd.conf.sample)
+	$(call install_paths,etc/smtpd.conf.sample,$(DESTDIR)$(CONFDIR)/smtpd.conf.sample)
+	@c=$(DESTDIR)$(CONFDIR)/smtpd.conf; \
+	if [ -e "$$c" ] || [ -L "$$c" ]; then \
+	  echo "$$c: kept (the new sample is smtpd.conf.sample)"; \
+	else \
+	  cp $(DESTDIR)$(CONFDIR)/smtpd.conf.sample "$$c" && chmod 644 "$$c" && \
+	  echo "$$c: installed from the sample"; \
+	fi
+	@if $(AS_ROOT_HERE) && ! id -u $(RUNUSER) >/dev/null 2>&1; then \
+	  if getent group $(RUNUSER) >/dev/null 2>&1; then g="-g $(RUNUSER)"; \
+	  else g=--user-group; fi; \
+	  echo "useradd --system $$g $(RUNUSER) (smtpd runs as it)"; \
+	  useradd --system $$g --no-create-home --home-dir /nonexistent \
+	    --shell "$$(command -v nologin || echo /bin/false)" $(RUNUSER); \
+	fi
+	@p=$(DESTDIR)$(CONFDIR)/passwd; \
+	if [ -e "$$p" ] || [ -L "$$p" ]; then \
+	  echo "$$p: kept"; \
+	else \
+	  (umask 077 && : >"$$p") && chmod 640 "$$p" && \
+	  if $(AS_ROOT_HERE) && g=$$(id -gn $(RUNUSER) 2>/dev/null); then \
+	    chgrp "$$g" "$$p"; fi && \
+	  echo "$$p: installed, empty (mode 640, group $$(stat -c %G "$$p"))"; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	  $(SBINDIR)/smtpd -n -f $(CONFDIR)/smtpd.conf || \
+	  echo "smtpd -n: fix the above before starting smtpd"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(BINDIR)/mailc \
+	  $(DESTDIR)$(MANDIR)/man1/$(notdir $(MAN1)) \
+	  $(DESTDIR)$(MANDIR)/man5/$(notdir $(MAN5)) \
+	  $(DESTDIR)$(MANDIR)/man8/$(notdir $(MAN8)) \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	  $(DESTDIR)$(CONFDIR)/smtpd.conf.sample $(DESTDIR)$(CONFDIR)/inetd.conf.sample
+	-rmdir $(DESTDIR)$(DATADIR)/maildir-skel/cur $(DESTDIR)$(DATADIR)/maildir-skel/new \
+	  $(DESTDIR)$(DATADIR)/maildir-skel/tmp $(DESTDIR)$(DATADIR)/maildir-skel \
+	  $(DESTDIR)$(DATADIR)
+	@echo "kept: $(DESTDIR)$(CONFDIR) (smtpd.conf, passwd), the user $(RUNUSER), $(MAILROOT), $(QUEUEDIR)"
 
 clean:
 	rm -rf build smtpd/smtpd mailc/mailc
 	find lib smtpd mailc -name '*.[oa]' -delete
 
-.PHONY: all run layers mutate test asan fuzz bench install clean bats-check
+.PHONY: all run layers mutate test asan fuzz bench install uninstall clean \
+        test-tools bats-check

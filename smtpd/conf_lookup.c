@@ -82,3 +82,15 @@ conf_mailbox(const struct conf *c, const char *local, const char *domain,
 	}
 	return 0;
 }
+
+void
+conf_mailbox_root(const struct conf *c, char *buf, size_t size)
+{
+	char *pct, *slash;
+
+	strlcpy(buf, c->mailbox, size);
+	if ((pct = strchr(buf, '%')) != NULL)
+		*pct = '\0';
+	if ((slash = strrchr(buf, '/')) != NULL)
+		slash[slash == buf ? 1 : 0] = '\0';
+}

@@ -16,5 +16,8 @@ const struct route *conf_route(const struct conf *c, const char *domain);
 /* the Maildir of local@domain from the mailbox template; -1 if unsafe */
 int conf_mailbox(const struct conf *c, const char *local, const char *domain,
 		 char *buf, size_t size);
+/* the mail root: the directory part of the mailbox template before its
+ * first % ("/var/mail" of "/var/mail/%d/%u"); "" when it has none */
+void conf_mailbox_root(const struct conf *c, char *buf, size_t size);
 
 #endif

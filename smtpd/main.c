@@ -31,6 +31,7 @@
 
 #include "authgate.h"
 #include "pop3/session.h"
+#include "preflight.h"
 #include "relay/relay.h"
 #include "setup.h"
 #include "smtp/session.h"
@@ -486,6 +487,8 @@ main(int argc, char *argv[])
 		exit(EX_CONFIG);
 	load_accounts(check);
 	if (check) {
+		if (preflight_check(&smtpd.conf) > 0)
+			exit(EX_CONFIG);
 		fprintf(stderr, "smtpd: %s: configuration OK\n", config);
 		exit(0);
 	}

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf_lookup.h"
 #include "log.h"
 #include "setup.h"
 #include "util.h"
@@ -45,19 +46,6 @@ setup_hash_password(void)
 	wipe(cd, sizeof(*cd));
 	free(cd);
 	exit(0);
-}
-
-/* the directory part of the mailbox template before the first % */
-static void
-mailbox_root(const struct smtpd *d, char *buf, size_t size)
-{
-	char *pct, *slash;
-
-	strlcpy(buf, d->conf.mailbox, size);
-	if ((pct = strchr(buf, '%')) != NULL)
-		*pct = '\0';
-	if ((slash = strrchr(buf, '/')) != NULL)
-		slash[slash == buf ? 1 : 0] = '\0';
 }
 
 /*
@@ -250,7 +238,7 @@ setup_directories(const struct smtpd *d, const struct passwd *pw)
 	}
 	if (qfd >= 0)
 		close(qfd);
-	mailbox_root(d, root, sizeof(root));
+	conf_mailbox_root(&d->conf, root, sizeof(root));
 	if (root[0] && (fd = setup_own_path(root, 0755, pw)) >= 0)
 		close(fd);
 }
