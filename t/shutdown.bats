@@ -65,6 +65,19 @@ told() {
 }
 
 STOPPING="421 4.3.2 Server shutting down, closing connection"
+# a transaction up to RCPT TO:<bob@example.org>, its replies, DATA's
+TO_BOB=(S "C:EHLO client.example" S "C:MAIL FROM:<sender@remote.example>" S
+	"C:RCPT TO:<bob@example.org>" S)
+TO_BOB_REPLIES=("220 mx.example.org ESMTP ready" "$(ehlo_reply)"
+	"250 2.1.0 Sender OK" "250 2.1.5 Recipient OK")
+DATA_REPLIES=("354 Start mail input; end with <CRLF>.<CRLF>"
+	"250 Message received and to be delivered")
+
+# bob_has TEXT: bob's one message is TEXT (printf FORMAT), trace stripped
+bob_has() {
+	[ "$(maildir_count example.org bob)" = 1 ]
+	file_is <(strip_trace "$(maildir_files example.org bob)") "$1"
+}
 
 @test "SIGTERM: an idle session gets 421 at once and the master is gone within moments" {
 	smtpd_start
@@ -94,45 +107,31 @@ STOPPING="421 4.3.2 Server shutting down, closing connection"
 
 @test "SIGTERM: a session between transactions gets 421 at once after its 250; the message is kept" {
 	smtpd_start
-	client a "$SMTP_PORT" S "C:EHLO client.example" S \
-		"C:MAIL FROM:<sender@remote.example>" S "C:RCPT TO:<bob@example.org>" S \
-		C:DATA S "C:Subject: before the stop" C: "C:delivered" C:. S \
-		READY REST:5
+	client a "$SMTP_PORT" "${TO_BOB[@]}" C:DATA S "C:Subject: before the stop" \
+		C: "C:delivered" C:. S READY REST:5
 	ready a
 	stop_master
 	wait_for 3 master_gone
 	client_output a
-	expect_lines "220 mx.example.org ESMTP ready" "$(ehlo_reply)" \
-		"250 2.1.0 Sender OK" "250 2.1.5 Recipient OK" \
-		"354 Start mail input; end with <CRLF>.<CRLF>" \
-		"250 Message received and to be delivered" \
-		"$STOPPING" "<closed>"
-	[ "$(maildir_count example.org bob)" = 1 ]
-	file_is <(strip_trace "$(maildir_files example.org bob)") \
-		'Subject: before the stop\n\ndelivered\n'
+	expect_lines "${TO_BOB_REPLIES[@]}" "${DATA_REPLIES[@]}" "$STOPPING" "<closed>"
+	bob_has 'Subject: before the stop\n\ndelivered\n'
 }
 
 @test "SIGTERM: a session inside a transaction, before DATA, gets 421 at once; nothing is delivered" {
 	smtpd_start
-	client a "$SMTP_PORT" S "C:EHLO client.example" S \
-		"C:MAIL FROM:<sender@remote.example>" S "C:RCPT TO:<bob@example.org>" S \
-		READY REST:5
+	client a "$SMTP_PORT" "${TO_BOB[@]}" READY REST:5
 	ready a
 	stop_master
 	wait_for 3 master_gone
 	client_output a
-	expect_lines "220 mx.example.org ESMTP ready" "$(ehlo_reply)" \
-		"250 2.1.0 Sender OK" "250 2.1.5 Recipient OK" \
-		"$STOPPING" "<closed>"
+	expect_lines "${TO_BOB_REPLIES[@]}" "$STOPPING" "<closed>"
 	[ "$(maildir_count example.org bob)" = 0 ]
 }
 
 @test "SIGTERM in the middle of DATA: listeners close at once, the message is finished (250), then 421" {
 	smtpd_start
-	client a "$SMTP_PORT" S "C:EHLO client.example" S \
-		"C:MAIL FROM:<sender@remote.example>" S "C:RCPT TO:<bob@example.org>" S \
-		C:DATA S "C:Subject: during shutdown" C: "C:first half" \
-		READY GO "C:second half" C:. S REST:5
+	client a "$SMTP_PORT" "${TO_BOB[@]}" C:DATA S "C:Subject: during shutdown" \
+		C: "C:first half" READY GO "C:second half" C:. S REST:5
 	ready a
 	stop_master
 	told
@@ -143,14 +142,8 @@ STOPPING="421 4.3.2 Server shutting down, closing connection"
 	! master_gone || false
 	go a
 	client_output a
-	expect_lines "220 mx.example.org ESMTP ready" "$(ehlo_reply)" \
-		"250 2.1.0 Sender OK" "250 2.1.5 Recipient OK" \
-		"354 Start mail input; end with <CRLF>.<CRLF>" \
-		"250 Message received and to be delivered" \
-		"$STOPPING" "<closed>"
-	[ "$(maildir_count example.org bob)" = 1 ]
-	file_is <(strip_trace "$(maildir_files example.org bob)") \
-		'Subject: during shutdown\n\nfirst half\nsecond half\n'
+	expect_lines "${TO_BOB_REPLIES[@]}" "${DATA_REPLIES[@]}" "$STOPPING" "<closed>"
+	bob_has 'Subject: during shutdown\n\nfirst half\nsecond half\n'
 	# with its last session gone, the master exits
 	wait_for 5 master_gone
 	grep -q 'SIGTERM: no longer accepting; 1 session to finish' "$TROOT/smtpd.log"
@@ -158,9 +151,8 @@ STOPPING="421 4.3.2 Server shutting down, closing connection"
 
 @test "SIGTERM: DATA that never ends is cut at the end of the grace, nothing left on disk, while an idle session went at once" {
 	smtpd_start
-	client data "$SMTP_PORT" S "C:EHLO client.example" S \
-		"C:MAIL FROM:<sender@remote.example>" S "C:RCPT TO:<bob@example.org>" S \
-		C:DATA S "C:Subject: never finished" C: FILL:200 READY REST:40
+	client data "$SMTP_PORT" "${TO_BOB[@]}" C:DATA S "C:Subject: never finished" \
+		C: FILL:200 READY REST:40
 	client idle "$SMTP_PORT" S "C:HELO client.example" S READY REST:5
 	ready data
 	ready idle
