@@ -31,9 +31,9 @@
 #include "util.h"
 
 #include "authgate.h"
+#include "pop3/pop3.h"
 #include "pop3/session.h"
 #include "relay/relay.h"
-#include "pop3/pop3.h"
 #include "setup.h"
 #include "shutdown.h"
 #include "smtp/session.h"
