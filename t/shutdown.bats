@@ -9,7 +9,7 @@
 # finishes its message (250), then gets the 421; one that never finishes
 # is ended at the end of the 10 s grace, leaving no file behind; a relay
 # delivery stuck on its peer is ended after the grace, its message still
-# queued.
+# queued.  A session in inetd mode (-i) stops the same way.
 #
 # Each client is t/stopchat.py in the background: it talks, says READY,
 # may wait for GO while the test signals the master, and prints what the
@@ -226,4 +226,40 @@ bob_has() {
 	run "$SMTPD_BIN" -q -f "$abc_ROOT/etc/smtpd.conf"
 	echo "$output"
 	[[ ${lines[1]} == "    to <bob@fake.example>  pending"* ]]
+}
+
+@test "inetd mode: SIGTERM in the middle of DATA finishes the message (250), then 421" {
+	smtpd_start
+	run python3 - "$SMTPD_BIN" "$TROOT/etc/smtpd.conf" "$TROOT/inetd.log" <<-'PY'
+	import signal, subprocess, sys
+	smtpd, conf, log = sys.argv[1:4]
+	p = subprocess.Popen([smtpd, "-f", conf, "-i", "smtp"], stdin=subprocess.PIPE,
+	                     stdout=subprocess.PIPE, stderr=open(log, "a"))
+	def reply():
+	    while True:
+	        l = p.stdout.readline().decode().rstrip("\r\n")
+	        print(l if l else "<closed>", flush=True)
+	        if l[3:4] != "-":
+	            return
+	def send(b):
+	    p.stdin.write(b)
+	    p.stdin.flush()
+	reply()
+	for c in (b"HELO client.example", b"MAIL FROM:<sender@remote.example>",
+	          b"RCPT TO:<bob@example.org>", b"DATA"):
+	    send(c + b"\r\n")
+	    reply()
+	send(b"Subject: inetd\r\n\r\nfirst half\r\n")
+	p.send_signal(signal.SIGTERM)
+	send(b"second half\r\n.\r\n")
+	reply()
+	reply()
+	reply()
+	p.wait(timeout=20)
+	PY
+	echo "$output"
+	expect_lines "220 mx.example.org ESMTP ready" "250 Hello client.example" \
+		"250 2.1.0 Sender OK" "250 2.1.5 Recipient OK" "${DATA_REPLIES[@]}" \
+		"$STOPPING" "<closed>"
+	bob_has 'Subject: inetd\n\nfirst half\nsecond half\n'
 }
