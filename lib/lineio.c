@@ -1,6 +1,7 @@
 /*
- * lineio.c - see lineio.h.  Relies on poll(2) for the timeouts; does not
- * interpret the bytes beyond finding LF.
+ * lineio.c - see lineio.h.  Relies on poll(2) for the timeouts (and to
+ * watch the stop descriptor); does not interpret the bytes beyond
+ * finding LF.
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,12 +14,21 @@
 #include "log.h"
 #include "util.h"
 
+static int lio_stopfd = -1;
+
+void
+lio_stop_on(int fd)
+{
+	lio_stopfd = fd;
+}
+
 void
 lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec)
 {
 	lio->rfd = rfd;
 	lio->wfd = wfd;
 	lio->midline = 0;
+	lio->command = 0;
 	lio->roff = lio->rlen = 0;
 	lio->wlen = 0;
 	lio->werr = 0;
@@ -61,27 +71,60 @@ lio_skip_line(struct lineio *lio)
 	return st;
 }
 
+/* is the stop descriptor readable now? */
+static int
+lio_stopped(void)
+{
+	struct pollfd pfd = {lio_stopfd, POLLIN, 0};
+
+	return lio_stopfd >= 0 && poll(&pfd, 1, 0) > 0 &&
+	       (pfd.revents & POLLIN);
+}
+
+static enum lio_status
+lio_command_status(struct lineio *lio, char *buf, size_t size,
+		   const struct lio_command_replies *r)
+{
+	size_t len;
+	enum lio_status st;
+
+	if (lio_stopped())
+		return LIO_STOP; /* even with pipelined commands buffered */
+	st = lio_read_command(lio, buf, size, &len);
+	if (st == LIO_PARTIAL) {
+		r->reply(r->ctx, r->too_long);
+		if ((st = lio_skip_line(lio)) == LIO_LINE)
+			st = LIO_PARTIAL; /* answered */
+	}
+	return st;
+}
+
 int
 lio_next_command(struct lineio *lio, char *buf, size_t size,
 		 const struct lio_command_replies *r)
 {
-	size_t len;
-	enum lio_status st = lio_read_command(lio, buf, size, &len);
+	enum lio_status st;
 
-	if (st == LIO_PARTIAL) {
-		r->reply(r->ctx, r->too_long);
-		if ((st = lio_skip_line(lio)) == LIO_LINE)
-			return 0;
-	}
+	lio->command = 1;
+	st = lio_command_status(lio, buf, size, r);
+	lio->command = 0;
 	switch (st) {
 	case LIO_LINE:
 		return 1;
+	case LIO_PARTIAL:
+		return 0;
 	case LIO_BADCHAR:
 		r->reply(r->ctx, r->bad_char);
 		return 0;
 	case LIO_TIMEOUT:
 		r->reply(r->ctx, r->timeout);
 		log_info("timeout from [%s]", r->peer);
+		return -1;
+	case LIO_STOP:
+		if (r->stopping != NULL)
+			r->reply(r->ctx, r->stopping);
+		log_info("shutting down: closing the session with [%s]",
+			 r->peer);
 		return -1;
 	default:
 		log_info("lost connection from [%s]", r->peer);
@@ -128,11 +171,14 @@ lio_pending(const struct lineio *lio)
 	return lio->rlen > lio->roff;
 }
 
-/* wait until fd is ready for events or the deadline passes: 1, 0, -1 */
+/*
+ * wait until fd is ready for events or the deadline passes: 1, 0, -1;
+ * 2 when stopfd (if not -1) is readable, whether fd is ready or not
+ */
 static int
-lio_wait(int fd, short events, int64_t deadline)
+lio_wait(int fd, short events, int64_t deadline, int stopfd)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	int n, ms;
 
 	for (;;) {
@@ -140,13 +186,18 @@ lio_wait(int fd, short events, int64_t deadline)
 			ms = -1;
 		else if ((ms = (int)(deadline - now_ms())) < 0)
 			ms = 0;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, ms);
+		pfd[0].fd = fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		pfd[1].fd = stopfd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		n = poll(pfd, stopfd >= 0 ? 2 : 1, ms);
 		if (n < 0 && errno == EINTR)
 			continue;
-		return n;
+		if (n > 0 && (pfd[1].revents & POLLIN))
+			return 2;
+		return n > 0 ? 1 : n;
 	}
 }
 
@@ -162,9 +213,12 @@ lio_fill(struct lineio *lio)
 	}
 	for (;;) {
 		int r = lio_wait(lio->rfd, POLLIN,
-				 lio->timeout_ms < 0 ? -1 : lio->deadline);
+				 lio->timeout_ms < 0 ? -1 : lio->deadline,
+				 lio->command ? lio_stopfd : -1);
 		if (r < 0)
 			return LIO_ERROR;
+		if (r == 2)
+			return LIO_STOP;
 		if (r == 0)
 			return LIO_TIMEOUT;
 		n = read(lio->rfd, lio->rbuf + lio->rlen,
@@ -249,7 +303,7 @@ lio_flush(struct lineio *lio)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			if (lio_wait(lio->wfd, POLLOUT, deadline) <= 0)
+			if (lio_wait(lio->wfd, POLLOUT, deadline, -1) != 1)
 				goto fail;
 			continue;
 		}

@@ -8,6 +8,11 @@
  * starts and is not renewed by the bytes of that line, so a client that
  * trickles a byte at a time is cut off as surely as a silent one.
  * Output is buffered; lio_flush() writes it with the same timeout.
+ *
+ * A stop descriptor (lio_stop_on) lets a process end a session that is
+ * waiting for a command, and only then: lio_next_command() answers its
+ * `stopping` text at once when the descriptor is readable, before it
+ * reads or while it waits, never in the middle of other input (DATA).
  */
 #ifndef LINEIO_H
 #define LINEIO_H
@@ -24,7 +29,8 @@ enum lio_status {
 	LIO_EOF = 0,	  /* end of input; an incomplete last line is dropped */
 	LIO_LINE = 1,	  /* a whole line, LF included */
 	LIO_PARTIAL = 2,  /* max-1 bytes without LF; more of the line follows */
-	LIO_BADCHAR = 3	  /* lio_read_command: NUL or CR inside the line */
+	LIO_BADCHAR = 3,  /* lio_read_command: NUL or CR inside the line */
+	LIO_STOP = 4	  /* a command wait saw the stop descriptor readable */
 };
 
 struct lineio {
@@ -32,6 +38,7 @@ struct lineio {
 	int timeout_ms;
 	int64_t deadline;
 	int midline;
+	int command; /* inside lio_next_command: the stop descriptor counts */
 	size_t roff, rlen;
 	size_t wlen;
 	int werr;
@@ -41,6 +48,12 @@ struct lineio {
 
 void lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec);
 void lio_set_timeout(struct lineio *lio, int timeout_sec);
+/*
+ * For the whole process from now on: a command wait (lio_next_command)
+ * ends with its `stopping` reply as soon as fd is readable (a signal
+ * handler's self-pipe, never read here, so it stays readable).  -1: none.
+ */
+void lio_stop_on(int fd);
 /*
  * Read one line (or its next part) into buf, NUL-terminated, length in
  * *len (the data may hold NULs).  A partial chunk never ends in CR, so a
@@ -66,17 +79,21 @@ enum lio_status lio_skip_line(struct lineio *lio);
  * text -- too_long as soon as size-1 octets came without a line end
  * (the rest of the line is then dropped), bad_char for a NUL or CR in
  * it -- and a timeout is answered with timeout.  The end of the input
- * is logged, naming peer.
+ * is logged, naming peer.  When the stop descriptor is readable before
+ * or during the wait, stopping (if not NULL) is answered and the input
+ * ends.
  */
 struct lio_command_replies {
 	const char *too_long;
 	const char *bad_char;
 	const char *timeout;
+	const char *stopping;
 	void (*reply)(void *ctx, const char *text);
 	void *ctx;
 	const char *peer;
 };
-/* 1: a command in buf; 0: answered, read the next; -1: the input ended */
+/* 1: a command in buf; 0: answered, read the next; -1: the input ended
+ * (or stopped) */
 int lio_next_command(struct lineio *lio, char *buf, size_t size,
 		     const struct lio_command_replies *r);
 /*

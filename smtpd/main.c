@@ -4,7 +4,8 @@
  * forks one session child per connection (fork-on-accept, as
  * s6-tcpserverd).  A self-pipe turns signals into poll events: SIGCHLD
  * reaps, SIGHUP re-reads the config, SIGUSR1 is passed to the relay
- * child, SIGTERM stops accepting and lets sessions finish for up to 10 s.
+ * child, SIGTERM (or SIGINT) stops accepting and tells every child to
+ * stop at once (how each stops, within the grace: shutdown.c).
  * The master never reads client input; it only writes the 421 for a
  * connection over the limits, and answers its session children's
  * one-byte requests for a password-hash slot (authgate.c), which also
@@ -30,15 +31,16 @@
 #include "util.h"
 
 #include "authgate.h"
+#include "pop3/pop3.h"
 #include "pop3/session.h"
 #include "preflight.h"
 #include "relay/relay.h"
 #include "setup.h"
+#include "shutdown.h"
 #include "smtp/session.h"
+#include "smtp/smtp.h"
 #include "smtpd.h"
 #include "store/queue.h"
-
-#define SHUTDOWN_GRACE_MS 10000
 
 struct child {
 	pid_t pid;
@@ -119,39 +121,11 @@ client_address(int fd, char *buf, size_t size)
 		strlcpy(buf, "local", size);
 }
 
-/*
- * SIGTERM in a session child comes at the end of the master's shutdown
- * grace: say so to the client before going (STYLE.md: a session that must
- * die sends its 421 first).  deliver() holds the signal from the first
- * copy written until all are visible or removed, and the SMTP session
- * until its 250 is sent, so a delivery is never cut in half nor its
- * answer lost.
- */
-static int session_wfd = -1;
-static const char *session_bye;
-
-static void
-session_on_term(int sig)
-{
-	(void)sig;
-	if (session_wfd >= 0 && session_bye != NULL)
-		(void)!write(session_wfd, session_bye, strlen(session_bye));
-	_exit(0);
-}
-
 static void
 run_session(enum service svc, int rfd, int wfd, const char *ip)
 {
-	struct sigaction sa;
-
-	session_wfd = wfd;
-	session_bye = svc == SVC_POP3
-			  ? "-ERR [SYS/TEMP] Server shutting down\r\n"
-			  : "421 4.3.2 Server shutting down, closing connection\r\n";
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = session_on_term;
-	sigaction(SIGTERM, &sa, NULL);
+	shutdown_session_signals(wfd, svc == SVC_POP3 ? POP3_STOPPING_REPLY
+						      : SMTP_STOPPING_REPLY);
 	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 	if (wfd != rfd)
 		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
@@ -165,7 +139,7 @@ static void
 relay_start(void)
 {
 	/* taken before the fork: after it, getppid() may already be 1 */
-	pid_t master = getpid(), pid = fork();
+	pid_t master = getpid(), pid = shutdown_fork();
 
 	if (pid < 0) {
 		log_warn("fork relay child");
@@ -255,7 +229,7 @@ accept_one(struct listener *l)
 		refuse(fd, l->svc);
 		return;
 	}
-	if ((pid = fork()) < 0) {
+	if ((pid = shutdown_fork()) < 0) {
 		log_warn("fork");
 		close(gate[0]);
 		close(gate[1]);
@@ -342,7 +316,8 @@ reload(void)
 static void
 shutdown_sessions(void)
 {
-	int64_t deadline = now_ms() + SHUTDOWN_GRACE_MS;
+	/* the children's grace, and a second for them to exit in */
+	int64_t deadline = now_ms() + (SHUTDOWN_GRACE_SEC + 1) * 1000;
 	int i;
 
 	for (i = 0; i < nlisteners; i++)
@@ -350,6 +325,8 @@ shutdown_sessions(void)
 	nlisteners = 0;
 	if (relay_pid > 0)
 		kill(relay_pid, SIGTERM);
+	for (i = 0; i < nchildren; i++)
+		kill(children[i].pid, SIGTERM);
 	log_info("SIGTERM: no longer accepting; %d session%s to finish",
 		 nchildren, nchildren == 1 ? "" : "s");
 	while ((nchildren > 0 || relay_pid > 0) && now_ms() < deadline) {
@@ -367,9 +344,14 @@ shutdown_sessions(void)
 		free(pfd);
 		reap();
 	}
-	for (i = 0; i < nchildren; i++)
-		kill(children[i].pid, SIGTERM);
-	log_info("stopped");
+	/* one still delivering finishes that and exits on its own */
+	if (nchildren > 0 || relay_pid > 0)
+		log_warnx("stopped; %d session%s and %s relay child still "
+			  "finishing",
+			  nchildren, nchildren == 1 ? "" : "s",
+			  relay_pid > 0 ? "the" : "no");
+	else
+		log_info("stopped");
 	exit(0);
 }
 

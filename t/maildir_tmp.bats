@@ -6,7 +6,8 @@
 # and a stop
 # signal while the copies are written no longer leaves a partial copy
 # in tmp/: the client gets 250 with every copy whole in new/, or no 250
-# with nothing in new/.
+# with nothing in new/ (SIGTERM lets the delivery finish, the end of the
+# shutdown grace undoes it).
 
 load helpers
 
@@ -81,11 +82,11 @@ tmp_unread() {
 }
 
 # A client that sends a large message (SIZE bytes) to several local
-# recipients, and SIGTERM on the way: WHO=session sends it to its
-# session child as soon as the first copy shows in a tmp/ (as the master
-# does at the end of its shutdown grace); WHO=PID sends it to the master
-# halfway through the text.  Prints the reply to the end of DATA, or
-# <closed>.
+# recipients, and a stop signal on the way: WHO=grace sends SIGALRM, the
+# end of the shutdown grace (smtpd/shutdown.c), to its session child as
+# soon as the first copy shows in a tmp/, WHO=term SIGTERM at that
+# moment; WHO=PID sends SIGTERM to the master halfway through the text.
+# Prints the reply to the end of DATA, or <closed>.
 STOP_PY='
 import glob, os, re, signal, socket, sys, time
 port, log, size, who = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -110,16 +111,16 @@ for cmd in ["EHLO c", "MAIL FROM:<s@remote.example>"] + \
 line = b"x" * 998 + b"\r\n"
 half = line * (size // len(line) // 2)
 s.sendall(b"Subject: big\r\n\r\n" + half)
-if who != "session":
+if who not in ("grace", "term"):
     os.kill(int(who), signal.SIGTERM)
 s.sendall(half + b".\r\n")
-if who == "session":
+if who in ("grace", "term"):
     deadline = time.time() + 120
     while not any(glob.glob(d + "/tmp/*") for d in maildirs):
         if time.time() > deadline:
             sys.exit("no copy showed in tmp/")
         time.sleep(0.001)
-    os.kill(session, signal.SIGTERM)
+    os.kill(session, signal.SIGALRM if who == "grace" else signal.SIGTERM)
 print(reply())
 '
 
@@ -164,12 +165,18 @@ six_accounts() {
 	SMTP_PORT=$main_SMTP SMTPD_PID=$main_PID TROOT=$main_ROOT
 }
 
-@test "SIGTERM while a large message is written to its recipients' tmp/ leaves nothing partial and nothing delivered" {
+@test "the end of the shutdown grace while a large message is written to its recipients' tmp/ leaves nothing partial and nothing delivered" {
 	six_accounts "max_message_size 64M"
-	big_delivery_stopped session $((12 * 1024 * 1024))
+	big_delivery_stopped grace $((12 * 1024 * 1024))
 	[[ $output != 250* ]]
 	grep -q "status=deferred (signalled to stop: nothing delivered)" \
 		"$TROOT/smtpd.log"
+}
+
+@test "SIGTERM to the session while a large message is written to its recipients' tmp/: the delivery finishes, 250 and every copy whole" {
+	six_accounts "max_message_size 64M"
+	big_delivery_stopped term $((12 * 1024 * 1024))
+	[[ $output == 250* ]]
 }
 
 @test "SIGTERM to the master during a large DATA: 250 with every copy whole, or no 250 and nothing" {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # smtp_daemon.bats - smtpd as a program (DESIGN.md §2 "Command line",
 # "Processes"): -n checks the config and the accounts (exit 0 or 78, the
-# problem as file:line), the log with and without -v, and SIGTERM (stop
-# accepting at once, let the sessions in progress finish).
+# problem as file:line), the log with and without -v.  SIGTERM is
+# t/shutdown.bats's.
 
 load helpers
 load smtp_helpers
@@ -128,91 +128,4 @@ teardown() { test_teardown; }
 	[ "${lines[9]}" = "235 2.7.0 Authentication successful" ]
 	[ "$(grep -c 'AGFsaWNlQGV4YW1wbGUub3JnAGFsaWNlcHc=\|YWxpY2Vwdw==\|alicepw' "$TROOT/smtpd.log")" = 0 ]
 	grep -q '127\.0\.0\.1: < AUTH PLAIN <credentials hidden>$' "$TROOT/smtpd.log"
-}
-
-@test "SIGTERM: no new connections at once, the open session may finish" {
-	smtpd_start
-	python3 - "$SMTP_PORT" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/out" <<-'PY' &
-	import os, socket, sys, time
-	port, d = int(sys.argv[1]), sys.argv[2]
-	s = socket.create_connection(("127.0.0.1", port), timeout=30)
-	f = s.makefile("rb")
-	def reply():
-	    l = f.readline().decode().rstrip()
-	    print(l if l else "<closed>", flush=True)
-	reply()
-	for c in (b"HELO client.example", b"MAIL FROM:<sender@remote.example>",
-	          b"RCPT TO:<bob@example.org>"):
-	    s.sendall(c + b"\r\n")
-	    reply()
-	open(d + "/ready", "w").close()
-	for i in range(300):
-	    if os.path.exists(d + "/go"):
-	        break
-	    time.sleep(0.1)
-	s.sendall(b"DATA\r\n")
-	reply()
-	s.sendall(b"Subject: during shutdown\r\n\r\nstill delivered\r\n.\r\n")
-	reply()
-	s.sendall(b"QUIT\r\n")
-	reply()
-	reply()
-	PY
-	client=$!
-	wait_for 20 test -e "$BATS_TEST_TMPDIR/ready"
-	kill -TERM "$SMTPD_PID"
-	# refused at once: the listeners are closed
-	wait_for 5 port_closed "$SMTP_PORT"
-	wait_for 5 port_closed "$SUBMIT_PORT"
-	wait_for 5 port_closed "$POP3_PORT"
-	kill -0 "$SMTPD_PID"
-	touch "$BATS_TEST_TMPDIR/go"
-	wait "$client"
-	run cat "$BATS_TEST_TMPDIR/out"
-	expect_lines \
-		"220 mx.example.org ESMTP ready" \
-		"250 Hello client.example" \
-		"250 2.1.0 Sender OK" \
-		"250 2.1.5 Recipient OK" \
-		"354 Start mail input; end with <CRLF>.<CRLF>" \
-		"250 Message received and to be delivered" \
-		"221 closing connection" \
-		"<closed>"
-	[ "$(maildir_count example.org bob)" = 1 ]
-	file_is <(strip_trace "$(maildir_files example.org bob)") \
-		'Subject: during shutdown\n\nstill delivered\n'
-	# with its last session gone, the master exits
-	wait_for 20 eval '! kill -0 "$SMTPD_PID" 2>/dev/null'
-	grep -q 'SIGTERM: no longer accepting; 1 session to finish' "$TROOT/smtpd.log"
-}
-
-@test "SIGTERM: a session that does not end is ended within the grace time" {
-	smtpd_start
-	python3 - "$SMTP_PORT" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/out" <<-'PY' &
-	import socket, sys
-	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
-	f = s.makefile("rb")
-	print(f.readline().decode().rstrip(), flush=True)
-	s.sendall(b"HELO client.example\r\n")
-	print(f.readline().decode().rstrip(), flush=True)
-	open(sys.argv[2] + "/ready", "w").close()
-	try:
-	    rest = f.read().decode()   # idle until the daemon ends the session
-	except ConnectionResetError:
-	    rest = ""
-	print(rest.replace("\r\n", "\n") + "<closed>", flush=True)
-	PY
-	client=$!
-	wait_for 20 test -e "$BATS_TEST_TMPDIR/ready"
-	t0=$(date +%s)
-	kill -TERM "$SMTPD_PID"
-	# DESIGN.md §2: up to 10 s for the sessions, then they are ended
-	wait_for 40 eval '! kill -0 "$SMTPD_PID" 2>/dev/null'
-	wait "$client"
-	t1=$(date +%s)
-	[ $((t1 - t0)) -ge 9 ]
-	run cat "$BATS_TEST_TMPDIR/out"
-	[ "${lines[0]}" = "220 mx.example.org ESMTP ready" ]
-	[ "${lines[1]}" = "250 Hello client.example" ]
-	[ "${lines[-1]}" = "<closed>" ]
 }

@@ -22,6 +22,8 @@
 #define POP3_LINE_MAX 512
 #define POP3_ERRORS_MAX 20
 #define POP3_AUTH_FAILURES_MAX 3
+/* SMTP_STOPPING_REPLY's POP3 counterpart ([SYS/TEMP]: RFC 3206 §4) */
+#define POP3_STOPPING_REPLY "-ERR [SYS/TEMP] Server shutting down"
 
 enum pop3_state {
 	P_AUTH = 0x01,	/* AUTHORIZATION, no USER yet */

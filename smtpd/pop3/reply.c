@@ -43,6 +43,7 @@ pop3_command_replies(struct pop3_session *s)
 	s->cmd.bad_char = "-ERR Invalid character in command";
 	/* RFC 1939 §3: autologout, without entering UPDATE */
 	s->cmd.timeout = "-ERR [SYS/TEMP] Timeout";
+	s->cmd.stopping = POP3_STOPPING_REPLY;
 	s->cmd.reply = pop3_reply_text;
 	s->cmd.ctx = s;
 	s->cmd.peer = s->client_ip;

@@ -21,6 +21,11 @@
  * cannot turn into a delivery loop.  An envelope that cannot be read is
  * set aside in corrupt/ (store/queue.c).  The verification cache in
  * verify/ is swept of expired entries every verify_cache seconds.
+ *
+ * SIGTERM (the master stopping or restarting it) or SIGINT: no more
+ * workers are started; those running get SHUTDOWN_GRACE_SEC to finish,
+ * then SIGTERM, which ends one only while it talks to its peer (worker.c),
+ * so its message stays queued as it was and is tried again later.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +43,8 @@
 
 #include "log.h"
 #include "util.h"
+
+#include "shutdown.h"
 
 #include "relay/relay.h"
 #include "relay/worker.h"
@@ -180,6 +187,7 @@ start_worker(struct runner *r, const char *id)
 	}
 	if (pid == 0) {
 		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		signal(SIGUSR1, SIG_IGN);
 		signal(SIGCHLD, SIG_DFL);
 		relay_wake_fd = -1;
@@ -295,6 +303,33 @@ relay_reap(struct runner *r)
 	return reaped;
 }
 
+/*
+ * Let running deliveries finish within the grace (they hold their
+ * messages' locks); then end them: a worker lets SIGTERM in only while it
+ * talks to its peer, so one ended leaves its message to be tried again.
+ */
+static void
+relay_stop_workers(struct runner *r)
+{
+	int64_t deadline = now_ms() + SHUTDOWN_GRACE_SEC * 1000;
+	int i, told = 0;
+
+	for (;;) {
+		relay_reap(r);
+		if (r->nw == 0)
+			break;
+		if (!told && now_ms() >= deadline) {
+			log_info("relay child: ending %d delivery attempt%s after "
+				 "the grace; tried again later",
+				 r->nw, r->nw == 1 ? "" : "s");
+			for (i = 0; i < r->nw; i++)
+				kill(r->w[i].pid, SIGTERM);
+			told = 1;
+		}
+		poll(NULL, 0, 100);
+	}
+}
+
 /* relay.lock: wait while another relay child holds it; -1: give up */
 static int
 relay_lock_wait(struct runner *r)
@@ -333,6 +368,7 @@ relay_signals(void)
 	sa.sa_handler = relay_on_chld;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
+	shutdown_let_in(); /* held since the fork, not to be missed */
 }
 
 /* open the wake FIFO to read, and a writer of our own (never EOF) */
@@ -422,12 +458,7 @@ relay_main(struct smtpd *d, pid_t master)
 	}
 	relay_wake_fd = -1;
 	close(r.keep);
-	/* let running deliveries finish: they hold their messages' locks */
-	while (r.nw > 0) {
-		relay_reap(&r);
-		if (r.nw > 0)
-			poll(NULL, 0, 100);
-	}
+	relay_stop_workers(&r);
 	close(r.lockfd);
 	queue_ids_free(r.force, r.nforce);
 	free(r.hold);

@@ -17,6 +17,13 @@
  * that fails too does the worker exit WORKER_UNRECORDED, which makes the
  * relay child hold the message off.  The one window for a duplicate is a
  * crash between the peer's 250 and that mark.
+ *
+ * SIGTERM and SIGINT (the relay child ending it at the end of its grace,
+ * relay.c) are let in only while the worker talks to a peer: it then
+ * ends with the message as it was, to be tried again later (a duplicate
+ * at worst, if the peer had taken it); while it records results, bounces
+ * or removes the message they wait, and the worker finishes that and
+ * exits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +40,7 @@
 
 #include "relay/bounce.h"
 #include "relay/worker.h"
+#include "store/deliver.h"
 #include "store/queue.h"
 
 static long
@@ -182,8 +190,9 @@ record_done(struct smtpd *d, struct envelope *env, const int *idx, int n)
  */
 static int
 deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
-		off_t size)
+		off_t size, const sigset_t *open)
 {
+	sigset_t held;
 	int *idx = xcalloc((size_t)env->nrcpt, sizeof(*idx));
 	char *tried = xcalloc((size_t)env->nrcpt, 1);
 	int i, j, n, r = 0;
@@ -215,7 +224,9 @@ deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
 			tried[j] = 1;
 			idx[n++] = j;
 		}
+		sigprocmask(SIG_SETMASK, open, &held);
 		worker_attempt(d, env, rt, idx, n, datafd, size);
+		sigprocmask(SIG_SETMASK, &held, NULL);
 		r = record_done(d, env, idx, n);
 	}
 	free(idx);
@@ -293,6 +304,9 @@ worker_run(struct smtpd *d, const char *id)
 	time_t now;
 	off_t size;
 	int datafd, i, pending = 0, failed = 0;
+	sigset_t open;
+
+	deliver_hold_signals(&open); /* let in by deliver_pending() alone */
 
 	if ((datafd = queue_data_open(d->conf.queue, id, &size)) < 0) {
 		/* removed since the scan, or an envelope without its data */
@@ -309,7 +323,7 @@ worker_run(struct smtpd *d, const char *id)
 	before = xcalloc((size_t)env.nrcpt, sizeof(*before));
 	for (i = 0; i < env.nrcpt; i++)
 		before[i] = env.rcpts[i].state;
-	if (deliver_pending(d, &env, datafd, size) < 0)
+	if (deliver_pending(d, &env, datafd, size, &open) < 0)
 		_exit(WORKER_UNRECORDED);
 	now = time(NULL);
 	if (env.attempts < 0xffff)

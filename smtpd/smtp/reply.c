@@ -51,6 +51,8 @@ smtp_command_replies(struct smtp_session *s)
 	s->cmd.too_long = "500 5.5.2 Line too long";
 	s->cmd.bad_char = "500 5.5.2 Invalid character in command";
 	s->cmd.timeout = s->timeout_reply;
+	/* RFC 5321 §3.8: a server shut down sends a 421 before exiting */
+	s->cmd.stopping = SMTP_STOPPING_REPLY;
 	s->cmd.reply = smtp_reply_text;
 	s->cmd.ctx = s;
 	s->cmd.peer = s->client_ip;

@@ -21,6 +21,9 @@
 #define SMTP_LINE_MAX 512
 #define SMTP_ERRORS_MAX 20
 #define SMTP_AUTH_FAILURES_MAX 3
+/* what a session waiting for a command is told when the daemon stops
+ * (RFC 5321 §3.8), and any session at the end of the grace (shutdown.c) */
+#define SMTP_STOPPING_REPLY "421 4.3.2 Server shutting down, closing connection"
 
 enum smtp_state {
 	S_INIT = 0x01,	  /* before HELO/EHLO */

@@ -4,14 +4,16 @@
  * Received: only, since Return-Path: belongs to the final delivery
  * (RFC 5321 §4.4).
  *
- * SIGTERM (the master's end of grace: the session's handler answers 421
- * and exits at once), SIGINT and SIGHUP are blocked from the first copy
- * written until every copy is visible or removed: cut off while writing,
- * a copy would stay in tmp/; between renames, some recipients would have
- * it alone.  One that comes while the copies are written undoes them
- * before any is visible, since the process ends as soon as it is
- * unblocked, before the caller can answer 250: with nothing delivered,
- * the client's retry is no duplicate.
+ * SIGTERM, SIGINT, SIGHUP and SHUTDOWN_END_SIGNAL (shutdown.c) are
+ * blocked from the first copy written until every copy is visible or
+ * removed: cut off while writing, a copy would stay in tmp/; between
+ * renames, some recipients would have it alone.  A session takes SIGTERM
+ * as "finish this message, then stop", so the delivery goes on; but the
+ * end of its shutdown grace, coming while the copies are written, undoes
+ * them before any is visible, since the session ends as soon as it is
+ * unblocked, before it can answer 250: with nothing delivered, the
+ * client's retry is no duplicate.  (A relay worker, delivering a bounce,
+ * holds all of these to its end anyway: relay/worker.c.)
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include "log.h"
 #include "util.h"
 #include "conf_lookup.h"
+#include "shutdown.h"
 
 #include "store/deliver.h"
 #include "store/maildir.h"
@@ -51,22 +54,18 @@ trace_header(struct delivery *dv, const char *rcpt, int return_path,
 			 dv->proto, dv->qid, forr, date);
 }
 
-/* what ends a session or a relay worker at once, blocked in deliver() */
-static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP};
+/* what stops a session or a relay worker, blocked in deliver() */
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP,
+				   SHUTDOWN_END_SIGNAL};
 
-/* did a stop signal come while it was blocked? */
+/* did the end of the shutdown grace come while it was blocked? */
 static int
-stop_pending(void)
+grace_ended(void)
 {
 	sigset_t pending;
-	size_t i;
 
-	if (sigpending(&pending) < 0)
-		return 0;
-	for (i = 0; i < nitems(stop_signals); i++)
-		if (sigismember(&pending, stop_signals[i]))
-			return 1;
-	return 0;
+	return sigpending(&pending) == 0 &&
+	       sigismember(&pending, SHUTDOWN_END_SIGNAL) == 1;
 }
 
 void
@@ -148,7 +147,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 			failed = 1;
 		}
 	}
-	if (!failed && stop_pending()) {
+	if (!failed && grace_ended()) {
 		log_info("%s: status=deferred (signalled to stop: nothing "
 			 "delivered)",
 			 dv->qid);

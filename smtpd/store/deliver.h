@@ -3,10 +3,11 @@
  * each local recipient's Maildir, and one queue entry holding all the
  * remote recipients.  All-or-nothing: every copy is written and fsync'd
  * first, then all are renamed into place; a failure at any step removes
- * what was written and the caller answers 451.  SIGTERM, SIGINT and
- * SIGHUP are held from the first copy written until all are visible or
- * removed; one that came while the copies were written removes them
- * (-1), and the process ends when deliver() returns and unblocks it.
+ * what was written and the caller answers 451.  SIGTERM, SIGINT, SIGHUP
+ * and SHUTDOWN_END_SIGNAL are held from the first copy written until all
+ * are visible or removed; the end of the shutdown grace (shutdown.c),
+ * coming while the copies were written, removes them (-1), and the
+ * process ends when deliver() returns and unblocks it.
  * The session (after DATA) and the relay child (bounces) both deliver
  * through here.
  */
