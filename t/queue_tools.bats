@@ -22,6 +22,9 @@ teardown() {
 	test_teardown
 }
 
+# a master started in the foreground (it must refuse and exit) is run
+# under `timeout 20`: one that does not refuse fails the test, not hang it
+
 q() { "$SMTPD_BIN" -f "$abc_ROOT/etc/smtpd.conf" -q "$@"; }
 Q() { echo "$abc_ROOT/queue"; }
 log_count() { grep -c -- "$2" "$(log_of "$1")" || true; }
@@ -273,7 +276,7 @@ unlocked() { ! data_locked abc "$1"; }
 	daemon_init abc2 abc.com
 	daemon_conf abc2 "queue $abc_ROOT/queue"
 	daemon_write_conf abc2
-	run "$SMTPD_BIN" -f "$abc2_ROOT/etc/smtpd.conf"
+	run timeout 20 "$SMTPD_BIN" -f "$abc2_ROOT/etc/smtpd.conf"
 	echo "$output"
 	[ "$status" = 75 ]
 	[[ "$output" == *"queue $abc_ROOT/queue is run by another smtpd, pid $abc_PID (it holds the lock on $abc_ROOT/queue/smtpd.pid): not starting a second master on it"* ]]
@@ -281,7 +284,7 @@ unlocked() { ! data_locked abc "$1"; }
 	run ! port_open "$abc2_SMTP"
 	[[ "$output" != *"in use"* ]]
 	# the same with abc's own ports (the error is this one, not EADDRINUSE)
-	run "$SMTPD_BIN" -f "$abc_ROOT/etc/smtpd.conf"
+	run timeout 20 "$SMTPD_BIN" -f "$abc_ROOT/etc/smtpd.conf"
 	[ "$status" = 75 ]
 	[[ "$output" == *"pid $abc_PID"* ]]
 	[[ "$output" != *"in use"* ]]
@@ -315,13 +318,13 @@ unlocked() { ! data_locked abc "$1"; }
 	echo "keep me" >"$TEST_ROOT/target"
 	rm -f "$(Q)/smtpd.pid"
 	ln "$TEST_ROOT/target" "$(Q)/smtpd.pid"
-	run "$SMTPD_BIN" -f "$abc_ROOT/etc/smtpd.conf"
+	run timeout 20 "$SMTPD_BIN" -f "$abc_ROOT/etc/smtpd.conf"
 	echo "$output"
 	[ "$status" != 0 ]
 	[[ "$output" == *"smtpd.pid: a regular file with more than one name: refusing to use it"* ]]
 	rm -f "$(Q)/smtpd.pid"
 	ln -s "$TEST_ROOT/target" "$(Q)/smtpd.pid"
-	run "$SMTPD_BIN" -f "$abc_ROOT/etc/smtpd.conf"
+	run timeout 20 "$SMTPD_BIN" -f "$abc_ROOT/etc/smtpd.conf"
 	echo "$output"
 	[ "$status" != 0 ]
 	[[ "$output" == *"smtpd.pid: Too many levels of symbolic links"* ]]

@@ -223,7 +223,7 @@ PY
 	daemon_init abc2 abc.com
 	daemon_conf abc2 "queue $abc_ROOT/queue"
 	daemon_write_conf abc2
-	run "$SMTPD_BIN" -f "$abc2_ROOT/etc/smtpd.conf"
+	run timeout 20 "$SMTPD_BIN" -f "$abc2_ROOT/etc/smtpd.conf"
 	[ "$status" = 75 ]
 	[[ "$output" == *"is run by another smtpd, pid $abc_PID "* ]]
 	# queued through the new master while the old relay child runs
