@@ -2,7 +2,7 @@
  * queue_admin.c - see queue_admin.h: `smtpd -q` and its commands.
  *
  * Who runs it: root, or the run user.  As root it first becomes the
- * owner of the queue directory (opened with O_NOFOLLOW), so nothing in
+ * owner of the queue directory (a link to it only if root's), so nothing in
  * the queue is ever opened, renamed or removed by root through a link
  * the run user could have made, and what it creates (hold/) is owned
  * like the rest; a queue directory of root's own is worked on as root,
@@ -23,7 +23,8 @@
  * message's arrival, on hold or not; a held message is never expired
  * while held (nothing looks at it), and once released it is tried at
  * once, then bounced if it is older than queue_lifetime and still not
- * delivered (as Postfix treats mail released from hold).
+ * delivered (Postfix's way: held mail is kept until released, then
+ * its lifetime counts from arrival).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +76,9 @@ exists(const char *queue, const char *dir, const char *id, const char *suffix)
 
 /*
  * As root, become the queue directory's owner; a directory of root's
- * stays root's, its subdirectories checked (above).  -1 said on stderr.
+ * stays root's, its subdirectories checked (above).  The queue path
+ * itself may be a link only if root made it (/var/spool/smtpd ->
+ * /srv/queue).  -1 said on stderr.
  */
 static int
 admin_enter(const char *queue)
@@ -88,8 +91,14 @@ admin_enter(const char *queue)
 
 	if (geteuid() != 0)
 		return 0;
-	if ((fd = open(queue, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				      O_CLOEXEC)) < 0 ||
+	if (lstat(queue, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != 0) {
+		fprintf(stderr,
+			"smtpd: %s: a symbolic link root did not make: "
+			"refusing to work on the queue\n",
+			queue);
+		return -1;
+	}
+	if ((fd = open(queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &q) < 0) {
 		fprintf(stderr, "smtpd: %s: %s\n", queue, strerror(errno));
 		if (fd >= 0)
@@ -100,20 +109,23 @@ admin_enter(const char *queue)
 	if (q.st_uid != 0) {
 		if (setgroups(1, &q.st_gid) < 0 || setgid(q.st_gid) < 0 ||
 		    setuid(q.st_uid) < 0) {
-			fprintf(stderr, "smtpd: %s: becoming its owner, uid "
-					"%ld: %s\n",
+			fprintf(stderr,
+				"smtpd: %s: becoming its owner, uid "
+				"%ld: %s\n",
 				queue, (long)q.st_uid, strerror(errno));
 			return -1;
 		}
 		return 0;
 	}
 	for (i = 0; i < nitems(subs); i++) {
-		if (xsnprintf(path, sizeof(path), "%s/%s", queue, subs[i]) < 0 ||
+		if (xsnprintf(path, sizeof(path), "%s/%s", queue, subs[i]) <
+			0 ||
 		    lstat(path, &st) < 0)
 			continue;
 		if (!S_ISDIR(st.st_mode) || st.st_uid != q.st_uid) {
-			fprintf(stderr, "smtpd: %s: not a directory of uid %ld: "
-					"refusing to work on the queue\n",
+			fprintf(stderr,
+				"smtpd: %s: not a directory of uid %ld: "
+				"refusing to work on the queue\n",
 				path, (long)q.st_uid);
 			return -1;
 		}
@@ -150,8 +162,9 @@ print_messages(const char *queue, const char *sub, FILE *out)
 			if (errno == EINVAL || errno == EFBIG)
 				fprintf(out, "%s  %sunreadable envelope%s\n",
 					ids[i], held ? "held  " : "",
-					held ? "" : ": the relay child sets it "
-						    "aside in corrupt/");
+					held ? ""
+					     : ": the relay child sets it "
+					       "aside in corrupt/");
 			continue;
 		}
 		age = (long)(now - env.created);
@@ -211,8 +224,8 @@ print_corrupt(const char *queue, FILE *out)
 		fputc('\n', out);
 	}
 	if (n > 0)
-		fprintf(out, "%d corrupt message%s set aside in %s/corrupt\n", n,
-			n == 1 ? "" : "s", queue);
+		fprintf(out, "%d corrupt message%s set aside in %s/corrupt\n",
+			n, n == 1 ? "" : "s", queue);
 	queue_ids_free(ids, n);
 }
 
@@ -227,7 +240,8 @@ queue_print(const char *queue, FILE *out)
 	if (n + held == 0)
 		fprintf(out, "Mail queue is empty\n");
 	else if (held == 0)
-		fprintf(out, "%d message%s in the queue\n", n, n == 1 ? "" : "s");
+		fprintf(out, "%d message%s in the queue\n", n,
+			n == 1 ? "" : "s");
 	else
 		fprintf(out, "%d message%s in the queue, %d of them on hold\n",
 			n + held, n + held == 1 ? "" : "s", held);
@@ -244,8 +258,9 @@ admin_flush(const char *queue)
 	if (pid < 0)
 		return fail("flush", QUEUE_MASTER_PIDFILE);
 	if (pid == 0) {
-		fprintf(stderr, "smtpd: flush: no smtpd runs on the queue %s "
-				"(nothing holds %s/%s): nothing to flush\n",
+		fprintf(stderr,
+			"smtpd: flush: no smtpd runs on the queue %s "
+			"(nothing holds %s/%s): nothing to flush\n",
 			queue, queue, QUEUE_MASTER_PIDFILE);
 		return 1;
 	}
@@ -269,8 +284,9 @@ admin_lock(const char *queue, const char *id, const char *verb, int *r)
 	if (fd >= 0 || errno == ENOENT)
 		return fd;
 	if (errno == EWOULDBLOCK) {
-		fprintf(stderr, "smtpd: %s: being delivered right now: not %s; "
-				"try again\n",
+		fprintf(stderr,
+			"smtpd: %s: being delivered right now: not %s; "
+			"try again\n",
 			id, verb);
 		*r = EX_TEMPFAIL;
 	} else
@@ -466,8 +482,9 @@ valid_id(const char *id)
 static int
 usage_error(const char *why, const char *what)
 {
-	fprintf(stderr, "smtpd: -q: %s%s%s; want: smtpd -q [flush | delete ID... "
-			"| delete all | hold ID... | release ID...]\n",
+	fprintf(stderr,
+		"smtpd: -q: %s%s%s; want: smtpd -q [flush | delete ID... "
+		"| delete all | hold ID... | release ID...]\n",
 		why, what ? " " : "", what ? what : "");
 	return EX_USAGE;
 }

@@ -67,9 +67,10 @@ pidfile_open(const char *path, int flags)
 	}
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		log_warnx("%s: %s: refusing to use it", path,
-			  !S_ISREG(st.st_mode) ? "not a regular file"
-					       : "a regular file with more than "
-						 "one name");
+			  !S_ISREG(st.st_mode)
+			      ? "not a regular file"
+			      : "a regular file with more than "
+				"one name");
 		close(fd);
 		errno = EPERM;
 		return -1;
