@@ -10,8 +10,10 @@
  * connection over the limits, and answers its session children's
  * one-byte requests for a password-hash slot (authgate.c), which also
  * count failed logins per client address.  Also: -n (check), -q
- * (queue), -H (hash), -i (inetd: one session on stdin/stdout).  Binding,
- * directories and dropping privileges are in setup.c.
+ * (the queue tools: store/queue_admin.c), -H (hash), -i (inetd: one
+ * session on stdin/stdout).  Binding, directories and dropping
+ * privileges are in setup.c; the lock that makes it the one master of
+ * its queue is store/queue_master.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +43,8 @@
 #include "smtp/smtp.h"
 #include "smtpd.h"
 #include "store/queue.h"
+#include "store/queue_admin.h"
+#include "store/queue_master.h"
 
 struct child {
 	pid_t pid;
@@ -58,8 +62,9 @@ static int sigpipe_fds[2] = {-1, -1};
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: smtpd [-f config] [-v] [-n] [-i service] [-q] "
-			"[-H]\n");
+	fprintf(stderr, "usage: smtpd [-f config] [-v] [-n] [-i service] [-H]\n"
+			"       smtpd [-f config] -q [flush | delete ID... | "
+			"delete all | hold ID... | release ID...]\n");
 	exit(EX_USAGE);
 }
 
@@ -462,7 +467,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc && !list_queue)
 		usage();
 	log_init("smtpd", smtpd.inetd, smtpd.verbose);
 	if (conf_load(config, &smtpd.conf) < 0)
@@ -475,7 +480,7 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 	if (list_queue)
-		exit(queue_print(smtpd.conf.queue, stdout) < 0 ? 1 : 0);
+		exit(queue_admin(smtpd.conf.queue, argc - optind, argv + optind));
 	if (smtpd.inetd) {
 		char ip[64];
 		setup_privileges(&smtpd);
@@ -484,6 +489,8 @@ main(int argc, char *argv[])
 		run_session(inetd_svc, 0, 1, ip);
 		exit(0);
 	}
+	/* a second master on the queue says so before "address in use" */
+	queue_master_start(smtpd.conf.queue, 0);
 	if (!setup_systemd_listeners(listeners, &nlisteners))
 		for (i = 0; i < smtpd.conf.nlisten; i++) {
 			listeners[nlisteners].svc = smtpd.conf.listen[i].svc;
@@ -492,6 +499,7 @@ main(int argc, char *argv[])
 		}
 	started_as_root = geteuid() == 0;
 	setup_privileges(&smtpd);
+	queue_master_start(smtpd.conf.queue, 1);
 	if (started_as_root)
 		passwd_note_readable(&smtpd.accounts, smtpd.conf.user);
 	authgate_configure(smtpd.conf.auth_fail_limit,

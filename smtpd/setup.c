@@ -50,7 +50,7 @@ setup_hash_password(void)
 
 /*
  * What start-up hands to the run user when started as root: the queue,
- * its tmp/ data/ env/ and wake FIFO, and the mailbox root.  Each sits
+ * its tmp/ data/ env/ hold/ and wake FIFO, and the mailbox root.  Each sits
  * in a directory the run user can write, so the run user may have
  * replaced any of them by a link to a file of root's, to have root
  * chown it at the next start.  So, as root, nothing is ever reached
@@ -220,7 +220,7 @@ setup_own_path(const char *path, mode_t mode, const struct passwd *pw)
 static void
 setup_directories(const struct smtpd *d, const struct passwd *pw)
 {
-	static const char *subs[] = {"tmp", "data", "env"};
+	static const char *subs[] = {"tmp", "data", "env", "hold"};
 	char root[PATH_MAX], sub[PATH_MAX];
 	int qfd, fd;
 	size_t i;

@@ -72,3 +72,12 @@ fake_stop() {
 		wait "$FAKE_PID" 2>/dev/null || true
 	fi
 }
+
+# data_locked NAME ID: a relay worker (or smtpd -q) holds the flock on
+# NAME's queue/data/ID, as /proc/locks says (a probe taking the lock
+# could itself make the worker find the message busy)
+data_locked() {
+	local ino
+	ino=$(stat -c %i "$(root_of "$1")/queue/data/$2" 2>/dev/null) || return 1
+	grep -Eq "FLOCK +ADVISORY +WRITE +[0-9]+ +[0-9a-f]+:[0-9a-f]+:$ino " /proc/locks
+}

@@ -2,9 +2,9 @@
  * queue.c - the relay queue's files (see queue.h for the layout and the
  * order of writes that makes it crash-safe): queueing a message, listing
  * and removing messages, sweeping what crashes and time leave behind,
- * setting unreadable envelopes aside, the relay child's lock and
- * `smtpd -q`.  The envelope's text is store/queue_env.c's.  It does not
- * deliver anything; relay/ does.
+ * setting unreadable envelopes aside, the relay child's lock and each
+ * message's.  The envelope's text is store/queue_env.c's; `smtpd -q` is
+ * store/queue_admin.c's.  It does not deliver anything; relay/ does.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 int
 queue_init(const char *queue)
 {
-	static const char *subs[] = {"tmp", "data", "env"};
+	static const char *subs[] = {"tmp", "data", "env", "hold"};
 	char path[PATH_MAX];
 	size_t i;
 
@@ -162,15 +162,25 @@ queue_abort(struct queue_tx *tx)
 int
 queue_remove(const char *queue, const char *id)
 {
+	return queue_remove_from(queue, "env", id);
+}
+
+int
+queue_remove_from(const char *queue, const char *dir, const char *id)
+{
 	char path[PATH_MAX];
 	int r = 0;
 
-	/* envelope first: data without an envelope is only litter */
-	if (queue_path(path, sizeof(path), queue, "env", id) < 0 ||
-	    unlink(path) < 0 || fsync_parent(path) < 0)
+	/* envelope first: data without an envelope is only litter (and
+	 * while the envelope is there, the data stays: it names it) */
+	if (queue_path(path, sizeof(path), queue, dir, id) < 0 ||
+	    unlink(path) < 0)
+		return -1;
+	if (fsync_parent(path) < 0)
 		r = -1;
-	if (queue_path(path, sizeof(path), queue, "data", id) == 0)
-		(void)unlink(path);
+	if (queue_path(path, sizeof(path), queue, "data", id) == 0 &&
+	    unlink(path) == 0)
+		(void)fsync_parent(path);
 	return r;
 }
 
@@ -193,6 +203,47 @@ queue_data_open(const char *queue, const char *id, off_t *size)
 	return fd;
 }
 
+/* open path (flags, never through a link) and flock it, not waiting:
+ * the fd, or -1 with errno (EWOULDBLOCK: another process holds it) */
+static int
+lock_open(const char *path, int flags)
+{
+	int fd, saved;
+
+	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		saved = errno == EAGAIN ? EWOULDBLOCK : errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+queue_data_lock(const char *queue, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (queue_path(path, sizeof(path), queue, "data", id) < 0)
+		return -1;
+	return lock_open(path, O_RDONLY);
+}
+
+/* an envelope, queued or held, names data/ID */
+static int
+queue_named(const char *queue, const char *id)
+{
+	char path[PATH_MAX];
+
+	return queue_path(path, sizeof(path), queue, "env", id) < 0 ||
+	       access(path, F_OK) == 0 ||
+	       queue_path(path, sizeof(path), queue, "hold", id) < 0 ||
+	       access(path, F_OK) == 0;
+}
+
 static int
 id_cmp(const void *a, const void *b)
 {
@@ -202,13 +253,19 @@ id_cmp(const void *a, const void *b)
 int
 queue_ids(const char *queue, char ***ids)
 {
+	return queue_ids_from(queue, "env", ids);
+}
+
+int
+queue_ids_from(const char *queue, const char *sub, char ***ids)
+{
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
 	int n = 0;
 
 	*ids = NULL;
-	if (xsnprintf(path, sizeof(path), "%s/env", queue) < 0 ||
+	if (xsnprintf(path, sizeof(path), "%s/%s", queue, sub) < 0 ||
 	    (dir = opendir(path)) == NULL)
 		return -1;
 	while ((de = readdir(dir)) != NULL) {
@@ -234,114 +291,16 @@ queue_ids_free(char **ids, int n)
 	free(ids);
 }
 
-/* the messages set aside in corrupt/, as `smtpd -q` lists them */
-static int
-print_corrupt(const char *queue, FILE *out)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	char **names = NULL;
-	int n = 0, i;
-	DIR *d;
-
-	if (xsnprintf(dir, sizeof(dir), "%s/corrupt", queue) < 0 ||
-	    (d = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || l < 5 ||
-		    strcmp(de->d_name + l - 4, ".env") != 0)
-			continue;
-		names = xreallocarray(names, (size_t)n + 1, sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(names, (size_t)n, sizeof(*names), id_cmp);
-	for (i = 0; i < n; i++) {
-		long long size = -1;
-		size_t l = strlen(names[i]);
-		/* ID.data beside ID.env: the message's size */
-		if (xsnprintf(path, sizeof(path), "%s/%.*s.data", dir,
-			      (int)(l - 4), names[i]) >= 0 &&
-		    stat(path, &st) == 0)
-			size = (long long)st.st_size;
-		fprintf(out, "%.*s  corrupt, not delivered: %s/%s", (int)(l - 4),
-			names[i], dir, names[i]);
-		if (size >= 0)
-			fprintf(out, "  size %lld", size);
-		fputc('\n', out);
-	}
-	if (n > 0)
-		fprintf(out, "%d corrupt message%s set aside in %s\n", n,
-			n == 1 ? "" : "s", dir);
-	queue_ids_free(names, n);
-	return n;
-}
-
-int
-queue_print(const char *queue, FILE *out)
-{
-	char **ids;
-	int n, i, j;
-	time_t now = time(NULL);
-
-	if ((n = queue_ids(queue, &ids)) < 0) {
-		fprintf(stderr, "smtpd: %s/env: %s\n", queue, strerror(errno));
-		return -1;
-	}
-	if (n == 0)
-		fprintf(out, "Mail queue is empty\n");
-	for (i = 0; i < n; i++) {
-		struct envelope env;
-		off_t size = 0;
-		int fd = queue_data_open(queue, ids[i], &size);
-		long age;
-
-		if (fd >= 0)
-			close(fd);
-		if (queue_env_read(queue, ids[i], &env) < 0) {
-			if (errno == EINVAL || errno == EFBIG)
-				fprintf(out, "%s  unreadable envelope: the relay "
-					     "child sets it aside in corrupt/\n",
-					ids[i]);
-			continue;
-		}
-		age = (long)(now - env.created);
-		fprintf(out, "%s  age %ldh%02ldm%02lds  size %lld  from <%s>  attempts %d\n",
-			env.id, age / 3600, age / 60 % 60, age % 60,
-			(long long)size, env.sender, env.attempts);
-		for (j = 0; j < env.nrcpt; j++)
-			fprintf(out, "    to <%s>  %s%s%s\n", env.rcpts[j].addr,
-				queue_env_state_name(env.rcpts[j].state),
-				env.rcpts[j].error[0] ? "  last error: " : "",
-				env.rcpts[j].error);
-		queue_env_free(&env);
-	}
-	queue_ids_free(ids, n);
-	if (n > 0)
-		fprintf(out, "%d message%s in the queue\n", n,
-			n == 1 ? "" : "s");
-	print_corrupt(queue, out);
-	return 0;
-}
-
 int
 queue_set_aside(const char *queue, const char *id)
 {
 	char dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
 	struct envelope env;
-	off_t size;
 	int fd, r = -1;
 
 	/* under the message's lock, as a worker holds it: no torn reads */
-	if ((fd = queue_data_open(queue, id, &size)) < 0 && errno != ENOENT)
-		return -1;
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return 0;
-	}
+	if ((fd = queue_data_lock(queue, id)) < 0 && errno != ENOENT)
+		return errno == EWOULDBLOCK ? 0 : -1;
 	if (queue_env_read(queue, id, &env) == 0) {
 		queue_env_free(&env);
 		r = 0;
@@ -384,22 +343,12 @@ int
 queue_lock(const char *queue)
 {
 	char path[PATH_MAX];
-	int fd, saved;
 
 	if (xsnprintf(path, sizeof(path), "%s/relay.lock", queue) < 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		saved = errno == EAGAIN ? EWOULDBLOCK : errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return lock_open(path, O_RDWR | O_CREAT);
 }
 
 int
@@ -438,11 +387,12 @@ void
 queue_cleanup(const char *queue, time_t max_age)
 {
 	static const char *subs[] = {"tmp", "data"};
-	char dir[PATH_MAX], path[PATH_MAX], env[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
 	time_t now = time(NULL);
 	size_t i;
+	int fd;
 	DIR *d;
 
 	for (i = 0; i < nitems(subs); i++) {
@@ -456,13 +406,23 @@ queue_cleanup(const char *queue, time_t max_age)
 			    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
 			    now - st.st_mtime < max_age)
 				continue;
-			/* data/ID is litter only when no envelope names it */
-			if (i == 1 && (queue_path(env, sizeof(env), queue, "env",
-						  de->d_name) < 0 ||
-				       access(env, F_OK) == 0))
+			/* data/ID is litter only when no envelope names it,
+			 * queued or held; asked again under the message's lock,
+			 * which `smtpd -q hold` and `release` hold while they
+			 * move the envelope */
+			fd = -1;
+			if (i == 1 && (queue_named(queue, de->d_name) ||
+				       (fd = queue_data_lock(queue,
+							     de->d_name)) < 0 ||
+				       queue_named(queue, de->d_name))) {
+				if (fd >= 0)
+					close(fd);
 				continue;
+			}
 			if (unlink(path) == 0)
 				log_info("queue: removed stale %s", path);
+			if (fd >= 0)
+				close(fd);
 		}
 		closedir(d);
 	}

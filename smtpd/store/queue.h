@@ -4,16 +4,24 @@
  *   tmp/        spool files and half-written queue files
  *   data/ID     the message (our Received: line, then the text; LF ends)
  *   env/ID      the envelope: sender and each recipient's state
+ *   hold/ID     the envelope of a message on hold (`smtpd -q hold ID`):
+ *               the relay child reads env/ only, so it never sees it;
+ *               its data stays in data/ID.  `smtpd -q release ID` moves
+ *               it back (store/queue_admin.h)
  *   wake        a FIFO; one byte written wakes the relay child at once
  *   corrupt/    envelopes that cannot be read, set aside with their data
  *               as ID.env and ID.data (made by the relay child when needed)
  *   relay.lock  flock'd by the one relay child that runs the queue
+ *   smtpd.pid   the master's pid, fcntl-locked by the one master that runs
+ *               the queue (store/queue_master.h)
  *   verify/     the RCPT-time verification cache (smtp/verify.c writes it)
  * A message is queued when env/ID exists: data/ID is written and made
  * durable first (write, fsync, rename, fsync data/), then env/ID the same
  * way.  The envelope is replaced whole (write tmp/, fsync, rename over)
  * or has a fixed-width field written over itself (store/queue_env.h), so
- * a crash leaves either the old or the new state.
+ * a crash leaves either the old or the new state.  Whoever moves or
+ * removes a message (a relay worker, `smtpd -q`) holds its lock: flock
+ * on data/ID (queue_data_lock).
  */
 #ifndef QUEUE_H
 #define QUEUE_H
@@ -49,15 +57,27 @@ void queue_wake(const char *queue);
 
 /* remove env/ID then data/ID */
 int queue_remove(const char *queue, const char *id);
+/* remove DIR/ID (env or hold) then data/ID; -1 with errno, and the data
+ * left, when DIR/ID could not be removed */
+int queue_remove_from(const char *queue, const char *dir, const char *id);
+/*
+ * Open data/ID and take the message's lock (flock, exclusive, as a relay
+ * worker takes it while it delivers): the fd, or -1 with errno ENOENT
+ * (no such data) or EWOULDBLOCK (another process holds it).
+ */
+int queue_data_lock(const char *queue, const char *id);
 /* open data/ID read-only; the size in *size */
 int queue_data_open(const char *queue, const char *id, off_t *size);
 /* the queued ids, oldest first; returns the count, *ids malloc'd */
 int queue_ids(const char *queue, char ***ids);
+/* the same for the files of another directory of the queue (hold) */
+int queue_ids_from(const char *queue, const char *sub, char ***ids);
 void queue_ids_free(char **ids, int n);
 /*
  * Remove what crashes leave behind: files in tmp/ older than max_age
- * seconds, and data/ID without env/ID (a crash between the two renames:
- * that message was never acknowledged).
+ * seconds, and data/ID without env/ID or hold/ID (a crash between the
+ * two renames: that message was never acknowledged; or between the
+ * removal of an envelope and of its data), asked under its lock.
  */
 void queue_cleanup(const char *queue, time_t max_age);
 /*
@@ -78,7 +98,5 @@ int queue_lock(const char *queue);
  * the cache no longer uses them.  Returns how many were removed.
  */
 int queue_verify_expire(const char *queue, time_t ttl);
-/* print the queue, and what corrupt/ holds, as `smtpd -q` shows it */
-int queue_print(const char *queue, FILE *out);
 
 #endif

@@ -14,7 +14,7 @@
  * (queue_env_write: a new file renamed over, so old or new, never a mix).
  * Files in the older format (single blanks) are read too; their fields
  * have the room they have.  It delivers nothing and knows no directory
- * but env/ and tmp/ of the queue it is given.
+ * but env/, hold/ (read only) and tmp/ of the queue it is given.
  */
 #ifndef QUEUE_ENV_H
 #define QUEUE_ENV_H
@@ -68,6 +68,9 @@ int queue_env_format(struct envelope *env, char **out, size_t *outlen);
 int queue_env_parse(const char *text, size_t len, struct envelope *env);
 /* read queue/env/ID; -1 with errno: ENOENT, EINVAL (malformed), EFBIG */
 int queue_env_read(const char *queue, const char *id, struct envelope *env);
+/* the same from queue/DIR/ID: "hold" for a held message (queue.h) */
+int queue_env_read_from(const char *queue, const char *dir, const char *id,
+			struct envelope *env);
 /* replace queue/env/ID whole (durable_replace); 0 or -1 (logged) */
 int queue_env_write(const char *queue, struct envelope *env);
 /*
