@@ -10,6 +10,7 @@
 #ifndef SMTP_SMTP_H
 #define SMTP_SMTP_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -21,6 +22,8 @@
 #define SMTP_LINE_MAX 512
 #define SMTP_ERRORS_MAX 20
 #define SMTP_AUTH_FAILURES_MAX 3
+/* the longest reply line we send, CRLF excluded */
+#define SMTP_REPLY_MAX 1024
 
 enum smtp_state {
 	S_INIT = 0x01,	  /* before HELO/EHLO */
@@ -54,6 +57,8 @@ struct smtp_session {
 	struct rcpt *rcpts;
 	int nrcpt;
 	int errors;
+	int commands;	  /* for the disconnect log line */
+	int64_t start_ms; /* when it connected (now_ms) */
 	int quit;
 	char qid[24];
 	char line[SMTP_LINE_MAX + 1];
