@@ -58,10 +58,10 @@ syslog_end() {
 # of its own with a captured /dev/log; the namespace's shell ends the
 # capture when the daemon has gone
 syslog_daemon_start() {
-	local name=$1 r s pid i
+	local name=$1 r
 	shift
 	daemon_write_conf "$name"
-	r=${name}_ROOT; s=${name}_SMTP
+	r=${name}_ROOT
 	rm -f "${!r}/sys/smtpd.pid"
 	export -f syslog_capture syslog_end wait_for
 	unshare -m --propagation private bash -c '
@@ -76,17 +76,7 @@ syslog_daemon_start() {
 	' _ "${!r}/sys" "${!r}/etc/smtpd.conf" "$@" &
 	printf -v "${name}_NS_PID" '%s' "$!"
 	wait_for 10 test -s "${!r}/sys/smtpd.pid"
-	pid=$(cat "${!r}/sys/smtpd.pid")
-	printf -v "${name}_PID" '%s' "$pid"
-	DAEMONS+=("$name")
-	for i in $(seq 1 200); do
-		port_open "${!s}" && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "smtpd $name did not start:" >&2
-	cat "${!r}/smtpd.log" >&2
-	return 1
+	daemon_started "$name" "$(cat "${!r}/sys/smtpd.pid")"
 }
 
 syslog_daemon_stop() {
