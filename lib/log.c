@@ -1,8 +1,8 @@
 /*
  * log.c - logging to stderr (foreground, systemd's journal) or syslog
  * (LOG_MAIL: `log syslog` in smtpd.conf, and inetd mode, where stderr
- * may be the client's socket).  Each line is
- * written with one write(2) so lines from forked children do not interleave.
+ * may be the client's socket).  Each line is written with one write(2)
+ * so lines from forked children do not interleave.
  *
  * Every line is escaped here, whatever its arguments: a byte outside
  * printable ASCII (0x20-0x7e), and the backslash itself, is written as a
