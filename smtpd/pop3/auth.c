@@ -35,8 +35,9 @@ pop3_login(struct pop3_session *s, const struct account *a)
 	s->state = P_AUTH;
 	if (conf_mailbox(&s->d->conf, a->local, a->domain, maildir,
 			 sizeof(maildir)) < 0) {
-		log_warnx("[%s]: pop3: %s: no safe mailbox path", s->client_ip,
-			  s->auth_user);
+		log_warnx("login refused client=[%s] service=pop3 user=%s (no "
+			  "safe mailbox path)",
+			  s->client_ip, s->auth_user);
 		pop3_reply(s, "-ERR [SYS/PERM] Mailbox unavailable");
 		return;
 	}
