@@ -118,7 +118,7 @@ lio_next_command(struct lineio *lio, char *buf, size_t size,
 		return 0;
 	case LIO_TIMEOUT:
 		r->reply(r->ctx, r->timeout);
-		log_info("timeout from [%s]", r->peer);
+		log_info("timeout client=[%s]", r->peer);
 		return -1;
 	case LIO_STOP:
 		if (r->stopping != NULL)
@@ -127,7 +127,7 @@ lio_next_command(struct lineio *lio, char *buf, size_t size,
 			 r->peer);
 		return -1;
 	default:
-		log_info("lost connection from [%s]", r->peer);
+		log_info("lost connection client=[%s]", r->peer);
 		return -1;
 	}
 }

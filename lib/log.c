@@ -1,7 +1,8 @@
 /*
  * log.c - logging to stderr (foreground, systemd's journal) or syslog
- * (inetd mode, where stderr may be the client's socket).  Each line is
- * written with one write(2) so lines from forked children do not interleave.
+ * (LOG_MAIL: `log syslog` in smtpd.conf, and inetd mode, where stderr
+ * may be the client's socket).  Each line is written with one write(2)
+ * so lines from forked children do not interleave.
  *
  * Every line is escaped here, whatever its arguments: a byte outside
  * printable ASCII (0x20-0x7e), and the backslash itself, is written as a
@@ -31,6 +32,9 @@ static int log_verb;
 void
 log_init(const char *progname, int use_syslog, int verbose)
 {
+	/* called again (a reload): the syslog connection follows suit */
+	if (log_syslog && !use_syslog)
+		closelog();
 	log_prog = progname;
 	log_syslog = use_syslog;
 	log_verb = verbose;

@@ -1,7 +1,9 @@
 /*
  * log.h - one error idiom for every program here (after OpenSMTPD's log.c):
  * log_warn keeps errno and appends strerror, log_warnx does not; fatal and
- * fatalx log and exit.  Output goes to stderr, or to syslog in inetd mode.
+ * fatalx log and exit.  Output goes to stderr, or to syslog (LOG_MAIL)
+ * with `log syslog` and in inetd mode; log_init may be called again to
+ * switch.
  * Every line is escaped as a whole (log.c): client strings go in with a
  * plain %s, and no byte of them can break or forge a line.
  */

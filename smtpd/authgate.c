@@ -134,7 +134,7 @@ count_failure(const char *ip)
 		return;
 	e->count = 0;
 	e->until_ms = now + fail_window_ms;
-	log_info("[%s]: %d failed logins: refusing this address for %llds", ip,
+	log_info("auth blocked client=[%s] failures=%d seconds=%lld", ip,
 		 fail_limit, (long long)(fail_window_ms / 1000));
 }
 

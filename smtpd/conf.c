@@ -70,6 +70,7 @@ enum conf_type {
 		       from MIN to RETRY_MAX_MAX */
 	T_RATE,	    /* N DURATION: N as T_COUNT, then auth_fail_window from
 		       1s to a day */
+	T_LOG,	    /* stderr|syslog: the int field, 1 for syslog */
 };
 
 struct conf_row {
@@ -118,6 +119,7 @@ static const struct conf_row conf_rows[] = {
     {"resolve_clients", T_BOOL, "no", CONF_FIELD(resolve_clients), 0, 0},
     {"auth_fail_limit", T_RATE, "10 5m", CONF_FIELD(auth_fail_limit), 0,
      COUNT_MAX},
+    {"log", T_LOG, "stderr", CONF_FIELD(log_syslog), 0, 0},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))
@@ -194,15 +196,29 @@ parse_number(struct parse *p, const struct conf_row *r, char **v)
 	store_number(p, r, v[0], x);
 }
 
+/* the two words of a T_BOOL or T_LOG, as the error names them, and
+ * the value each one sets */
+static const struct conf_choice {
+	const char *word[2];
+	int value[2];
+} conf_choices[] = {
+    [T_BOOL] = {{"yes", "no"}, {1, 0}},
+    [T_LOG] = {{"stderr", "syslog"}, {0, 1}},
+};
+
 static void
-parse_bool(struct parse *p, const struct conf_row *r, char **v)
+parse_choice(struct parse *p, const struct conf_row *r, char **v)
 {
-	if (strcmp(v[0], "yes") == 0)
-		*(int *)field_of(p, r) = 1;
-	else if (strcmp(v[0], "no") == 0)
-		*(int *)field_of(p, r) = 0;
-	else
-		conf_error(p, "%s: expects yes or no, not '%s'", r->name, v[0]);
+	const struct conf_choice *ch = &conf_choices[r->type];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (strcmp(v[0], ch->word[i]) == 0) {
+			*(int *)field_of(p, r) = ch->value[i];
+			return;
+		}
+	conf_error(p, "%s: expects %s or %s, not '%s'", r->name, ch->word[0],
+		   ch->word[1], v[0]);
 }
 
 static void
@@ -379,13 +395,13 @@ static const struct conf_type_info {
 	void (*parse)(struct parse *, const struct conf_row *, char **);
 	int nvalues;
 } conf_types[] = {
-    [T_BOOL] = {parse_bool, 1},		[T_COUNT] = {parse_number, 1},
+    [T_BOOL] = {parse_choice, 1},	[T_COUNT] = {parse_number, 1},
     [T_SIZE] = {parse_number, 1},	[T_DURATION] = {parse_number, 1},
     [T_PATH] = {parse_path, 1},		[T_MAILBOX] = {parse_path, 1},
     [T_HOSTNAME] = {parse_hostname, 1}, [T_NAME] = {parse_name, 1},
     [T_LISTEN] = {parse_listen, 2},	[T_DOMAINS] = {parse_domains, 0},
     [T_ROUTE] = {parse_route, 2},	[T_RETRY] = {parse_retry, 2},
-    [T_RATE] = {parse_rate, 2},
+    [T_RATE] = {parse_rate, 2},		[T_LOG] = {parse_choice, 1},
 };
 
 /* w[0..n-1] are the values after the name, w[n] is NULL */

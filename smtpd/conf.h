@@ -56,6 +56,7 @@ struct conf {
 	int resolve_clients;
 	int auth_fail_limit;  /* failed logins per client address (0: off) */
 	int auth_fail_window; /* seconds they are counted, and refused */
+	int log_syslog;	      /* `log syslog`: 1; `log stderr`: 0 */
 };
 
 const char *service_name(enum service svc);

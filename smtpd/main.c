@@ -213,19 +213,24 @@ accept_one(struct listener *l)
 	}
 	client_address(fd, ip, sizeof(ip));
 	if (nchildren >= smtpd.conf.max_clients) {
-		log_info("refused [%s]: max_clients %d reached", ip,
-			 smtpd.conf.max_clients);
+		log_info("refused client=[%s] service=%s (max_clients %d "
+			 "reached)",
+			 ip, service_name(l->svc), smtpd.conf.max_clients);
 		refuse(fd, l->svc);
 		return;
 	}
 	if (clients_from(ip) >= smtpd.conf.max_clients_per_ip) {
-		log_info("refused [%s]: max_clients_per_ip %d reached", ip,
+		log_info("refused client=[%s] service=%s (max_clients_per_ip "
+			 "%d reached)",
+			 ip, service_name(l->svc),
 			 smtpd.conf.max_clients_per_ip);
 		refuse(fd, l->svc);
 		return;
 	}
 	if (authgate_refused(ip)) {
-		log_info("refused [%s]: too many failed logins", ip);
+		log_info("refused client=[%s] service=%s (too many failed "
+			 "logins)",
+			 ip, service_name(l->svc));
 		refuse_login_failures(fd, l->svc);
 		return;
 	}
@@ -305,6 +310,7 @@ reload(void)
 	}
 	conf_free(&smtpd.conf);
 	smtpd.conf = c; /* listeners stay as bound: a change needs a restart */
+	log_init("smtpd", c.log_syslog, smtpd.verbose); /* `log` changed? */
 	authgate_configure(c.auth_fail_limit, c.auth_fail_window);
 	if (strcmp(smtpd.accounts.path, c.passwd) != 0) {
 		struct accounts a;
@@ -502,6 +508,8 @@ main(int argc, char *argv[])
 	queue_master_start(smtpd.conf.queue, 1);
 	if (started_as_root)
 		passwd_note_readable(&smtpd.accounts, smtpd.conf.user);
+	/* `log syslog` from here on: what stops the start is on stderr */
+	log_init("smtpd", smtpd.conf.log_syslog, smtpd.verbose);
 	authgate_configure(smtpd.conf.auth_fail_limit,
 			   smtpd.conf.auth_fail_window);
 	signals_master();

@@ -63,7 +63,7 @@ timed_auth() {
 		"$(ehlo_reply)" \
 		"235 2.7.0 Authentication successful" \
 		"503 5.5.1 Already authenticated"
-	grep -q 'authenticated as alice@example.org' "$LOG"
+	grep -q 'auth ok client=\[127.0.0.1\] service=smtp user=alice@example.org$' "$LOG"
 }
 
 @test "AUTH PLAIN without an initial response, after a 334 challenge" {
@@ -155,7 +155,7 @@ timed_auth() {
 	echo "$output"
 	[ "${output%%|*}" = "535 5.7.8 Authentication credentials invalid" ]
 	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 0.8 else 1)' "${output##*|}"
-	grep -q 'authentication failed for alice@example.org' "$LOG"
+	grep -q 'auth failed client=\[127.0.0.1\] service=smtp user=alice@example.org$' "$LOG"
 	# the password never reaches the log
 	run ! grep -q wrongpw "$LOG"
 }

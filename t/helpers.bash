@@ -126,22 +126,12 @@ port_open() {
 }
 
 daemon_start() {
-	local name=$1 r s pid i
+	local name=$1 r
 	shift
 	daemon_write_conf "$name"
-	r=${name}_ROOT; s=${name}_SMTP
+	r=${name}_ROOT
 	"$SMTPD_BIN" -f "${!r}/etc/smtpd.conf" "$@" 2>>"${!r}/smtpd.log" &
-	pid=$!
-	printf -v "${name}_PID" '%s' "$pid"
-	DAEMONS+=("$name")
-	for i in $(seq 1 200); do
-		port_open "${!s}" && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "smtpd $name did not start:" >&2
-	cat "${!r}/smtpd.log" >&2
-	return 1
+	daemon_started "$name" $!
 }
 
 daemon_stop() {
@@ -253,4 +243,22 @@ dump_logs() {
 		echo "--- $n smtpd.log" >&2
 		tail -n 40 "${!r}/smtpd.log" >&2 2>/dev/null || true
 	done
+}
+
+# daemon_started NAME PID: PID is NAME's daemon, just started: record it
+# (${NAME}_PID, for daemon_stop) and wait until it listens on its smtp
+# port; 1, with its log shown, if it exits first or takes 10 s
+daemon_started() {
+	local name=$1 pid=$2 r s i
+	r=${name}_ROOT; s=${name}_SMTP
+	printf -v "${name}_PID" '%s' "$pid"
+	DAEMONS+=("$name")
+	for i in $(seq 1 200); do
+		port_open "${!s}" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "smtpd $name did not start:" >&2
+	cat "${!r}/smtpd.log" >&2
+	return 1
 }

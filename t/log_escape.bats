@@ -14,9 +14,10 @@
 # bob/bobpw; its log is $TROOT/smtpd.log.
 
 load helpers
+load syslog_helpers
 
 # the forged text: what a fail2ban filter for failed logins would match
-FORGED='forged: [192.0.2.7]: authentication failed for x'
+FORGED='forged: auth failed client=[192.0.2.7] service=smtp user=x'
 ESC=$'\x1b' BEL=$'\x07' DEL=$'\x7f'
 
 setup() {
@@ -79,8 +80,8 @@ no_forged_line() {
 	[ "${lines[-1]}" = "221 closing connection" ]
 	LOG=$TROOT/smtpd.log
 	no_forged_line "$LOG"
-	grep -qF "[127.0.0.1]: authentication failed for x@example.org\\012$FORGED" "$LOG"
-	grep -qF "[127.0.0.1]: authentication failed for y@example.org\\015\\012$FORGED\\033[2J" "$LOG"
+	grep -qF "auth failed client=[127.0.0.1] service=submission user=x@example.org\\012$FORGED" "$LOG"
+	grep -qF "auth failed client=[127.0.0.1] service=submission user=y@example.org\\015\\012$FORGED\\033[2J" "$LOG"
 }
 
 @test "POP3 USER and AUTH PLAIN: control bytes in the name are escaped in the log" {
@@ -96,8 +97,8 @@ no_forged_line() {
 	[ "${lines[2]}" = "-ERR [AUTH] Authentication failed" ]
 	LOG=$TROOT/smtpd.log
 	no_forged_line "$LOG"
-	grep -qF '[127.0.0.1]: pop3: authentication failed for bob@example.org\033[2J\177\303\251' "$LOG"
-	grep -qF "[127.0.0.1]: pop3: authentication failed for x@example.org\\012$FORGED" "$LOG"
+	grep -qF 'auth failed client=[127.0.0.1] service=pop3 user=bob@example.org\033[2J\177\303\251' "$LOG"
+	grep -qF "auth failed client=[127.0.0.1] service=pop3 user=x@example.org\\012$FORGED" "$LOG"
 }
 
 @test "-v transcript: a raw ESC in a command and in a DATA line is logged as \\033" {
@@ -179,51 +180,18 @@ no_forged_line() {
 		grep -qF '550 5.1.1 \033[2Jno\007 such user\302\205'
 }
 
-# syslog_capture DIR: in this (private) mount namespace, put a datagram
-# socket at /dev/log whose messages go, one a line (an LF inside one
-# shown as <LF>), to DIR/syslog.out until the message "syslog_capture: end";
-# null, zero, random and urandom are the real ones, bound in
-syslog_capture() {
-	local dir=$1 n
-	mkdir -p "$dir/dev"
-	mount -t tmpfs -o size=1m tmpfs "$dir/dev"
-	for n in null zero random urandom; do
-		: >"$dir/dev/$n"
-		mount --bind "/dev/$n" "$dir/dev/$n"
-	done
-	python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o666)
-open(sys.argv[3], "w").close()
-s.settimeout(60)
-with open(sys.argv[2], "wb") as out:
-    while True:
-        m = s.recv(65536)
-        if m.endswith(b"syslog_capture: end"):
-            break
-        out.write(m.replace(b"\n", b"<LF>") + b"\n")
-        out.flush()
-' "$dir/dev/log" "$dir/syslog.out" "$dir/ready" &
-	wait_for 5 test -e "$dir/ready"
-	mount --rbind "$dir/dev" /dev
-}
-
 @test "inetd mode: the lines sent to syslog(3) are escaped the same way" {
-	[ "$(id -u)" = 0 ] || skip "needs root for a private /dev/log"
-	unshare -m --propagation private true 2>/dev/null ||
-		skip "no mount namespaces here"
+	syslog_require
 	daemon_init main example.org
 	daemon_write_conf main
-	export -f syslog_capture wait_for
+	export -f syslog_capture syslog_end wait_for
 	STDERR_FILE=$main_ROOT/inetd.stderr
 	run unshare -m --propagation private bash -c '
 		syslog_capture "$1" || exit 1
 		printf "%s\r\n" "EHLO client.example" "AUTH PLAIN $3" QUIT |
 			"$SMTPD_BIN" -f "$2/etc/smtpd.conf" -i submission 2>"$4" |
 			tr -d "\r"
-		python3 -c "import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b\"syslog_capture: end\", \"/dev/log\")"
+		syslog_end
 		wait
 	' _ "$main_ROOT/sys" "$main_ROOT" \
 		"$(plain "x@example.org"$'\n'"$FORGED" pw)" "$STDERR_FILE"
@@ -233,5 +201,5 @@ with open(sys.argv[2], "wb") as out:
 	# no LF inside a message: each is one line, the name escaped in it
 	run grep -F '<LF>' "$main_ROOT/sys/syslog.out"
 	[ "$status" = 1 ]
-	grep -qF "authentication failed for x@example.org\\012$FORGED" "$main_ROOT/sys/syslog.out"
+	grep -qF "auth failed client=[local] service=submission user=x@example.org\\012$FORGED" "$main_ROOT/sys/syslog.out"
 }

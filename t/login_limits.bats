@@ -184,8 +184,8 @@ granted_at_least() { [ "$(log_count 'password-hash slot granted')" -ge "$1" ]; }
 	[ "${lines[8]}" = "early after: <closed>" ]
 	[ "${lines[9]}" = "later: 220 mx.example.org ESMTP ready" ]
 	[ "${lines[10]}" = "later AUTH: 235 2.7.0 Authentication successful" ]
-	grep -q '\[127.0.0.1\]: 3 failed logins: refusing this address for 5s' "$LOG"
-	grep -q 'refused \[127.0.0.1\]: too many failed logins' "$LOG"
+	grep -q 'auth blocked client=\[127.0.0.1\] failures=3 seconds=5$' "$LOG"
+	grep -q 'refused client=\[127.0.0.1\] service=smtp (too many failed logins)' "$LOG"
 }
 
 @test "auth_fail_limit: smtpd -n checks its values" {
@@ -246,7 +246,7 @@ granted_at_least() { [ "$(log_count 'password-hash slot granted')" -ge "$1" ]; }
 	holders=$!
 	wait_for 30 granted_at_least "$slots"
 	# the sessions that connected and still run (daemon_start's probe has gone)
-	for pid in $(sed -n 's/^smtpd\[\([0-9]*\)\]: connect from .*/\1/p' "$LOG"); do
+	for pid in $(sed -n 's/^smtpd\[\([0-9]*\)\]: connect client=.*/\1/p' "$LOG"); do
 		if kill -0 "$pid" 2>/dev/null; then
 			echo "killing $pid"
 			kill -9 "$pid"

@@ -101,7 +101,7 @@ def reply():
         if line[3:4] != "-":
             return line.rstrip()
 reply()
-session = int(re.findall(r"smtpd\[(\d+)\]: connect from", open(log).read())[-1])
+session = int(re.findall(r"smtpd\[(\d+)\]: connect client=", open(log).read())[-1])
 for cmd in ["EHLO c", "MAIL FROM:<s@remote.example>"] + \
         ["RCPT TO:<%s>" % r for r in rcpts] + ["DATA"]:
     s.sendall(cmd.encode() + b"\r\n")

@@ -198,7 +198,7 @@ three_messages() {
 	[ "${lines[5]}" = "<closed>" ]
 	run cur_files bob
 	[ "${#lines[@]}" = 3 ]
-	grep -q "timeout from \[127.0.0.1\]" "$TROOT/smtpd.log"
+	grep -q "timeout client=\[127.0.0.1\]" "$TROOT/smtpd.log"
 }
 
 @test "the maildrop is in delivery order: seconds, then microseconds, then the name" {
@@ -336,7 +336,7 @@ three_messages() {
 	C: USER bob@example.org
 	S: <closed>
 	EOF
-	grep -q "authentication failed for bob@example.org" "$TROOT/smtpd.log"
+	grep -q "auth failed client=\[127.0.0.1\] service=pop3 user=bob@example.org$" "$TROOT/smtpd.log"
 	grep -q "< PASS ... <credentials hidden>" "$TROOT/smtpd.log"
 	run ! grep -q "Bobpw" "$TROOT/smtpd.log"
 }

@@ -154,8 +154,8 @@ Hello from abc." ]
 	[[ "$(after_ehlo | sed -n 5p)" == "550 5.1.1 <NoBody@xyz.com>: Recipient address rejected: "* ]]
 	[ "$(after_ehlo | sed -n 6p)" = "221 closing connection" ]
 	# xyz was asked with the null sender, then RSET
-	grep -q 'verify <nobody@xyz.com>: 550' "$(log_of abc)"
-	grep -q 'verify <bob@xyz.com>: 250' "$(log_of abc)"
+	grep -q ': verify to=<nobody@xyz.com> code=550 ' "$(log_of abc)"
+	grep -q ': verify to=<bob@xyz.com> code=250 ' "$(log_of abc)"
 	queue_empty abc
 }
 

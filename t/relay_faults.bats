@@ -289,7 +289,7 @@ PY
 	run chat "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
 		"MAIL FROM:<alice@abc.com>" "RCPT TO:<bob@xyz.com>" "QUIT"
 	echo "$output"
-	grep -q 'verify <bob@xyz.com>: 250' "$(log_of abc)"
+	grep -q ': verify to=<bob@xyz.com> code=250 ' "$(log_of abc)"
 	# the new entry was written, and is gone once it is older than 2 s
 	[ -n "$(ls -A "$abc_ROOT/queue/verify")" ] || at_least abc 2 'verify cache: 1 expired'
 	wait_for 10 eval '[ -z "$(ls -A "$abc_ROOT/queue/verify")" ]'

@@ -77,9 +77,9 @@ teardown() { test_teardown; }
 	qid=$(sed -n 2p "$f" | sed -n 's/.* id \([0-9A-F]*\) for .*/\1/p')
 	[ -n "$qid" ]
 	log=$TROOT/smtpd.log
-	grep -Eq "^smtpd\[[0-9]+\]: $qid: from=<sender@remote.example> size=[0-9]+ nrcpt=2$" "$log"
-	grep -Eq "^smtpd\[[0-9]+\]: $qid: to=<alice@example.org> status=delivered$" "$log"
-	grep -Eq "^smtpd\[[0-9]+\]: $qid: to=<bob@example.org> status=delivered$" "$log"
+	grep -Eq "^smtpd\[[0-9]+\]: $qid: from=<sender@remote.example> size=[0-9]+ nrcpt=2 client=\[127.0.0.1\] helo=client.example proto=ESMTP$" "$log"
+	grep -Eq "^smtpd\[[0-9]+\]: $qid: to=<alice@example.org> status=delivered relay=local delay=[0-9]+\.[0-9]{2}$" "$log"
+	grep -Eq "^smtpd\[[0-9]+\]: $qid: to=<bob@example.org> status=delivered relay=local delay=[0-9]+\.[0-9]{2}$" "$log"
 	[ "$(grep -c "$qid" "$log")" = 3 ]
 	[ "$(grep -c 'secret body\|MAIL FROM\|Sender OK' "$log")" = 0 ]
 }

@@ -35,15 +35,17 @@ pop3_login(struct pop3_session *s, const struct account *a)
 	s->state = P_AUTH;
 	if (conf_mailbox(&s->d->conf, a->local, a->domain, maildir,
 			 sizeof(maildir)) < 0) {
-		log_warnx("[%s]: pop3: %s: no safe mailbox path", s->client_ip,
-			  s->auth_user);
+		log_warnx("login refused client=[%s] service=pop3 user=%s (no "
+			  "safe mailbox path)",
+			  s->client_ip, s->auth_user);
 		pop3_reply(s, "-ERR [SYS/PERM] Mailbox unavailable");
 		return;
 	}
 	switch (maildrop_open(&s->drop, maildir, s->d->conf.maildir_skel)) {
 	case MAILDROP_IN_USE:
-		log_info("[%s]: pop3: %s: mailbox in use", s->client_ip,
-			 s->auth_user);
+		log_info("login refused client=[%s] service=pop3 user=%s "
+			 "(mailbox in use)",
+			 s->client_ip, s->auth_user);
 		pop3_reply(s, "-ERR [IN-USE] Mailbox is locked by another "
 			      "session");
 		return;
@@ -54,8 +56,8 @@ pop3_login(struct pop3_session *s, const struct account *a)
 		break;
 	}
 	s->state = P_TRANS;
-	log_info("[%s]: pop3 login %s, %zu message%s", s->client_ip,
-		 s->auth_user, s->drop.n, s->drop.n == 1 ? "" : "s");
+	log_info("login client=[%s] service=pop3 messages=%zu user=%s",
+		 s->client_ip, s->drop.n, s->auth_user);
 	pop3_reply(s, "+OK Logged in, %zu message%s", s->drop.n,
 		   s->drop.n == 1 ? "" : "s");
 }
@@ -63,8 +65,8 @@ pop3_login(struct pop3_session *s, const struct account *a)
 static void
 pop3_auth_fail(struct pop3_session *s, const char *user)
 {
-	log_info("[%s]: pop3: authentication failed for %s", s->client_ip,
-		 user[0] ? user : "(unknown)");
+	log_info("auth failed client=[%s] service=pop3 user=%s", s->client_ip,
+		 user);
 	s->state = P_AUTH;
 	s->user[0] = '\0';
 	passwd_fail_delay(&s->lio);
@@ -89,7 +91,8 @@ pop3_check(struct pop3_session *s, const char *user, const char *pass)
 		pop3_auth_fail(s, user);
 		return;
 	case LOGIN_REFUSED:
-		log_info("[%s]: pop3: login refused: too many failed logins",
+		log_info("auth refused client=[%s] service=pop3 (too many "
+			 "failed logins)",
 			 s->client_ip);
 		s->quit = 1;
 		pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins, try "

@@ -11,6 +11,7 @@
 #ifndef POP3_POP3_H
 #define POP3_POP3_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -42,6 +43,8 @@ struct pop3_session {
 	char auth_user[ADDR_MAX]; /* logged in as */
 	int auth_failures;
 	int errors;
+	int commands;	  /* for the disconnect log line */
+	int64_t start_ms; /* when it connected (now_ms) */
 	int quit;
 	struct maildrop drop;
 	char line[POP3_LINE_MAX + 1];

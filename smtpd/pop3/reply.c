@@ -26,7 +26,8 @@ pop3_reply(struct pop3_session *s, const char *fmt, ...)
 	    !s->quit) {
 		s->quit = 1;
 		pop3_reply(s, "-ERR Too many errors");
-		log_info("[%s]: too many errors, disconnecting", s->client_ip);
+		log_info("too many errors client=[%s] service=pop3",
+			 s->client_ip);
 	}
 }
 

@@ -222,8 +222,9 @@ pop3_cmd_quit(struct pop3_session *s, char *arg)
 			      "removed");
 		return;
 	}
-	log_info("[%s]: pop3 %s: %zu deleted, %zu left", s->client_ip,
-		 s->auth_user, deleted, left);
+	log_info("logout client=[%s] service=pop3 deleted=%zu left=%zu "
+		 "user=%s",
+		 s->client_ip, deleted, left, s->auth_user);
 	pop3_reply(s, "+OK %s POP3 server signing off (%zu message%s left)",
 		   s->d->conf.hostname, left, left == 1 ? "" : "s");
 }
@@ -253,6 +254,7 @@ pop3_dispatch(struct pop3_session *s, char *line)
 	    lio_command_find(pop3_cmds, sizeof(*pop3_cmds), line);
 	int nargs;
 
+	s->commands++;
 	if (c == NULL) {
 		pop3_reply(s, "-ERR Unknown command");
 		return;
@@ -303,7 +305,8 @@ pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 	strlcpy(s.client_ip, client_ip, sizeof(s.client_ip));
 	lio_init(&s.lio, rfd, wfd, d->conf.pop3_timeout);
 	pop3_command_replies(&s);
-	log_info("connect from [%s] (pop3)", client_ip);
+	s.start_ms = now_ms();
+	log_info("connect client=[%s] service=pop3", client_ip);
 	pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
 	while (!s.quit) {
 		int r = lio_next_command(&s.lio, s.line, sizeof(s.line), &s.cmd);
@@ -319,5 +322,8 @@ pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 	 * last answer does (a timeout's, a 20th error's) */
 	maildrop_close(&s.drop);
 	lio_flush(&s.lio);
-	log_info("disconnect from [%s]", client_ip);
+	log_info("disconnect client=[%s] service=pop3 commands=%d errors=%d "
+		 "duration=%.2f",
+		 client_ip, s.commands, s.errors,
+		 (double)(now_ms() - s.start_ms) / 1000);
 }

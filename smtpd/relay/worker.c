@@ -296,6 +296,30 @@ record_bounced(struct smtpd *d, struct envelope *env)
 	return r;
 }
 
+/*
+ * The log line of one recipient tried in this attempt (smtpd(8),
+ * LOGGING): the peer it went to (none when there is no route), the
+ * seconds since the message arrived, the reply or error last.
+ */
+static void
+log_result(struct smtpd *d, const struct envelope *env, const struct qrcpt *q)
+{
+	const struct route *rt = NULL;
+	struct mailaddr a;
+	char relay[300] = "none";
+
+	if (addr_parse_mailbox(q->addr, &a) == 0 &&
+	    (rt = conf_route(&d->conf, a.domain)) != NULL)
+		snprintf(relay, sizeof(relay), "%s:%s", rt->host, rt->port);
+	log_info("%s: to=<%s> status=%s relay=%s delay=%.2f%s%s%s", env->id,
+		 q->addr,
+		 q->state == QR_DONE	  ? "sent"
+		 : q->state == QR_PENDING ? "deferred"
+					  : "bounced",
+		 relay, queue_delay(env->id, env->created),
+		 q->error[0] ? " (" : "", q->error, q->error[0] ? ")" : "");
+}
+
 void
 worker_run(struct smtpd *d, const char *id)
 {
@@ -340,12 +364,8 @@ worker_run(struct smtpd *d, const char *id)
 			strlcpy(q->error, why, sizeof(q->error));
 			q->state = QR_FAILED;
 		}
-		log_info("%s: to=<%s> status=%s%s%s", id, q->addr,
-			 q->state == QR_DONE	 ? "sent"
-			 : q->state == QR_FAILED ? "bounced"
-			 : q->state == QR_PENDING ? "deferred"
-						  : "bounced earlier",
-			 q->error[0] ? " " : "", q->error);
+		if (before[i] == QR_PENDING)
+			log_result(d, &env, q);
 		pending += q->state == QR_PENDING;
 		failed += q->state == QR_FAILED;
 	}

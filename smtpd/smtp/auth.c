@@ -35,8 +35,8 @@ auth_read(struct smtp_session *s, char *line, size_t size)
 static void
 auth_fail(struct smtp_session *s, const char *user)
 {
-	log_info("[%s]: authentication failed for %s", s->client_ip,
-		 user[0] ? user : "(unknown)");
+	log_info("auth failed client=[%s] service=%s user=%s", s->client_ip,
+		 service_name(s->svc), user);
 	passwd_fail_delay(&s->lio);
 	if (++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
 		smtp_reply(s, "421 4.7.0 Too many authentication failures");
@@ -56,8 +56,9 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 		auth_fail(s, user);
 		return;
 	case LOGIN_REFUSED:
-		log_info("[%s]: AUTH refused: too many failed logins",
-			 s->client_ip);
+		log_info("auth refused client=[%s] service=%s (too many failed "
+			 "logins)",
+			 s->client_ip, service_name(s->svc));
 		smtp_reply(s, "421 4.7.0 Too many failed logins, try again "
 			      "later");
 		s->quit = 1;
@@ -70,7 +71,8 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 	}
 	passwd_address(a, s->auth_user, sizeof(s->auth_user));
 	s->authenticated = 1;
-	log_info("[%s]: authenticated as %s", s->client_ip, s->auth_user);
+	log_info("auth ok client=[%s] service=%s user=%s", s->client_ip,
+		 service_name(s->svc), s->auth_user);
 	smtp_reply(s, "235 2.7.0 Authentication successful");
 }
 

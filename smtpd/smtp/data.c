@@ -86,13 +86,13 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
 		if (st == LIO_TIMEOUT) {
 			smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
 				   s->d->conf.hostname);
-			log_info("%s: timeout in DATA from [%s]", s->qid,
+			log_info("%s: timeout client=[%s] command=DATA", s->qid,
 				 s->client_ip);
 			result = DATA_LOST;
 			break;
 		}
 		if (st != LIO_LINE && st != LIO_PARTIAL) {
-			log_info("%s: lost connection in DATA from [%s]",
+			log_info("%s: lost connection client=[%s] command=DATA",
 				 s->qid, s->client_ip);
 			result = DATA_LOST;
 			break;
@@ -160,6 +160,11 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 	dv.rcpts = rcpts;
 	dv.local = local;
 	dv.nrcpt = s->nrcpt;
+	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
+		 "proto=%s%s%s",
+		 s->qid, s->from_text, (long long)size, s->nrcpt, s->client_ip,
+		 s->helo, dv.proto, s->authenticated ? " user=" : "",
+		 s->authenticated ? s->auth_user : "");
 	deliver_hold_signals(&saved);
 	if (deliver(&dv, spoolfd, size) < 0)
 		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "

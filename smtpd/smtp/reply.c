@@ -13,15 +13,11 @@
 
 #include "smtp/reply.h"
 
-void
-smtp_reply(struct smtp_session *s, const char *fmt, ...)
+/* the reply of fmt in buf (of size SMTP_REPLY_MAX), sent and counted */
+static void
+smtp_vreply(struct smtp_session *s, char *buf, const char *fmt, va_list ap)
 {
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	lio_vline(&s->lio, s->client_ip, buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	lio_vline(&s->lio, s->client_ip, buf, SMTP_REPLY_MAX, fmt, ap);
 	/*
 	 * The last line of a reply decides; 421 ends the session anyway.
 	 * "452 4.5.3" is not the client's error: told it, a client sends those
@@ -33,8 +29,37 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	    ++s->errors >= SMTP_ERRORS_MAX && !s->quit) {
 		s->quit = 1;
 		smtp_reply(s, "421 4.7.0 Too many errors");
-		log_info("%s: too many errors, disconnecting", s->client_ip);
+		log_info("too many errors client=[%s] service=%s", s->client_ip,
+			 service_name(s->svc));
 	}
+}
+
+void
+smtp_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	char buf[SMTP_REPLY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	smtp_vreply(s, buf, fmt, ap);
+	va_end(ap);
+}
+
+void
+smtp_reject(struct smtp_session *s, const char *to, const char *fmt, ...)
+{
+	char buf[SMTP_REPLY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	smtp_vreply(s, buf, fmt, ap);
+	va_end(ap);
+	if (to != NULL)
+		log_info("%s: reject client=[%s] from=<%s> to=<%s> (%s)",
+			 s->qid, s->client_ip, s->from_text, to, buf);
+	else
+		log_info("%s: reject client=[%s] from=<%s> nrcpt=%d (%s)",
+			 s->qid, s->client_ip, s->from_text, s->nrcpt, buf);
 }
 
 static void

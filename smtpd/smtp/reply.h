@@ -12,6 +12,13 @@
 void smtp_reply(struct smtp_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /*
+ * The same, for a refused recipient `to` (NULL: the whole message), and
+ * log it: "QID: reject client=[IP] from=<S> to=<R> (reply)" (smtpd(8),
+ * LOGGING).
+ */
+void smtp_reject(struct smtp_session *s, const char *to, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
  * Set up s->cmd for lio_next_command: a line too long or holding NUL/CR
  * is answered 500 5.5.2, a timeout 421 4.4.2.
  */

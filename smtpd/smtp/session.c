@@ -237,7 +237,7 @@ smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 	 * here rather than queue what the relay could not read back */
 	if (s->nrcpt >= s->d->conf.max_recipients ||
 	    s->nrcpt >= QUEUE_RCPT_MAX) {
-		smtp_reply(s, "452 4.5.3 Too many recipients");
+		smtp_reject(s, r.text, "452 4.5.3 Too many recipients");
 		return;
 	}
 	r.local = !r.addr.literal && conf_is_local(&s->d->conf, r.addr.domain);
@@ -245,13 +245,14 @@ smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 		passwd_refresh(&s->d->accounts);
 		if (passwd_lookup(&s->d->accounts, r.addr.local,
 				  r.addr.domain) == NULL) {
-			smtp_reply(s, "550 5.1.1 <%s>: Recipient address "
-				      "rejected: User unknown",
-				   r.text);
+			smtp_reject(s, r.text,
+				    "550 5.1.1 <%s>: Recipient address "
+				    "rejected: User unknown",
+				    r.text);
 			return;
 		}
 	} else if (!s->authenticated) {
-		smtp_reply(s, "554 5.7.1 Relay access denied");
+		smtp_reject(s, r.text, "554 5.7.1 Relay access denied");
 		return;
 	} else if (verify_rcpt(s, &r) < 0)
 		return;
@@ -285,16 +286,13 @@ smtp_cmd_data(struct smtp_session *s, char *arg)
 		s->quit = 1;
 		break;
 	case DATA_TOO_BIG:
-		log_info("%s: from=<%s> rejected: message exceeds %lld bytes",
-			 s->qid, s->from_text, s->d->conf.max_message_size);
-		smtp_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		smtp_reject(s, NULL,
+			    "552 5.3.4 Message size exceeds fixed limit");
 		break;
 	case DATA_IO_ERROR:
 		smtp_reply(s, "451 4.3.0 Error: queue file write error");
 		break;
 	case DATA_OK:
-		log_info("%s: from=<%s> size=%lld nrcpt=%d", s->qid,
-			 s->from_text, (long long)size, s->nrcpt);
 		data_deliver(s, spoolfd, size);
 		break;
 	}
@@ -350,6 +348,7 @@ smtp_dispatch(struct smtp_session *s, char *line)
 	const struct smtp_cmd *c =
 	    lio_command_find(smtp_cmds, sizeof(*smtp_cmds), line);
 
+	s->commands++;
 	if (c == NULL)
 		smtp_reply(s, "500 5.5.1 Unknown command");
 	else if (!(c->states & s->state))
@@ -371,7 +370,9 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	strlcpy(s.client_ip, client_ip, sizeof(s.client_ip));
 	lio_init(&s.lio, rfd, wfd, d->conf.timeout);
 	smtp_command_replies(&s);
-	log_info("connect from [%s] (%s)", client_ip, service_name(svc));
+	s.start_ms = now_ms();
+	log_info("connect client=[%s] service=%s", client_ip,
+		 service_name(svc));
 	smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
 	while (!s.quit) {
 		int r = lio_next_command(&s.lio, s.line, sizeof(s.line), &s.cmd);
@@ -389,5 +390,8 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	}
 	lio_flush(&s.lio);
 	smtp_reset(&s);
-	log_info("disconnect from [%s]", client_ip);
+	log_info("disconnect client=[%s] service=%s commands=%d errors=%d "
+		 "duration=%.2f",
+		 client_ip, service_name(svc), s.commands, s.errors,
+		 (double)(now_ms() - s.start_ms) / 1000);
 }

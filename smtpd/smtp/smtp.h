@@ -10,6 +10,7 @@
 #ifndef SMTP_SMTP_H
 #define SMTP_SMTP_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "addr.h"
@@ -24,6 +25,8 @@
 /* what a session waiting for a command is told when the daemon stops
  * (RFC 5321 §3.8), and any session at the end of the grace (shutdown.c) */
 #define SMTP_STOPPING_REPLY "421 4.3.2 Server shutting down, closing connection"
+/* the longest reply line we send, CRLF excluded */
+#define SMTP_REPLY_MAX 1024
 
 enum smtp_state {
 	S_INIT = 0x01,	  /* before HELO/EHLO */
@@ -57,6 +60,8 @@ struct smtp_session {
 	struct rcpt *rcpts;
 	int nrcpt;
 	int errors;
+	int commands;	  /* for the disconnect log line */
+	int64_t start_ms; /* when it connected (now_ms) */
 	int quit;
 	char qid[24];
 	char line[SMTP_LINE_MAX + 1];

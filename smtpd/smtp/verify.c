@@ -90,7 +90,8 @@ cache_put(const struct conf *c, const char *addr, int code, const char *text)
 		log_warn("verify: %s", path);
 }
 
-/* ask the peer; its RCPT reply code, or -1 when it could not be asked */
+/* ask the peer; its RCPT reply code (its text in text), or -1 when it
+ * could not be asked (why in text) */
 static int
 verify_probe(const struct conf *c, const struct route *rt, const char *addr,
 	     char *text, size_t size)
@@ -100,7 +101,7 @@ verify_probe(const struct conf *c, const struct route *rt, const char *addr,
 	int timeout = c->timeout < VERIFY_TIMEOUT ? c->timeout : VERIFY_TIMEOUT;
 
 	if (smtpc_connect(&sc, rt->host, rt->port, timeout, NULL) < 0) {
-		log_info("verify <%s>: %s", addr, sc.err);
+		strlcpy(text, sc.err, size);
 		return -1;
 	}
 	if (smtpc_reply(&sc) == 220 && smtpc_hello(&sc, c->hostname) / 100 == 2 &&
@@ -110,7 +111,7 @@ verify_probe(const struct conf *c, const struct route *rt, const char *addr,
 		smtpc_cmd(&sc, "RSET");
 		smtpc_cmd(&sc, "QUIT");
 	} else
-		log_info("verify <%s>: %s", addr, sc.err);
+		strlcpy(text, sc.err, size);
 	smtpc_close(&sc);
 	return code;
 }
@@ -120,7 +121,7 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 {
 	const struct conf *c = &s->d->conf;
 	const struct route *rt;
-	char text[600] = "";
+	char text[600] = "", *nl;
 	int code;
 
 	if (!c->verify_recipients || r->addr.literal ||
@@ -133,15 +134,17 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 		else if (code >= 500)
 			cache_put(c, r->text, code, text);
 	}
-	log_info("verify <%s>: %d", r->text, code);
+	/* name the peer and quote its first line, as Postfix does */
+	if ((nl = strchr(text, '\n')) != NULL)
+		*nl = '\0';
+	log_info("%s: verify to=<%s> code=%d relay=%s:%s%s%s%s", s->qid,
+		 r->text, code, rt->host, rt->port, text[0] ? " (" : "", text,
+		 text[0] ? ")" : "");
 	if (code >= 500) {
-		char *nl;
-		/* name the peer and quote its first line, as Postfix does */
-		if ((nl = strchr(text, '\n')) != NULL)
-			*nl = '\0';
-		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: "
-			      "undeliverable address: %s:%s said: %.200s",
-			   r->text, rt->host, rt->port, text);
+		smtp_reject(s, r->text,
+			    "550 5.1.1 <%s>: Recipient address rejected: "
+			    "undeliverable address: %s:%s said: %.200s",
+			    r->text, rt->host, rt->port, text);
 		return -1;
 	}
 	return 0;

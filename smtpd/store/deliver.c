@@ -110,8 +110,10 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 				       ad.domain)) == NULL ||
 		    conf_mailbox(c, a->local, a->domain, maildir,
 				 sizeof(maildir)) < 0) {
-			log_warnx("%s: to=<%s> status=deferred (no mailbox)",
-				  dv->qid, dv->rcpts[i]);
+			log_warnx("%s: to=<%s> status=deferred relay=local "
+				  "delay=%.2f (no mailbox)",
+				  dv->qid, dv->rcpts[i],
+				  queue_delay(dv->qid, 0));
 			failed = 1;
 			break;
 		}
@@ -119,9 +121,10 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 		    maildir_prepare(&tx[i], maildir, c->maildir_skel,
 				    c->hostname, hdr, (size_t)n, spoolfd,
 				    size) < 0) {
-			log_warnx("%s: to=<%s> status=deferred (cannot write "
-				  "to %s)",
-				  dv->qid, dv->rcpts[i], maildir);
+			log_warnx("%s: to=<%s> status=deferred relay=local "
+				  "delay=%.2f (cannot write to %s)",
+				  dv->qid, dv->rcpts[i],
+				  queue_delay(dv->qid, 0), maildir);
 			failed = 1;
 		}
 	}
@@ -166,8 +169,11 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 		queue_abort(&qtx);
 	} else {
 		for (i = 0; i < dv->nrcpt; i++)
-			log_info("%s: to=<%s> status=%s", dv->qid, dv->rcpts[i],
-				 dv->local[i] ? "delivered" : "queued");
+			log_info("%s: to=<%s> status=%s relay=%s delay=%.2f",
+				 dv->qid, dv->rcpts[i],
+				 dv->local[i] ? "delivered" : "queued",
+				 dv->local[i] ? "local" : "queue",
+				 queue_delay(dv->qid, 0));
 		if (nremote > 0)
 			queue_wake(c->queue);
 	}

@@ -439,3 +439,30 @@ queue_new_id(char *buf, size_t size)
 	snprintf(buf, size, "%08llX%05lX%04X%X", (long long)ts.tv_sec,
 		 ts.tv_nsec / 1000, (unsigned)getpid() & 0xffff, seq++ & 0xf);
 }
+
+double
+queue_delay(const char *id, time_t since)
+{
+	struct timespec now, t = {since, 0};
+	char secs[9], usecs[6], *end1, *end2;
+	unsigned long long s, us;
+	double d;
+
+	/* the first 13 digits of queue_new_id's: seconds, microseconds */
+	if (strspn(id, "0123456789ABCDEF") >= 13) {
+		memcpy(secs, id, 8);
+		secs[8] = '\0';
+		memcpy(usecs, id + 8, 5);
+		usecs[5] = '\0';
+		s = strtoull(secs, &end1, 16);
+		us = strtoull(usecs, &end2, 16);
+		if (*end1 == '\0' && *end2 == '\0' && us < 1000000) {
+			t.tv_sec = (time_t)s;
+			t.tv_nsec = (long)us * 1000;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	d = (double)(now.tv_sec - t.tv_sec) +
+	    (double)(now.tv_nsec - t.tv_nsec) / 1e9;
+	return d > 0 ? d : 0;
+}

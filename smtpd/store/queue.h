@@ -45,6 +45,12 @@ struct queue_tx {
 
 /* a new queue id: uppercase hex, sorting by age, unique within a host */
 void queue_new_id(char *buf, size_t size);
+/*
+ * Seconds since the message with this id arrived (was given its id, at
+ * MAIL FROM: the id holds that time to the microsecond), for the delay=
+ * of the log; since `since` when id is not one queue_new_id made.
+ */
+double queue_delay(const char *id, time_t since);
 /* create the directories and the FIFO; 0 or -1 */
 int queue_init(const char *queue);
 int queue_prepare(struct queue_tx *tx, const char *queue,
