@@ -123,8 +123,7 @@ lio_next_command(struct lineio *lio, char *buf, size_t size,
 	case LIO_STOP:
 		if (r->stopping != NULL)
 			r->reply(r->ctx, r->stopping);
-		log_info("shutting down: closing the session with [%s]",
-			 r->peer);
+		log_info("shutdown client=[%s]", r->peer);
 		return -1;
 	default:
 		log_info("lost connection client=[%s]", r->peer);

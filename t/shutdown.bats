@@ -89,7 +89,7 @@ bob_has() {
 	expect_lines "220 mx.example.org ESMTP ready" "$(ehlo_reply)" \
 		"$STOPPING" "<closed>"
 	grep -q 'SIGTERM: no longer accepting; 1 session to finish' "$TROOT/smtpd.log"
-	grep -q 'shutting down: closing the session with \[127.0.0.1\]' "$TROOT/smtpd.log"
+	grep -qF 'shutdown client=[127.0.0.1]' "$TROOT/smtpd.log"
 	grep -q 'stopped$' "$TROOT/smtpd.log"
 }
 
@@ -98,7 +98,7 @@ bob_has() {
 	client a "$SMTP_PORT" READY REST:5
 	ready a
 	# its session child is serving it (it logs once its handlers are set)
-	wait_for 10 grep -q 'connect from \[127.0.0.1\]' "$TROOT/smtpd.log"
+	wait_for 10 grep -qF 'connect client=[127.0.0.1]' "$TROOT/smtpd.log"
 	stop_master
 	wait_for 3 master_gone
 	client_output a
