@@ -343,6 +343,27 @@ after" ]
 	wait_for 10 queue_empty abc
 }
 
+@test "SIGUSR1 while a message's worker is still at it: that message is tried again when the worker ends" {
+	FAKE_PORT=$(free_port)
+	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" \
+		"retry_delay 1h 2h" "timeout 30"
+	# a peer that never answers: the worker waits on it
+	fake_start "<silent>"
+	daemon_start abc
+	alice_sends "usr1 busy" bob@fake.example
+	id=$(queued abc)
+	[ -n "$id" ]
+	wait_for 10 data_locked abc "$id"
+	kill -USR1 "$abc_PID"
+	wait_for 10 grep -q 'SIGUSR1: retrying every queued message (1)' "$(log_of abc)"
+	# the peer goes: the attempt under way is deferred, and the flush
+	# gives the message a second one at once, not in an hour
+	fake_stop
+	wait_for 15 eval '[ "$(grep -c "$id: to=<bob@fake.example> status=deferred" "$(log_of abc)")" -ge 2 ]'
+	grep "$id: to=<bob@fake.example> status=deferred" "$(log_of abc)" | tail -n 1 |
+		grep -q 'Connection refused'
+}
+
 # try_rcpt PORT RCPT: one transaction from an outside sender to RCPT
 try_rcpt() {
 	run chat "$1" "HELO outside.example" "MAIL FROM:<mallory@outside.example>" \

@@ -176,6 +176,14 @@ force_all(struct runner *r)
 	log_info("SIGUSR1: retrying every queued message (%d)", r->nforce);
 }
 
+/* id stays forced for the next pass (relay_scan's new force list) */
+static void
+keep_forced(char ***keep, int *nkeep, const char *id)
+{
+	*keep = xreallocarray(*keep, (size_t)*nkeep + 1, sizeof(**keep));
+	(*keep)[(*nkeep)++] = xstrdup(id);
+}
+
 static pid_t
 start_worker(struct runner *r, const char *id)
 {
@@ -226,11 +234,15 @@ relay_scan(struct runner *r)
 		struct envelope env;
 		int64_t due;
 		time_t held;
-		int force;
+		int force = forced(r, ids[i]);
 
-		if (relay_busy(r, ids[i]))
+		if (relay_busy(r, ids[i])) {
+			/* flushed while its worker was still at it: once more
+			 * when that worker ends */
+			if (force)
+				keep_forced(&keep, &nkeep, ids[i]);
 			continue;
-		force = forced(r, ids[i]);
+		}
 		if ((held = held_off(r, ids[i], now)) > 0) {
 			due = (int64_t)held * 1000;
 			if (wait_ms < 0 || due < wait_ms)
@@ -253,11 +265,8 @@ relay_scan(struct runner *r)
 		}
 		if (r->nw >= c->relay_workers || start_worker(r, ids[i]) < 0) {
 			/* due, but no worker: a forced one stays forced */
-			if (force) {
-				keep = xreallocarray(keep, (size_t)nkeep + 1,
-						     sizeof(*keep));
-				keep[nkeep++] = xstrdup(ids[i]);
-			}
+			if (force)
+				keep_forced(&keep, &nkeep, ids[i]);
 			if (r->nw == 0 && (wait_ms < 0 || wait_ms > 1000))
 				wait_ms = 1000; /* fork failed: try again */
 		}
