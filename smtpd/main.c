@@ -30,6 +30,7 @@
 #include "util.h"
 
 #include "authgate.h"
+#include "notify.h"
 #include "pop3/session.h"
 #include "relay/relay.h"
 #include "setup.h"
@@ -104,6 +105,7 @@ signals_child(void)
 	signal(SIGPIPE, SIG_IGN);
 	close(sigpipe_fds[0]);
 	close(sigpipe_fds[1]);
+	notify_child();
 }
 
 static void
@@ -344,6 +346,7 @@ shutdown_sessions(void)
 	int64_t deadline = now_ms() + SHUTDOWN_GRACE_MS;
 	int i;
 
+	notify_stopping(nchildren);
 	for (i = 0; i < nlisteners; i++)
 		close(listeners[i].fd);
 	nlisteners = 0;
@@ -381,6 +384,7 @@ master_loop(void)
 	int i, n;
 
 	relay_start();
+	notify_ready(nchildren);
 	for (;;) {
 		int timeout = -1;
 		if (relay_pid < 0) {
@@ -401,6 +405,7 @@ master_loop(void)
 			pfd[i + 1].events = POLLIN;
 		}
 		ngate = authgate_pollfds(pfd + 1 + nlisteners);
+		timeout = notify_poll_timeout(timeout, nchildren);
 		n = poll(pfd, (nfds_t)(1 + nlisteners) + ngate, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -419,8 +424,11 @@ master_loop(void)
 			reap();
 			if (term)
 				shutdown_sessions();
-			if (hup)
+			if (hup) {
+				notify_reloading();
 				reload();
+				notify_ready(nchildren);
+			}
 			if (usr1 && relay_pid > 0)
 				kill(relay_pid, SIGUSR1);
 		}
@@ -428,6 +436,7 @@ master_loop(void)
 		for (i = 0; i < nlisteners; i++)
 			if (pfd[i + 1].revents & POLLIN)
 				accept_one(&listeners[i]);
+		notify_status(nchildren);
 	}
 }
 
@@ -499,12 +508,15 @@ main(int argc, char *argv[])
 		run_session(inetd_svc, 0, 1, ip);
 		exit(0);
 	}
-	if (!setup_systemd_listeners(listeners, &nlisteners))
+	notify_init(&smtpd);
+	if (!setup_systemd_listeners(&smtpd.conf, listeners, &nlisteners))
 		for (i = 0; i < smtpd.conf.nlisten; i++) {
 			listeners[nlisteners].svc = smtpd.conf.listen[i].svc;
 			listeners[nlisteners++].fd =
 			    setup_listen_bind(&smtpd.conf.listen[i]);
 		}
+	for (i = 0; i < nlisteners; i++)
+		notify_listener(listeners[i].fd, listeners[i].svc);
 	started_as_root = geteuid() == 0;
 	setup_privileges(&smtpd);
 	if (started_as_root)
