@@ -330,6 +330,7 @@ units_copy() {
 	[ -n "$score" ]
 	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= 3.0 else 1)' "$score"
 	# the figure README and smtpd(8) give is this one
-	grep -q "$score" "$REPO/README.md"
-	grep -q "$score" "$REPO/man/smtpd.8"
+	grep -q "rates it $score (" "$REPO/README.md"
+	grep -q "^rates it $score (" "$REPO/man/smtpd.8"
+	grep -q "rates it $score (" "$REPO/etc/systemd/smtpd.service"
 }
