@@ -7,11 +7,9 @@
  * served.  Each passed socket is made close-on-exec and non-blocking,
  * as the master's own listeners are.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,15 +22,15 @@
 
 #include "activate.h"
 
-#define FIRST_FD 3	   /* SD_LISTEN_FDS_START */
-#define EXIT_CONFIG 78	   /* EX_CONFIG, as the master's config errors */
-#define LINE_ADDRS 8	   /* addresses kept of one listen host */
+#define FIRST_FD 3     /* SD_LISTEN_FDS_START */
+#define EXIT_CONFIG 78 /* EX_CONFIG, as the master's config errors */
+#define LINE_ADDRS 8   /* addresses kept of one listen host */
 
 enum fit { FIT_NONE, FIT_WILDCARD, FIT_EXACT };
 
 struct passed {
 	int fd;
-	char name[64];	/* its LISTEN_FDNAMES entry, "" if none */
+	char name[64]; /* its LISTEN_FDNAMES entry, "" if none */
 	struct sockaddr_storage ss;
 	char text[128]; /* its local address, for messages */
 	int line;	/* the listen line it serves, -1 none, -2 several */
@@ -46,8 +44,8 @@ struct line_addrs {
 
 /* the address part of sa, IPv4-mapped IPv6 as IPv4; its port */
 static void
-addr_key(const struct sockaddr_storage *ss, unsigned char key[16],
-	 int *v4, unsigned *port, int *wildcard)
+addr_key(const struct sockaddr_storage *ss, unsigned char key[16], int *v4,
+	 unsigned *port, int *wildcard)
 {
 	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
 						 0, 0, 0, 0, 0xff, 0xff};
@@ -62,7 +60,8 @@ addr_key(const struct sockaddr_storage *ss, unsigned char key[16],
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)ss;
 		*v4 = memcmp(&s6->sin6_addr, mapped, 12) == 0;
-		memcpy(key, (const unsigned char *)&s6->sin6_addr + (*v4 ? 12 : 0),
+		memcpy(key,
+		       (const unsigned char *)&s6->sin6_addr + (*v4 ? 12 : 0),
 		       *v4 ? 4 : 16);
 		*port = ntohs(s6->sin6_port);
 	} else {
@@ -190,9 +189,10 @@ pair(struct passed *p, int i, struct line_addrs *la, int line)
 }
 
 /*
- * Match the unmatched sockets (of service svc, or any with bynames 0)
- * to unmatched lines of a fit: exact first; then a wildcard fit, which
- * must be the only one.  0, or -1 when a socket fits several lines.
+ * Give each unmatched socket the unmatched line it fits as want says
+ * (with bynames, only a line of its named service).  Called for the
+ * exact fits first, then for the wildcard ones, where the fit must be
+ * the only one: 0, or -1 when a socket fits several lines alike.
  */
 static int
 match_by_address(const struct conf *c, struct passed *p, int n,
@@ -343,7 +343,8 @@ activate_listeners(const struct conf *c, int fd[CONF_LISTEN_MAX])
 		fd[i] = p[la[i].fd].fd;
 		log_info("listen %s %s:%s: systemd's socket %d (%s%s%s)",
 			 service_name(l->svc), l->host, l->port, fd[i],
-			 p[la[i].fd].text, p[la[i].fd].name[0] ? ", named " : "",
+			 p[la[i].fd].text,
+			 p[la[i].fd].name[0] ? ", named " : "",
 			 p[la[i].fd].name);
 	}
 	if (bad)

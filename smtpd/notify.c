@@ -11,14 +11,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -63,9 +60,8 @@ notify_init(const struct smtpd *d)
 	/* an abstract name: a NUL first, and the length says where it ends */
 	if (path[0] == '@')
 		notify_addr.sun_path[0] = '\0';
-	notify_addrlen =
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
-			(path[0] == '/' ? 1 : 0));
+	notify_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				     len + (path[0] == '/' ? 1 : 0));
 	unsetenv("NOTIFY_SOCKET");
 	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (notify_fd < 0) {
@@ -132,8 +128,8 @@ queued_count(void)
 	DIR *dir;
 	int n = 0;
 
-	if (xsnprintf(path, sizeof(path), "%s/env",
-		      notify_smtpd->conf.queue) < 0 ||
+	if (xsnprintf(path, sizeof(path), "%s/env", notify_smtpd->conf.queue) <
+		0 ||
 	    (dir = opendir(path)) == NULL)
 		return -1;
 	while ((e = readdir(dir)) != NULL)
@@ -206,8 +202,8 @@ notify_stopping(int nsessions)
 static int64_t
 status_due_in(int nsessions)
 {
-	int64_t wait = nsessions != status_sessions ? STATUS_MIN_MS
-						    : STATUS_REFRESH_MS;
+	int64_t wait =
+	    nsessions != status_sessions ? STATUS_MIN_MS : STATUS_REFRESH_MS;
 	int64_t left = status_sent_ms + wait - now_ms();
 
 	return left > 0 ? left : 0;

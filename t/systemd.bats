@@ -50,6 +50,7 @@ activated_start() {
 }
 
 # knock PORT: a connection to 127.0.0.1:PORT, or a datagram if refused
+# (systemd-socket-activate -d)
 knock() {
 	python3 - "$1" <<-'PY'
 	import socket, sys
@@ -58,6 +59,8 @@ knock() {
 	    socket.create_connection(addr, timeout=5).close()
 	except ConnectionRefusedError:
 	    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", addr)
+	except OSError:
+	    pass  # reset: smtpd started, and already gone (refusing to run)
 	PY
 }
 
