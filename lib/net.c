@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "util.h"
 
 /* connect fd to sa within ms milliseconds; 0, or -1 with errno */
 static int
@@ -82,4 +83,35 @@ net_connect(const char *host, const char *port, int timeout_sec, char *err,
 		return -1;
 	}
 	return fd;
+}
+
+void
+net_addr_text(const struct sockaddr *sa, unsigned len, char *buf, size_t size)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	const char *h = host;
+
+	if (getnameinfo(sa, (socklen_t)len, host, sizeof(host), port,
+			sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		strlcpy(buf, "?", size);
+		return;
+	}
+	if (strncmp(h, "::ffff:", 7) == 0 && strchr(h + 7, ':') == NULL)
+		h += 7;
+	if (xsnprintf(buf, size, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h,
+		      port) < 0)
+		strlcpy(buf, "?", size);
+}
+
+void
+net_local_text(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		strlcpy(buf, "?", size);
+		return;
+	}
+	net_addr_text((struct sockaddr *)&ss, len, buf, size);
 }

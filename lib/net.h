@@ -6,6 +6,7 @@
  * The name is looked up with getaddrinfo(3) and each address it gives is
  * tried in turn, each connect non-blocking and bounded by poll(2).  It
  * speaks no protocol: not a byte is read or written on the socket.
+ * Also: a socket address as text, for the master's listeners.
  */
 #ifndef NET_H
 #define NET_H
@@ -21,5 +22,16 @@
  */
 int net_connect(const char *host, const char *port, int timeout_sec, char *err,
 		size_t errsize);
+
+struct sockaddr;
+/*
+ * sa (len bytes) as numeric text: "192.0.2.1:25", "[::]:25" (an
+ * IPv4-mapped IPv6 address as IPv4); "?" for what getnameinfo(3)
+ * cannot show.  net_local_text() does it for fd's local address
+ * (getsockname(2)).
+ */
+void net_addr_text(const struct sockaddr *sa, unsigned len, char *buf,
+		   size_t size);
+void net_local_text(int fd, char *buf, size_t size);
 
 #endif

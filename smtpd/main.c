@@ -33,6 +33,7 @@
 #include "util.h"
 
 #include "authgate.h"
+#include "notify.h"
 #include "pop3/pop3.h"
 #include "pop3/session.h"
 #include "preflight.h"
@@ -112,6 +113,7 @@ signals_child(void)
 	signal(SIGPIPE, SIG_IGN);
 	close(sigpipe_fds[0]);
 	close(sigpipe_fds[1]);
+	notify_child();
 }
 
 static void
@@ -331,6 +333,7 @@ shutdown_sessions(void)
 	int64_t deadline = now_ms() + (SHUTDOWN_GRACE_SEC + 1) * 1000;
 	int i;
 
+	notify_stopping(nchildren);
 	for (i = 0; i < nlisteners; i++)
 		close(listeners[i].fd);
 	nlisteners = 0;
@@ -375,6 +378,7 @@ master_loop(void)
 	int i, n;
 
 	relay_start();
+	notify_ready(nchildren);
 	for (;;) {
 		int timeout = -1;
 		if (relay_pid < 0) {
@@ -395,6 +399,7 @@ master_loop(void)
 			pfd[i + 1].events = POLLIN;
 		}
 		ngate = authgate_pollfds(pfd + 1 + nlisteners);
+		timeout = notify_poll_timeout(timeout, nchildren);
 		n = poll(pfd, (nfds_t)(1 + nlisteners) + ngate, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -413,8 +418,11 @@ master_loop(void)
 			reap();
 			if (term)
 				shutdown_sessions();
-			if (hup)
+			if (hup) {
+				notify_reloading();
 				reload();
+				notify_ready(nchildren);
+			}
 			if (usr1 && relay_pid > 0)
 				kill(relay_pid, SIGUSR1);
 		}
@@ -422,6 +430,7 @@ master_loop(void)
 		for (i = 0; i < nlisteners; i++)
 			if (pfd[i + 1].revents & POLLIN)
 				accept_one(&listeners[i]);
+		notify_status(nchildren);
 	}
 }
 
@@ -497,12 +506,15 @@ main(int argc, char *argv[])
 	}
 	/* a second master on the queue says so before "address in use" */
 	queue_master_start(smtpd.conf.queue, 0);
-	if (!setup_systemd_listeners(listeners, &nlisteners))
+	notify_init(&smtpd);
+	if (!setup_systemd_listeners(&smtpd.conf, listeners, &nlisteners))
 		for (i = 0; i < smtpd.conf.nlisten; i++) {
 			listeners[nlisteners].svc = smtpd.conf.listen[i].svc;
 			listeners[nlisteners++].fd =
 			    setup_listen_bind(&smtpd.conf.listen[i]);
 		}
+	for (i = 0; i < nlisteners; i++)
+		notify_listener(listeners[i].fd, listeners[i].svc);
 	started_as_root = geteuid() == 0;
 	setup_privileges(&smtpd);
 	queue_master_start(smtpd.conf.queue, 1);

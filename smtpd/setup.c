@@ -17,8 +17,10 @@
 
 #include "conf_lookup.h"
 #include "log.h"
-#include "setup.h"
 #include "util.h"
+
+#include "activate.h"
+#include "setup.h"
 
 void
 setup_hash_password(void)
@@ -305,36 +307,18 @@ setup_listen_bind(const struct listen_conf *l)
 	return fd;
 }
 
-/* systemd socket activation: LISTEN_FDS named by LISTEN_FDNAMES */
+/* systemd socket activation: activate.c matches them to the lines */
 int
-setup_systemd_listeners(struct listener *listeners, int *nlisteners)
+setup_systemd_listeners(const struct conf *c, struct listener *listeners,
+			int *nlisteners)
 {
-	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
-	const char *names = getenv("LISTEN_FDNAMES");
-	char buf[1024], *name, *save = NULL;
-	int n, i;
+	int fd[CONF_LISTEN_MAX], i;
 
-	if (pid == NULL || nfds == NULL || atol(pid) != (long)getpid())
+	if (!activate_listeners(c, fd))
 		return 0;
-	n = atoi(nfds);
-	if (n <= 0 || n > CONF_LISTEN_MAX)
-		fatalx("LISTEN_FDS=%s: bad value", nfds);
-	strlcpy(buf, names ? names : "", sizeof(buf));
-	name = strtok_r(buf, ":", &save);
-	for (i = 0; i < n; i++) {
-		enum service svc;
-		if (name == NULL || service_parse(name, &svc) < 0)
-			fatalx("LISTEN_FDNAMES: descriptor %d: want smtp, "
-			       "submission or pop3",
-			       3 + i);
-		listeners[*nlisteners].fd = 3 + i;
-		listeners[(*nlisteners)++].svc = svc;
-		fcntl(3 + i, F_SETFD, FD_CLOEXEC);
-		fcntl(3 + i, F_SETFL, fcntl(3 + i, F_GETFL) | O_NONBLOCK);
-		name = strtok_r(NULL, ":", &save);
+	for (i = 0; i < c->nlisten; i++) {
+		listeners[*nlisteners].fd = fd[i];
+		listeners[(*nlisteners)++].svc = c->listen[i].svc;
 	}
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
 	return 1;
 }

@@ -21,8 +21,10 @@ struct listener {
 _Noreturn void setup_hash_password(void);
 /* bind and listen on one `listen` address; dies on failure */
 int setup_listen_bind(const struct listen_conf *l);
-/* LISTEN_FDS named by LISTEN_FDNAMES; 0 when not socket-activated */
-int setup_systemd_listeners(struct listener *listeners, int *nlisteners);
+/* the sockets systemd passed in, one per listen line of c, matched by
+ * activate.h's rules (dies on a mismatch); 0 when not socket-activated */
+int setup_systemd_listeners(const struct conf *c, struct listener *listeners,
+			    int *nlisteners);
 /* create the queue and the mail root; when root, hand them to `user`
  * and drop to it (refusing to run as root without one).  Dies naming
  * the path when one is a link, or not a directory (the wake FIFO), or
