@@ -175,8 +175,10 @@ send_and_read() {
 		case $w in /*) [ -e "$w" ] || { echo "missing: $w"; false; } ;; esac
 	done
 	[[ $start == "$I/usr/sbin/smtpd "*"-f $CONF"* ]]
-	# systemd takes every installed unit as installed
-	(cd "$I/usr/lib/systemd/system" && systemd-analyze verify ./*.service ./*.socket)
+	# systemd takes every installed unit as installed (Documentation=
+	# names the installed man pages)
+	(cd "$I/usr/lib/systemd/system" &&
+		MANPATH="$I/usr/share/man" systemd-analyze verify ./*.service ./*.socket)
 	read -ra pre <<<"$pre"
 	run "${pre[@]}"
 	echo "$output"
