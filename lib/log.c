@@ -12,6 +12,13 @@
  * terminal as a control sequence, and the original bytes can be read back
  * (printf '%b', Python's codecs.escape_decode).  Callers pass client
  * strings with a plain %s: nothing can be forgotten.
+ *
+ * A client's string that is the value of a key=value field goes in
+ * through log_value(), which marks the bytes that would end the value or
+ * start another field (blank, =, <, >, [, ], (, ), "): those are written
+ * as \ooo too, so "user=bob client=[6.6.6.6]" sent as a name is logged
+ * as one value, user=bob\040client\075\1336.6.6.6\135, and no tool that
+ * splits fields can be given a second client= or size=.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +31,11 @@
 
 /* a formatted message is cut at this many bytes, before escaping */
 #define LOG_MSG_MAX 2048
+
+/* before a byte log_value() wants escaped; itself marked when in a value */
+#define LOG_VALUE_MARK '\001'
+#define LOG_VALUE_MAX 1024 /* a value is cut at this many bytes */
+#define LOG_VALUE_SLOTS 8  /* values one log call may use at once */
 
 static const char *log_prog = "mail";
 static int log_syslog;
@@ -59,7 +71,9 @@ log_escape(char *dst, size_t size, size_t *len, const char *src)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)src; *p != '\0'; p++) {
-		if (*p >= 0x20 && *p <= 0x7e && *p != '\\') {
+		if (*p == LOG_VALUE_MARK && p[1] != '\0')
+			p++; /* log_value's: the next byte is escaped */
+		else if (*p >= 0x20 && *p <= 0x7e && *p != '\\') {
 			if (*len + 1 >= size)
 				break;
 			dst[(*len)++] = (char)*p;
@@ -73,6 +87,25 @@ log_escape(char *dst, size_t size, size_t *len, const char *src)
 		dst[(*len)++] = (char)('0' + (*p & 7));
 	}
 	dst[*len] = '\0';
+}
+
+const char *
+log_value(const char *s)
+{
+	static char slot[LOG_VALUE_SLOTS][2 * LOG_VALUE_MAX + 1];
+	static unsigned next;
+	char *out = slot[next++ % LOG_VALUE_SLOTS];
+	const unsigned char *p;
+	size_t n = 0;
+
+	for (p = (const unsigned char *)s; *p != '\0' && n < 2 * LOG_VALUE_MAX;
+	     p++) {
+		if (*p == LOG_VALUE_MARK || strchr(" =<>[]()\"", *p) != NULL)
+			out[n++] = LOG_VALUE_MARK;
+		out[n++] = (char)*p;
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static void

@@ -14,6 +14,12 @@
 
 void log_init(const char *progname, int use_syslog, int verbose);
 int log_verbose(void);
+/*
+ * A client's string as the value of a key=value field: the bytes that
+ * could end it or start another field are escaped too (log.c).  The
+ * result lives until LOG_VALUE_SLOTS more calls: use it in one log call.
+ */
+const char *log_value(const char *s);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

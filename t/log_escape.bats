@@ -203,3 +203,33 @@ no_forged_line() {
 	[ "$status" = 1 ]
 	grep -qF "auth failed client=[local] service=submission user=x@example.org\\012$FORGED" "$main_ROOT/sys/syslog.out"
 }
+
+@test "a client's value cannot add a key=value field: blanks, =, <, >, [, ], ( ) and quotes in it are escaped" {
+	smtpd_start
+	run raw "$SUBMIT_PORT" <<-EOF
+	EHLO client.example
+	AUTH PLAIN $(plain "bob client=[6.6.6.6] service=smtp" pw)
+	QUIT
+	EOF
+	echo "$output"
+	[ "${lines[-2]}" = "535 5.7.8 Authentication credentials invalid" ]
+	run raw "$SMTP_PORT" <<-EOF
+	HELO client.example
+	MAIL FROM:<"a> size=1 client=[6.6.6.6] (x"@remote.example>
+	RCPT TO:<alice@example.org>
+	DATA
+	Subject: forged fields
+
+	hi
+	.
+	QUIT
+	EOF
+	echo "$output"
+	[ "${lines[-2]}" = "250 Message received and to be delivered" ]
+	cat "$TROOT/smtpd.log"
+	# one value each, with its blanks and brackets escaped
+	grep -qF 'auth failed client=[127.0.0.1] service=submission user=bob\040client\075\1336.6.6.6\135\040service\075smtp' "$TROOT/smtpd.log"
+	grep -qF 'from=<\042a\076\040size\0751\040client\075\1336.6.6.6\135\040\050x\042@remote.example> size=' "$TROOT/smtpd.log"
+	# no line names a client= or size= other than the real ones
+	run ! grep -E 'client=\[6\.6\.6\.6\]|size=1 ' "$TROOT/smtpd.log"
+}

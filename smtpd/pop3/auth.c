@@ -37,7 +37,7 @@ pop3_login(struct pop3_session *s, const struct account *a)
 			 sizeof(maildir)) < 0) {
 		log_warnx("login refused client=[%s] service=pop3 user=%s (no "
 			  "safe mailbox path)",
-			  s->client_ip, s->auth_user);
+			  s->client_ip, log_value(s->auth_user));
 		pop3_reply(s, "-ERR [SYS/PERM] Mailbox unavailable");
 		return;
 	}
@@ -45,7 +45,7 @@ pop3_login(struct pop3_session *s, const struct account *a)
 	case MAILDROP_IN_USE:
 		log_info("login refused client=[%s] service=pop3 user=%s "
 			 "(mailbox in use)",
-			 s->client_ip, s->auth_user);
+			 s->client_ip, log_value(s->auth_user));
 		pop3_reply(s, "-ERR [IN-USE] Mailbox is locked by another "
 			      "session");
 		return;
@@ -57,7 +57,7 @@ pop3_login(struct pop3_session *s, const struct account *a)
 	}
 	s->state = P_TRANS;
 	log_info("login client=[%s] service=pop3 messages=%zu user=%s",
-		 s->client_ip, s->drop.n, s->auth_user);
+		 s->client_ip, s->drop.n, log_value(s->auth_user));
 	pop3_reply(s, "+OK Logged in, %zu message%s", s->drop.n,
 		   s->drop.n == 1 ? "" : "s");
 }
@@ -66,7 +66,7 @@ static void
 pop3_auth_fail(struct pop3_session *s, const char *user)
 {
 	log_info("auth failed client=[%s] service=pop3 user=%s", s->client_ip,
-		 user);
+		 log_value(user));
 	s->state = P_AUTH;
 	s->user[0] = '\0';
 	passwd_fail_delay(&s->lio);

@@ -224,7 +224,7 @@ pop3_cmd_quit(struct pop3_session *s, char *arg)
 	}
 	log_info("logout client=[%s] service=pop3 deleted=%zu left=%zu "
 		 "user=%s",
-		 s->client_ip, deleted, left, s->auth_user);
+		 s->client_ip, deleted, left, log_value(s->auth_user));
 	pop3_reply(s, "+OK %s POP3 server signing off (%zu message%s left)",
 		   s->d->conf.hostname, left, left == 1 ? "" : "s");
 }

@@ -312,7 +312,7 @@ log_result(struct smtpd *d, const struct envelope *env, const struct qrcpt *q)
 	    (rt = conf_route(&d->conf, a.domain)) != NULL)
 		snprintf(relay, sizeof(relay), "%s:%s", rt->host, rt->port);
 	log_info("%s: to=<%s> status=%s relay=%s delay=%.2f%s%s%s", env->id,
-		 q->addr,
+		 log_value(q->addr),
 		 q->state == QR_DONE	  ? "sent"
 		 : q->state == QR_PENDING ? "deferred"
 					  : "bounced",

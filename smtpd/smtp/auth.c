@@ -36,7 +36,7 @@ static void
 auth_fail(struct smtp_session *s, const char *user)
 {
 	log_info("auth failed client=[%s] service=%s user=%s", s->client_ip,
-		 service_name(s->svc), user);
+		 service_name(s->svc), log_value(user));
 	passwd_fail_delay(&s->lio);
 	if (++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
 		smtp_reply(s, "421 4.7.0 Too many authentication failures");
@@ -72,7 +72,7 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 	passwd_address(a, s->auth_user, sizeof(s->auth_user));
 	s->authenticated = 1;
 	log_info("auth ok client=[%s] service=%s user=%s", s->client_ip,
-		 service_name(s->svc), s->auth_user);
+		 service_name(s->svc), log_value(s->auth_user));
 	smtp_reply(s, "235 2.7.0 Authentication successful");
 }
 

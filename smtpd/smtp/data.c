@@ -162,9 +162,10 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 	dv.nrcpt = s->nrcpt;
 	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
 		 "proto=%s%s%s",
-		 s->qid, s->from_text, (long long)size, s->nrcpt, s->client_ip,
-		 s->helo, dv.proto, s->authenticated ? " user=" : "",
-		 s->authenticated ? s->auth_user : "");
+		 s->qid, log_value(s->from_text), (long long)size, s->nrcpt,
+		 s->client_ip, log_value(s->helo), dv.proto,
+		 s->authenticated ? " user=" : "",
+		 s->authenticated ? log_value(s->auth_user) : "");
 	deliver_hold_signals(&saved);
 	if (deliver(&dv, spoolfd, size) < 0)
 		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "

@@ -56,10 +56,12 @@ smtp_reject(struct smtp_session *s, const char *to, const char *fmt, ...)
 	va_end(ap);
 	if (to != NULL)
 		log_info("%s: reject client=[%s] from=<%s> to=<%s> (%s)",
-			 s->qid, s->client_ip, s->from_text, to, buf);
+			 s->qid, s->client_ip, log_value(s->from_text),
+			 log_value(to), buf);
 	else
 		log_info("%s: reject client=[%s] from=<%s> nrcpt=%d (%s)",
-			 s->qid, s->client_ip, s->from_text, s->nrcpt, buf);
+			 s->qid, s->client_ip, log_value(s->from_text), s->nrcpt,
+			 buf);
 }
 
 static void

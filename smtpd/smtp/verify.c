@@ -138,7 +138,7 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 	if ((nl = strchr(text, '\n')) != NULL)
 		*nl = '\0';
 	log_info("%s: verify to=<%s> code=%d relay=%s:%s%s%s%s", s->qid,
-		 r->text, code, rt->host, rt->port, text[0] ? " (" : "", text,
+		 log_value(r->text), code, rt->host, rt->port, text[0] ? " (" : "", text,
 		 text[0] ? ")" : "");
 	if (code >= 500) {
 		smtp_reject(s, r->text,

@@ -112,7 +112,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 				 sizeof(maildir)) < 0) {
 			log_warnx("%s: to=<%s> status=deferred relay=local "
 				  "delay=%.2f (no mailbox)",
-				  dv->qid, dv->rcpts[i],
+				  dv->qid, log_value(dv->rcpts[i]),
 				  queue_delay(dv->qid, 0));
 			failed = 1;
 			break;
@@ -123,7 +123,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 				    size) < 0) {
 			log_warnx("%s: to=<%s> status=deferred relay=local "
 				  "delay=%.2f (cannot write to %s)",
-				  dv->qid, dv->rcpts[i],
+				  dv->qid, log_value(dv->rcpts[i]),
 				  queue_delay(dv->qid, 0), maildir);
 			failed = 1;
 		}
@@ -170,7 +170,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	} else {
 		for (i = 0; i < dv->nrcpt; i++)
 			log_info("%s: to=<%s> status=%s relay=%s delay=%.2f",
-				 dv->qid, dv->rcpts[i],
+				 dv->qid, log_value(dv->rcpts[i]),
 				 dv->local[i] ? "delivered" : "queued",
 				 dv->local[i] ? "local" : "queue",
 				 queue_delay(dv->qid, 0));
