@@ -91,10 +91,46 @@ addr_fit(const struct sockaddr_storage *sock, const struct line_addrs *l)
 			continue;
 		if ((w1 && w2) || (v1 == v2 && memcmp(k1, k2, 16) == 0))
 			return FIT_EXACT;
-		if (w1 || w2)
+		/* a socket on one address for a line on all: narrower, fine;
+		 * the reverse would serve where the config does not */
+		if (w2)
 			best = FIT_WILDCARD;
 	}
 	return best;
+}
+
+/* a socket on every address, where the line names one, same port */
+static int
+addr_wider(const struct sockaddr_storage *sock, const struct line_addrs *l)
+{
+	unsigned char k1[16], k2[16];
+	int v1, v2, w1, w2, i;
+	unsigned p1, p2;
+
+	addr_key(sock, k1, &v1, &p1, &w1);
+	for (i = 0; w1 && i < l->n; i++) {
+		addr_key(&l->a[i], k2, &v2, &p2, &w2);
+		if (p1 == p2 && !w2)
+			return 1;
+	}
+	return 0;
+}
+
+/* say which listen line a socket too wide for it was meant for */
+static void
+say_wider(const struct conf *c, const struct passed *p,
+	  const struct line_addrs *la, const char *what)
+{
+	int j;
+
+	for (j = 0; j < c->nlisten; j++)
+		if (addr_wider(&p->ss, &la[j]))
+			log_warnx("systemd's socket %d (%s) listens on every "
+				  "address, wider than listen %s %s:%s%s "
+				  "(ListenStream=%s:%s)",
+				  p->fd, p->text, service_name(c->listen[j].svc),
+				  c->listen[j].host, c->listen[j].port, what,
+				  c->listen[j].host, c->listen[j].port);
 }
 
 /* the descriptor i of LISTEN_FDS: a listening stream socket, described */
@@ -312,8 +348,14 @@ activate_listeners(const struct conf *c, int fd[CONF_LISTEN_MAX])
 	if (bad)
 		exit(EXIT_CONFIG);
 	bynames = names_decide(c, p, (int)n);
-	if (bynames)
+	if (bynames) {
 		match_by_name(c, p, (int)n, la);
+		for (i = 0; i < n; i++)
+			if (p[i].line >= 0 && addr_wider(&p[i].ss, &la[p[i].line]))
+				say_wider(c, &p[i], la,
+					  ": taken by its name, but it serves "
+					  "where the config does not");
+	}
 	else if (n > 0)
 		log_info("LISTEN_FDNAMES do not tell smtp, submission and pop3 "
 			 "apart: matching systemd's sockets by address");
@@ -327,6 +369,7 @@ activate_listeners(const struct conf *c, int fd[CONF_LISTEN_MAX])
 				  p[i].fd, p[i].text,
 				  p[i].name[0] ? ", named " : "", p[i].name,
 				  c->path);
+			say_wider(c, &p[i], la, ": give the socket that address");
 			bad = 1;
 		}
 	for (i = 0; i < c->nlisten; i++) {

@@ -58,6 +58,8 @@ static int nlisteners;
 static struct child *children;
 static int nchildren;
 static pid_t relay_pid = -1;
+static int relay_ending;  /* told to stop (a reload): its flush would be lost */
+static int flush_pending; /* SIGUSR1 for the next relay child */
 static int sigpipe_fds[2] = {-1, -1};
 
 static void
@@ -101,15 +103,23 @@ signals_master(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* in a freshly forked child: default signal handling again */
+/*
+ * In a freshly forked child (shutdown_fork: SIGTERM, SIGINT and SIGUSR1
+ * held): default handling again, until the child sets its own.  SIGHUP
+ * is the master's alone (`pkill -HUP smtpd` must not end a session);
+ * so is SIGUSR1 but in the relay child, which sets its handler before
+ * letting a held one in.
+ */
 static void
-signals_child(void)
+signals_child(int relay)
 {
-	int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	int sigs[] = {SIGCHLD, SIGTERM, SIGINT};
 	size_t i;
 
 	for (i = 0; i < nitems(sigs); i++)
 		signal(sigs[i], SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, relay ? SIG_DFL : SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	close(sigpipe_fds[0]);
 	close(sigpipe_fds[1]);
@@ -154,13 +164,14 @@ relay_start(void)
 	}
 	if (pid == 0) {
 		int i;
-		signals_child();
+		signals_child(1);
 		for (i = 0; i < nlisteners; i++)
 			close(listeners[i].fd);
 		authgate_child_setup(-1, 0);
-		relay_main(&smtpd, master);
+		relay_main(&smtpd, master, flush_pending);
 	}
 	relay_pid = pid;
+	relay_ending = flush_pending = 0;
 	log_debug("relay child started, pid %ld", (long)pid);
 }
 
@@ -249,7 +260,7 @@ accept_one(struct listener *l)
 		return;
 	}
 	if (pid == 0) {
-		signals_child();
+		signals_child(0);
 		for (i = 0; i < nlisteners; i++)
 			close(listeners[i].fd);
 		close(gate[0]);
@@ -299,6 +310,16 @@ reap(void)
 	}
 }
 
+/* SIGUSR1 (smtpd -q flush): to the relay child, or the next one */
+static void
+relay_flush(void)
+{
+	if (relay_pid > 0 && !relay_ending)
+		kill(relay_pid, SIGUSR1);
+	else
+		flush_pending = 1;
+}
+
 static void
 reload(void)
 {
@@ -309,6 +330,19 @@ reload(void)
 		log_warnx("%s: errors, keeping the running configuration",
 			  smtpd.conf.path);
 		return;
+	}
+	/* what start-up set up stays: the queue it locked (one master per
+	 * queue) and made the user's, and the user it runs as */
+	if (strcmp(c.queue, smtpd.conf.queue) != 0) {
+		log_warnx("%s: queue %s needs a restart: keeping %s",
+			  smtpd.conf.path, c.queue, smtpd.conf.queue);
+		strlcpy(c.queue, smtpd.conf.queue, sizeof(c.queue));
+	}
+	if (strcmp(c.user, smtpd.conf.user) != 0) {
+		log_warnx("%s: user %s needs a restart: keeping %s",
+			  smtpd.conf.path, c.user[0] ? c.user : "(none)",
+			  smtpd.conf.user[0] ? smtpd.conf.user : "(none)");
+		strlcpy(c.user, smtpd.conf.user, sizeof(c.user));
 	}
 	conf_free(&smtpd.conf);
 	smtpd.conf = c; /* listeners stay as bound: a change needs a restart */
@@ -322,8 +356,10 @@ reload(void)
 		}
 	} else
 		passwd_reload(&smtpd.accounts); /* say again what is wrong */
-	if (relay_pid > 0)
+	if (relay_pid > 0) {
 		kill(relay_pid, SIGTERM); /* restarted with the new routes */
+		relay_ending = 1;
+	}
 }
 
 static void
@@ -423,8 +459,8 @@ master_loop(void)
 				reload();
 				notify_ready(nchildren);
 			}
-			if (usr1 && relay_pid > 0)
-				kill(relay_pid, SIGUSR1);
+			if (usr1)
+				relay_flush();
 		}
 		authgate_handle(pfd + 1 + nlisteners, ngate);
 		for (i = 0; i < nlisteners; i++)

@@ -61,12 +61,14 @@ static int bye_fd = -1;
 static char bye_line[128];
 static size_t bye_len;
 
+/* what a fresh child must not miss: a stop, and the relay's flush */
 static void
 stop_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
 }
 
 pid_t

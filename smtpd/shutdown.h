@@ -15,9 +15,11 @@
 #define SHUTDOWN_END_SIGNAL SIGALRM
 
 /*
- * master: fork() with SIGTERM and SIGINT held, so that a stop that comes
- * before the child has its own handlers waits for them instead of
- * killing it silently.  The parent lets them in again before returning;
+ * master and relay child: fork() with SIGTERM, SIGINT and SIGUSR1 held,
+ * so that a stop (or the relay child's flush) that comes before the child
+ * has its own handlers waits for them instead of killing it silently or
+ * running the parent's handler.  The parent lets them in again before
+ * returning;
  * the child keeps them held until shutdown_session_signals() or
  * shutdown_let_in().
  */

@@ -343,6 +343,20 @@ after" ]
 	wait_for 10 queue_empty abc
 }
 
+@test "SIGUSR1 right after SIGHUP, while the relay child restarts, is kept for the next relay child" {
+	daemon_conf abc "retry_delay 1h 2h"
+	daemon_start abc
+	alice_sends "hup then usr1" bob@xyz.com
+	[ "$(after_ehlo)" = "$ACCEPTED_ONE" ]
+	wait_for 10 deferred_once abc bob@xyz.com
+	daemon_start xyz
+	# the reload ends the relay child; the flush must reach its successor
+	kill -HUP "$abc_PID"
+	kill -USR1 "$abc_PID"
+	wait_for 15 has 1 xyz xyz.com bob
+	wait_for 10 queue_empty abc
+}
+
 @test "SIGUSR1 while a message's worker is still at it: that message is tried again when the worker ends" {
 	FAKE_PORT=$(free_port)
 	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" \

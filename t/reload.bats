@@ -68,3 +68,48 @@ hup() {
 	hup
 	[ "$(rcpt_reply carol@example.net)" = "250 2.1.5 Recipient OK" ]
 }
+
+@test "SIGHUP or SIGUSR1 sent to a session child (pkill -HUP smtpd) leaves its session alone" {
+	local banner reply relay session
+	smtpd_start
+	wait_for 10 grep -q 'relay child started$' "$TROOT/smtpd.log"
+	relay=$(grep 'relay child started$' "$TROOT/smtpd.log" | tail -n 1 |
+		sed -E 's/^smtpd\[([0-9]+)\].*/\1/')
+	exec 5<>"/dev/tcp/127.0.0.1/$SMTP_PORT"
+	read -r -t 10 banner <&5
+	[[ $banner == 220* ]]
+	wait_for 10 eval '[ -n "$(ps -o pid= --ppid "$SMTPD_PID" | grep -vw "$relay")" ]'
+	session=$(ps -o pid= --ppid "$SMTPD_PID" | grep -vw "$relay" | tr -d ' ')
+	[ "$(echo "$session" | wc -l)" = 1 ]
+	kill -HUP "$session"
+	kill -USR1 "$session"
+	printf 'HELO client.example\r\n' >&5
+	read -r -t 10 reply <&5
+	echo "$reply"
+	[[ $reply == "250 "* ]]
+	kill -0 "$session"
+	printf 'QUIT\r\n' >&5
+	read -r -t 10 reply <&5
+	[[ $reply == 221* ]]
+	exec 5>&-
+}
+
+@test "SIGHUP with queue or user changed: both need a restart, the running ones are kept" {
+	local conf
+	smtpd_start "route remote.example 127.0.0.1:$(free_port)"
+	conf=$TROOT/etc/smtpd.conf
+	echo "queue ../queue2" >>"$conf"
+	echo "user daemon" >>"$conf"
+	hup
+	grep -q "$conf: queue .*queue2 needs a restart: keeping " "$TROOT/smtpd.log"
+	grep -q "$conf: user daemon needs a restart: keeping " "$TROOT/smtpd.log"
+	# mail for elsewhere still goes to the queue this master locked
+	run chat -p "$SUBMIT_PORT" "EHLO client.example" \
+		"AUTH PLAIN $(printf '\0alice@example.org\0alicepw' | base64 -w0)" \
+		"MAIL FROM:<alice@example.org>" "RCPT TO:<bob@remote.example>" \
+		DATA "Subject: after the reload" "" "hello" . QUIT
+	echo "$output"
+	[[ "$output" == *"250 Message received and to be delivered"* ]]
+	[ "$(ls "$TROOT/queue/env" "$TROOT/queue/hold" 2>/dev/null | grep -c '^[0-9A-F]')" = 1 ]
+	[ ! -d "$TROOT/queue2" ]
+}

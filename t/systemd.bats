@@ -155,6 +155,19 @@ mail_on_each() {
 	grep -q "systemd's socket 6 (127.0.0.1:$x) matches no listen line in $main_ROOT/etc/smtpd.conf" "$main_ROOT/smtpd.log"
 }
 
+@test "socket activation: a socket on every address, for a listen line on one, stops the start, named" {
+	daemon_init main example.org
+	# the shipped smtpd.socket's ListenStream=587 is every address: a
+	# config that keeps submission on loopback must not serve it wider
+	activated_start -l "127.0.0.1:$main_SMTP" -l "0.0.0.0:$main_SUBMIT" \
+		-l "127.0.0.1:$main_POP3"
+	cat "$main_ROOT/smtpd.log"
+	[ -z "$main_PID" ]
+	[ "$main_STATUS" = 78 ]
+	grep -q "systemd's socket 4 (0.0.0.0:$main_SUBMIT) matches no listen line" "$main_ROOT/smtpd.log"
+	grep -q "systemd's socket 4 (0.0.0.0:$main_SUBMIT) listens on every address, wider than listen submission 127.0.0.1:$main_SUBMIT: give the socket that address (ListenStream=127.0.0.1:$main_SUBMIT)" "$main_ROOT/smtpd.log"
+}
+
 @test "socket activation: a fourth socket named smtp, for one smtp line, stops the start" {
 	daemon_init main example.org
 	x=$(free_port)
@@ -273,15 +286,15 @@ datagram_count() {
 		chat "$SMTP_PORT" QUIT >/dev/null
 	done
 	wait "$cpid"
-	sleep 1.5
+	# the last one comes (within a second) and is right: nobody is
+	# connected any more
+	wait_for 10 eval '[[ "$(datagrams | tail -n 1)" == STATUS=*"; 0 sessions, 0 queued" ]]'
 	end=$(date +%s.%N)
 	datagrams
 	n=$(datagrams | grep -c '^STATUS=' || true)
 	max=$(python3 -c "import math,sys; print(math.ceil(float(sys.argv[2]) - float(sys.argv[1])) + 1)" "$start" "$end")
 	echo "$n STATUS= in $start..$end (at most $max)"
 	[ "$n" -ge 1 ] && [ "$n" -le "$max" ]
-	# and the last one is right: nobody connected any more
-	[[ "$(datagrams | tail -n 1)" == STATUS=*"; 0 sessions, 0 queued" ]]
 }
 
 @test "Type=notify: an abstract NOTIFY_SOCKET (@name) gets READY=1 and STOPPING=1" {

@@ -187,7 +187,9 @@ keep_forced(char ***keep, int *nkeep, const char *id)
 static pid_t
 start_worker(struct runner *r, const char *id)
 {
-	pid_t pid = fork();
+	/* a SIGTERM before the worker's own handling is held, not taken by
+	 * relay_on_term's copy and lost (relay_stop_workers sends one) */
+	pid_t pid = shutdown_fork();
 
 	if (pid < 0) {
 		log_warn("fork relay worker");
@@ -198,6 +200,7 @@ start_worker(struct runner *r, const char *id)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGUSR1, SIG_IGN);
 		signal(SIGCHLD, SIG_DFL);
+		shutdown_let_in();
 		relay_wake_fd = -1;
 		/* the queue lock stays the relay child's alone */
 		close(r->lockfd);
@@ -396,7 +399,7 @@ relay_open_fifo(struct runner *r)
 }
 
 void
-relay_main(struct smtpd *d, pid_t master)
+relay_main(struct smtpd *d, pid_t master, int flush)
 {
 	const struct conf *c = &d->conf;
 	struct runner r;
@@ -410,6 +413,7 @@ relay_main(struct smtpd *d, pid_t master)
 	memset(&r, 0, sizeof(r));
 	r.d = d;
 	r.master = master;
+	relay_force = flush;
 	r.w = xcalloc((size_t)c->relay_workers, sizeof(*r.w));
 	relay_signals();
 #ifdef __linux__

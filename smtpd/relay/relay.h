@@ -10,7 +10,11 @@
 
 #include "smtpd.h"
 
-/* run the queue; master is the master's pid, taken before the fork */
-_Noreturn void relay_main(struct smtpd *d, pid_t master);
+/*
+ * run the queue; master is the master's pid, taken before the fork;
+ * flush: start as if SIGUSR1 had come (one the master got while no
+ * relay child could take it)
+ */
+_Noreturn void relay_main(struct smtpd *d, pid_t master, int flush);
 
 #endif
