@@ -89,7 +89,8 @@ layers:
 BATS = bats
 TEST_TOOLS = $(BATS):bats python3:python3 mandoc:mandoc \
              systemd-socket-activate:systemd systemd-analyze:systemd \
-             setpriv:util-linux
+             setpriv:util-linux s-nail:s-nail php:php-cli \
+             /usr/lib/git-core/git-send-email:git-email
 test-tools:
 	@missing=; pkgs=; \
 	for t in $(TEST_TOOLS); do \
@@ -110,6 +111,20 @@ test-tools:
 # the old name
 bats-check: test-tools
 
+# mail(1) of bsd-mailx for t/sendmail_callers.bats.  Its package depends
+# on an MTA, and installing one would take over /usr/sbin/sendmail: so it
+# is unpacked (apt-get download, dpkg -x) under build/debs, never
+# installed, with the library it needs.
+TEST_DEBS = bsd-mailx liblockfile1
+DEBS_DIR  = $(CURDIR)/build/debs
+test-debs:
+	@[ -x $(DEBS_DIR)/usr/bin/bsd-mailx ] && exit 0; \
+	rm -rf $(DEBS_DIR) && mkdir -p $(DEBS_DIR)/pkg && cd $(DEBS_DIR)/pkg && \
+	{ apt-get download $(TEST_DEBS) >/dev/null 2>&1 || \
+	  { apt-get update >/dev/null 2>&1 && apt-get download $(TEST_DEBS) >/dev/null; }; } && \
+	for d in *.deb; do dpkg -x "$$d" $(DEBS_DIR) || exit 1; done || \
+	{ echo "could not unpack$(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
+
 # run the suite, keep its TAP output, and end with one "N passed, N failed" line
 define run_bats
 	@mkdir -p build; set -o pipefail; \
@@ -118,7 +133,7 @@ define run_bats
 	exit $$rc
 endef
 
-test: all test-tools
+test: all test-tools test-debs
 	$(call run_bats,$(CURDIR)/smtpd/smtpd,$(CURDIR)/mailc/mailc,test)
 
 asan: export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
@@ -127,7 +142,7 @@ asan:
 	$(MAKE) B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
-	$(MAKE) test-tools
+	$(MAKE) test-tools test-debs
 	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
 
 # libFuzzer harnesses, one per parser that reads the network or a file
@@ -274,4 +289,4 @@ clean:
 	find lib smtpd mailc -name '*.[oa]' -delete
 
 .PHONY: all run layers mutate test asan fuzz bench install uninstall clean \
-        test-tools bats-check
+        test-tools bats-check test-debs
