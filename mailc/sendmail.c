@@ -278,8 +278,8 @@ sendmail_home(void)
 
 /*
  * Append the message in fd to ~/dead.letter as one mbox message (a
- * "From " line, ">From " quoting in the mboxrd way, an empty line at
- * the end), so that `mail -f ~/dead.letter` reads it.  Mode 0600; the
+ * "From " line, ">From " quoting in the mboxrd way, LF line ends, an
+ * empty line at the end), so that `mail -f ~/dead.letter` reads it.  Mode 0600; the
  * file is fsync'd.
  */
 static void
@@ -320,7 +320,11 @@ sendmail_dead_letter(int fd, const char *sender)
 			if (strncmp(p, "From ", 5) == 0)
 				fputc('>', fp);
 		}
-		bol = st == INPUT_LINE;
+		if ((bol = st == INPUT_LINE) && len >= 2 &&
+		    line[len - 2] == '\r') {
+			line[len - 2] = '\n'; /* mbox has LF line ends */
+			len--;
+		}
 		fwrite(line, 1, len, fp);
 	}
 	fputc('\n', fp);
