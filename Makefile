@@ -229,6 +229,10 @@ INSTALL_PATHS = sed \
 # install_paths SOURCE,TARGET: SOURCE with its paths rewritten, mode 644
 install_paths = $(INSTALL_PATHS) $(1) >$(2).new && chmod 644 $(2).new && mv -f $(2).new $(2)
 AS_ROOT_HERE = [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]
+# mailc answers to the name sendmail (mailc(1) SENDMAIL): a symbolic link
+# in SBINDIR, made only where no other sendmail is, removed only if ours
+SENDMAIL_LINK = $(DESTDIR)$(SBINDIR)/sendmail
+SENDMAIL_OURS = [ -L $(SENDMAIL_LINK) ] && [ "$$(readlink $(SENDMAIL_LINK))" = $(BINDIR)/mailc ]
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
@@ -238,6 +242,11 @@ install: all
 	  $(DESTDIR)$(DATADIR)/maildir-skel/tmp
 	install -m 755 $(B)/smtpd/smtpd $(DESTDIR)$(SBINDIR)/smtpd
 	install -m 755 $(B)/mailc/mailc $(DESTDIR)$(BINDIR)/mailc
+	@if $(SENDMAIL_OURS) || ! [ -e $(SENDMAIL_LINK) -o -L $(SENDMAIL_LINK) ]; then \
+	  ln -sfn $(BINDIR)/mailc $(SENDMAIL_LINK) && echo "$(SENDMAIL_LINK) -> $(BINDIR)/mailc"; \
+	else \
+	  echo "$(SENDMAIL_LINK): another sendmail, kept: mailc's link not made"; \
+	fi
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
@@ -273,6 +282,7 @@ install: all
 	fi
 
 uninstall:
+	@if $(SENDMAIL_OURS); then rm -f $(SENDMAIL_LINK); fi
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(BINDIR)/mailc \
 	  $(DESTDIR)$(MANDIR)/man1/$(notdir $(MAN1)) \
 	  $(DESTDIR)$(MANDIR)/man5/$(notdir $(MAN5)) \
