@@ -114,8 +114,9 @@ send_from_header(const struct cmdline *o, const char *from, char *out,
 	}
 	if (quote)
 		out[n++] = '"';
-	return xsnprintf(out + n, size - n, " <%s>", from) < 0 ? EX_SOFTWARE
-								: 0;
+	if (xsnprintf(out + n, size - n, " <%s>", from) < 0)
+		return EX_SOFTWARE;
+	return 0;
 }
 
 static int
@@ -271,8 +272,7 @@ send_main(const struct cmdline *o)
 	if ((o->subject != NULL &&
 	     (status = send_check_subject(o->subject)) != 0) ||
 	    (status = send_sender(o, from, sizeof(from))) != 0 ||
-	    (status = send_from_header(o, from, hdrfrom, sizeof(hdrfrom))) !=
-		0)
+	    (status = send_from_header(o, from, hdrfrom, sizeof(hdrfrom))) != 0)
 		goto done;
 
 	gen.from = hdrfrom;

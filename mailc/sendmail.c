@@ -47,9 +47,9 @@
 #define SENDMAIL_BS_IDLE 600
 
 struct sendmail_opts {
-	int mode;      /* the letter after -b: 'm' (send) or 's' (SMTP) */
-	int dots;      /* a lone "." ends the message (no -i / -oi) */
-	char **rcpts;  /* the operands, qualified */
+	int mode;     /* the letter after -b: 'm' (send) or 's' (SMTP) */
+	int dots;     /* a lone "." ends the message (no -i / -oi) */
+	char **rcpts; /* the operands, qualified */
 	int nrcpts;
 };
 
@@ -94,9 +94,9 @@ sendmail_parse(struct cmdline *cl, struct sendmail_opts *so, int argc,
 	so->mode = 'm';
 	so->dots = 1;
 	/* "+": options end at the first operand, as sendmail's do */
-	while ((ch = getopt(argc, argv,
-			    "+:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q:r:tvx")) !=
-	       -1) {
+	while ((ch = getopt(
+		    argc, argv,
+		    "+:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q:r:tvx")) != -1) {
 		switch (ch) {
 		case 'F':
 			cl->fullname = optarg;
@@ -118,7 +118,8 @@ sendmail_parse(struct cmdline *cl, struct sendmail_opts *so, int argc,
 			cl->trace = stderr;
 			break;
 		case 'b':
-			if (strcmp(optarg, "m") != 0 && strcmp(optarg, "s") != 0) {
+			if (strcmp(optarg, "m") != 0 &&
+			    strcmp(optarg, "s") != 0) {
 				mailc_warnx("sendmail -b%s: not supported "
 					    "(only -bm and -bs are)",
 					    optarg);
@@ -158,7 +159,8 @@ sendmail_parse(struct cmdline *cl, struct sendmail_opts *so, int argc,
 		case 'x':
 			break;
 		case ':':
-			mailc_warnx("sendmail: option -%c needs a value", optopt);
+			mailc_warnx("sendmail: option -%c needs a value",
+				    optopt);
 			return sendmail_usage();
 		default:
 			mailc_warnx("sendmail: unknown option -%c", optopt);
@@ -279,8 +281,8 @@ sendmail_home(void)
 /*
  * Append the message in fd to ~/dead.letter as one mbox message (a
  * "From " line, ">From " quoting in the mboxrd way, LF line ends, an
- * empty line at the end), so that `mail -f ~/dead.letter` reads it.  Mode 0600; the
- * file is fsync'd.
+ * empty line at the end), so that `mail -f ~/dead.letter` reads it.
+ * Mode 0600; the file is fsync'd.
  */
 static void
 sendmail_dead_letter(int fd, const char *sender)
@@ -409,7 +411,8 @@ sendmail_bs(const struct cmdline *cl)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0) {
-				/* no more from the client; hear the server out */
+				/* no more from the client; hear the server out
+				 */
 				shutdown(s, SHUT_WR);
 				pfd[0].fd = -1;
 			} else if (sendmail_sock_write(s, buf, (size_t)n) < 0) {

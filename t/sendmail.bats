@@ -24,33 +24,33 @@ teardown() {
 @test "without -i a line holding a single dot ends the message; the rest is not sent" {
 	printf 'Subject: dots\n\nfirst\n..two dots stay\n.\nnot part of it\n' |
 		"$SENDMAIL" -f alice@example.org bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	[ "$(sm_body "$f")" = "$(printf 'first\n..two dots stay')" ]
+	[ "$(body_of "$f")" = "$(printf 'first\n..two dots stay')" ]
 	# CRLF input: ".\r\n" ends it too
 	printf 'Subject: crlf\r\n\r\none\r\n.\r\nnot this\r\n' |
 		"$SENDMAIL" -f alice@example.org alice@example.org
-	f=$(sm_stored alice)
-	[ "$(sm_body "$f")" = "one" ]
+	f=$(stored alice)
+	[ "$(body_of "$f")" = "one" ]
 }
 
 @test "-i and -oi: a lone dot is an ordinary line, sent and read back as it was" {
 	printf 'first\n.\nlast\n' | "$SENDMAIL" -i -f alice@example.org bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	[ "$(sm_body "$f")" = "$(printf 'first\n.\nlast')" ]
+	[ "$(body_of "$f")" = "$(printf 'first\n.\nlast')" ]
 	printf 'one\n.\ntwo\n' | "$SENDMAIL" -oi -f bob@example.org alice@example.org
-	f=$(sm_stored alice)
-	[ "$(sm_body "$f")" = "$(printf 'one\n.\ntwo')" ]
+	f=$(stored alice)
+	[ "$(body_of "$f")" = "$(printf 'one\n.\ntwo')" ]
 }
 
 @test "-t takes the recipients from To, Cc and Bcc, Bcc is removed; -- ends the options" {
 	printf 'To: bob@example.org\nBcc: alice@example.org\nSubject: t\n\nhi\n' |
 		"$SENDMAIL" -t -i -f alice@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
 	[ "$(grep -ci '^Bcc:' "$f")" = 0 ]
-	sm_stored alice
+	stored alice
 	printf 'Subject: dashes\n\nhi\n' |
 		"$SENDMAIL" -i -f alice@example.org -- bob@example.org
 	[ "$(maildir_count example.org bob)" = 2 ]
@@ -58,26 +58,26 @@ teardown() {
 
 @test "-f and -r set the envelope sender; -f '<>' is the null sender, From is still the user" {
 	printf 'Subject: r\n\nhi\n' | "$SENDMAIL" -i -r alice@example.org bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	grep -qx 'Return-Path: <alice@example.org>' "$f"
 	printf 'Subject: null\n\nbounce\n' |
 		USER=carol "$SENDMAIL" -i -f '<>' alice@example.org
-	f=$(sm_stored alice)
+	f=$(stored alice)
 	cat "$f"
 	grep -qx 'Return-Path: <>' "$f"
-	sm_header "$f" | grep -qx "From: carol@$(hostname)"
+	header_of "$f" | grep -qx "From: carol@$(hostname)"
 }
 
 @test "-F and -oF name the sender in the From header mailc adds, quoted when it must be" {
 	printf 'Subject: f\n\nhi\n' |
 		"$SENDMAIL" -i -F 'Cron Daemon' -f alice@example.org bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	sm_header "$f" | grep -qx 'From: Cron Daemon <alice@example.org>'
+	header_of "$f" | grep -qx 'From: Cron Daemon <alice@example.org>'
 	printf 'Subject: f\n\nhi\n' |
 		"$SENDMAIL" -i '-oFDoe, "J"' -f bob@example.org alice@example.org
-	f=$(sm_stored alice)
-	sm_header "$f" | grep -qx 'From: "Doe, \\"J\\"" <bob@example.org>'
+	f=$(stored alice)
+	header_of "$f" | grep -qx 'From: "Doe, \\"J\\"" <bob@example.org>'
 	# the input's own From wins, as in sendmail
 	printf 'From: Alice <alice@example.org>\n\nhi\n' |
 		"$SENDMAIL" -i -F Other -f alice@example.org bob@example.org
@@ -92,8 +92,8 @@ teardown() {
 		bob@example.org <<<"Subject: ignored options"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	f=$(sm_stored bob)
-	sm_header "$f" | grep -qx 'Subject: ignored options'
+	f=$(stored bob)
+	header_of "$f" | grep -qx 'Subject: ignored options'
 }
 
 @test "an unknown option or an unsupported mode is 64 with a message, nothing read or sent" {

@@ -26,24 +26,24 @@ teardown() {
 	printf 'Hello from mail(1)\n.\nafter a lone dot\n' |
 		MAILRC=$HOME/.mailrc LD_LIBRARY_PATH=$DEBS/usr/lib/x86_64-linux-gnu \
 		"$DEBS/usr/bin/bsd-mailx" -s "bsd-mailx subject" bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	sm_header "$f" | grep -qx 'Subject: bsd-mailx subject'
-	sm_header "$f" | grep -qx 'To: bob@example.org'
-	sm_header "$f" | grep -qx "From: alice@$(hostname)"
-	[ "$(sm_body "$f")" = "$(printf 'Hello from mail(1)\n.\nafter a lone dot')" ]
+	header_of "$f" | grep -qx 'Subject: bsd-mailx subject'
+	header_of "$f" | grep -qx 'To: bob@example.org'
+	header_of "$f" | grep -qx "From: alice@$(hostname)"
+	[ "$(body_of "$f")" = "$(printf 'Hello from mail(1)\n.\nafter a lone dot')" ]
 }
 
 @test "s-nail: mta= set to our sendmail (it runs sendmail -i -- rcpt)" {
 	printf 'Hello from s-nail\n' |
 		s-nail -:/ -Smta="$SENDMAIL" -s "s-nail subject" -r alice@example.org \
 		bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	sm_header "$f" | grep -qx 'Subject: s-nail subject'
-	sm_header "$f" | grep -qx 'From: alice@example.org'
+	header_of "$f" | grep -qx 'Subject: s-nail subject'
+	header_of "$f" | grep -qx 'From: alice@example.org'
 	grep -qx 'Return-Path: <alice@example.org>' "$f"
-	[ "$(sm_body "$f")" = "Hello from s-nail" ]
+	[ "$(body_of "$f")" = "Hello from s-nail" ]
 }
 
 @test "cron: its exact argument list -FCronDaemon -i -B8BITMIME -oem rcpt and its message" {
@@ -54,12 +54,12 @@ teardown() {
 		printf 'Content-Transfer-Encoding: 8bit\nX-Cron-Env: <SHELL=/bin/sh>\n'
 		printf 'X-Cron-Env: <HOME=/root>\n\nline one\n.\nline after the dot\n'
 	} | "$SENDMAIL" -FCronDaemon -i -B8BITMIME -oem bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	sm_header "$f" | grep -qx 'From: root (Cron Daemon)'
-	sm_header "$f" | grep -qx 'Subject: Cron <root@host> run-parts /etc/cron.hourly'
-	sm_header "$f" | grep -qx 'X-Cron-Env: <HOME=/root>'
-	[ "$(sm_body "$f")" = "$(printf 'line one\n.\nline after the dot')" ]
+	header_of "$f" | grep -qx 'From: root (Cron Daemon)'
+	header_of "$f" | grep -qx 'Subject: Cron <root@host> run-parts /etc/cron.hourly'
+	header_of "$f" | grep -qx 'X-Cron-Env: <HOME=/root>'
+	[ "$(body_of "$f")" = "$(printf 'line one\n.\nline after the dot')" ]
 }
 
 @test "PHP: mail() with sendmail_path \"sendmail -t -i\"; a refused recipient makes mail() false" {
@@ -70,12 +70,12 @@ teardown() {
 	exit($ok ? 0 : 1);
 	PHP
 	php -n -d "sendmail_path=$SENDMAIL -t -i" "$TROOT/mail.php" bob@example.org
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	sm_header "$f" | grep -qx 'To: bob@example.org'
-	sm_header "$f" | grep -qx 'Subject: PHP subject'
-	sm_header "$f" | grep -qx 'X-Mailer: PHP'
-	[ "$(sm_body "$f")" = "$(printf 'Hello from PHP\n.\nthe end')" ]
+	header_of "$f" | grep -qx 'To: bob@example.org'
+	header_of "$f" | grep -qx 'Subject: PHP subject'
+	header_of "$f" | grep -qx 'X-Mailer: PHP'
+	[ "$(body_of "$f")" = "$(printf 'Hello from PHP\n.\nthe end')" ]
 	run php -n -d "sendmail_path=$SENDMAIL -t -i" "$TROOT/mail.php" nosuchuser@example.org
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -92,10 +92,10 @@ teardown() {
 	git -C "$TROOT/repo" format-patch -q -1 -o "$TROOT/patches"
 	(cd "$TROOT/repo" && git send-email --sendmail-cmd="$SENDMAIL" --to=bob@example.org \
 		--from="Alice <alice@example.org>" --confirm=never --quiet "$TROOT"/patches/*.patch)
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
-	sm_header "$f" | grep -qx 'Subject: \[PATCH\] add file'
-	sm_stored alice # Cc'd as the author
+	header_of "$f" | grep -qx 'Subject: \[PATCH\] add file'
+	stored alice # Cc'd as the author
 	git init -q "$TROOT/other"
 	git -C "$TROOT/other" am -q <"$f"
 	cmp "$TROOT/repo/file" "$TROOT/other/file"
@@ -145,10 +145,10 @@ sm_send() {
 	exec {sm_in}>&-
 	wait "$sm_pid"
 	exec {sm_out}<&-
-	f=$(sm_stored bob)
+	f=$(stored bob)
 	cat "$f"
 	grep -qx 'Return-Path: <alice@example.org>' "$f"
-	[ "$(sm_body "$f")" = ".a stuffed dot" ]
+	[ "$(body_of "$f")" = ".a stuffed dot" ]
 }
 
 @test "sendmail -bs with the server unreachable: a 421 in its place, exit 75" {

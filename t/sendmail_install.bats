@@ -57,6 +57,6 @@ teardown() {
 	printf 'Subject: installed\n\nvia the link\n' |
 		MAILC_HOST=127.0.0.1 MAILC_PORT=$SMTP_PORT \
 		"$TEST_ROOT/usr/sbin/sendmail" -i -f alice@example.org bob@example.org
-	f=$(sm_stored bob)
-	sm_header "$f" | grep -qx 'Subject: installed'
+	f=$(stored bob)
+	header_of "$f" | grep -qx 'Subject: installed'
 }
