@@ -89,7 +89,8 @@ layers:
 BATS = bats
 TEST_TOOLS = $(BATS):bats python3:python3 mandoc:mandoc \
              systemd-socket-activate:systemd systemd-analyze:systemd \
-             setpriv:util-linux
+             setpriv:util-linux s-nail:s-nail php:php-cli \
+             /usr/lib/git-core/git-send-email:git-email
 test-tools:
 	@missing=; pkgs=; \
 	for t in $(TEST_TOOLS); do \
@@ -110,6 +111,20 @@ test-tools:
 # the old name
 bats-check: test-tools
 
+# mail(1) of bsd-mailx for t/sendmail_callers.bats.  Its package depends
+# on an MTA, and installing one would take over /usr/sbin/sendmail: so it
+# is unpacked (apt-get download, dpkg -x) under build/debs, never
+# installed, with the library it needs.
+TEST_DEBS = bsd-mailx liblockfile1
+DEBS_DIR  = $(CURDIR)/build/debs
+test-debs:
+	@[ -x $(DEBS_DIR)/usr/bin/bsd-mailx ] && exit 0; \
+	rm -rf $(DEBS_DIR) && mkdir -p $(DEBS_DIR)/pkg && cd $(DEBS_DIR)/pkg && \
+	{ apt-get download $(TEST_DEBS) >/dev/null 2>&1 || \
+	  { apt-get update >/dev/null 2>&1 && apt-get download $(TEST_DEBS) >/dev/null; }; } && \
+	for d in *.deb; do dpkg -x "$$d" $(DEBS_DIR) || exit 1; done || \
+	{ echo "could not unpack$(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
+
 # run the suite, keep its TAP output, and end with one "N passed, N failed" line
 define run_bats
 	@mkdir -p build; set -o pipefail; \
@@ -118,7 +133,7 @@ define run_bats
 	exit $$rc
 endef
 
-test: all test-tools
+test: all test-tools test-debs
 	$(call run_bats,$(CURDIR)/smtpd/smtpd,$(CURDIR)/mailc/mailc,test)
 
 asan: export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
@@ -127,7 +142,7 @@ asan:
 	$(MAKE) B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
-	$(MAKE) test-tools
+	$(MAKE) test-tools test-debs
 	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
 
 # libFuzzer harnesses, one per parser that reads the network or a file
@@ -214,6 +229,10 @@ INSTALL_PATHS = sed \
 # install_paths SOURCE,TARGET: SOURCE with its paths rewritten, mode 644
 install_paths = $(INSTALL_PATHS) $(1) >$(2).new && chmod 644 $(2).new && mv -f $(2).new $(2)
 AS_ROOT_HERE = [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]
+# mailc answers to the name sendmail (mailc(1) SENDMAIL): a symbolic link
+# in SBINDIR, made only where no other sendmail is, removed only if ours
+SENDMAIL_LINK = $(DESTDIR)$(SBINDIR)/sendmail
+SENDMAIL_OURS = [ -L $(SENDMAIL_LINK) ] && [ "$$(readlink $(SENDMAIL_LINK))" = $(BINDIR)/mailc ]
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
@@ -223,6 +242,11 @@ install: all
 	  $(DESTDIR)$(DATADIR)/maildir-skel/tmp
 	install -m 755 $(B)/smtpd/smtpd $(DESTDIR)$(SBINDIR)/smtpd
 	install -m 755 $(B)/mailc/mailc $(DESTDIR)$(BINDIR)/mailc
+	@if $(SENDMAIL_OURS) || ! [ -e $(SENDMAIL_LINK) -o -L $(SENDMAIL_LINK) ]; then \
+	  ln -sfn $(BINDIR)/mailc $(SENDMAIL_LINK) && echo "$(SENDMAIL_LINK) -> $(BINDIR)/mailc"; \
+	else \
+	  echo "$(SENDMAIL_LINK): another sendmail, kept: mailc's link not made"; \
+	fi
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
@@ -258,6 +282,7 @@ install: all
 	fi
 
 uninstall:
+	@if $(SENDMAIL_OURS); then rm -f $(SENDMAIL_LINK); fi
 	rm -f $(DESTDIR)$(SBINDIR)/smtpd $(DESTDIR)$(BINDIR)/mailc \
 	  $(DESTDIR)$(MANDIR)/man1/$(notdir $(MAN1)) \
 	  $(DESTDIR)$(MANDIR)/man5/$(notdir $(MAN5)) \
@@ -274,4 +299,4 @@ clean:
 	find lib smtpd mailc -name '*.[oa]' -delete
 
 .PHONY: all run layers mutate test asan fuzz bench install uninstall clean \
-        test-tools bats-check
+        test-tools bats-check test-debs

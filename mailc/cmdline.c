@@ -12,16 +12,22 @@
 #include "cmdline.h"
 #include "message.h"
 
-int
-cmdline_parse(struct cmdline *cl, int argc, char **argv)
+void
+cmdline_init(struct cmdline *cl)
 {
-	int ch, sendopts = 0, status = 0;
-
 	memset(cl, 0, sizeof(*cl));
 	cl->host = mailc_env_host();
 	cl->port = mailc_env_port();
 	if ((cl->user = getenv("MAILC_USER")) != NULL && *cl->user == '\0')
 		cl->user = NULL;
+}
+
+int
+cmdline_parse(struct cmdline *cl, int argc, char **argv)
+{
+	int ch, sendopts = 0, status = 0;
+
+	cmdline_init(cl);
 	while (status == 0 &&
 	       (ch = getopt(argc, argv, ":H:p:u:f:s:c:b:tvi")) != -1) {
 		sendopts += strchr("ufscbt", ch) != NULL;

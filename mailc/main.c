@@ -6,6 +6,7 @@
  *                                fetch.c (a table below)
  *   mailc -i, or no arguments on a terminal: interactive.c
  *   mailc [options] rcpt... < message: send.c
+ *   run as sendmail: sendmail.c, sendmail's command line
  *
  * It talks to no server and parses no more of the command line than it
  * takes to choose: the sending command line, which -i belongs to, is
@@ -26,6 +27,7 @@
 #include "interactive.h"
 #include "read.h"
 #include "send.h"
+#include "sendmail.h"
 
 /* Subcommands: the first argument names one, the rest are its own. */
 struct subcmd {
@@ -49,6 +51,8 @@ main(int argc, char **argv)
 	log_init("mailc", 0, 0);
 	/* a server that hangs up must give us EPIPE, not kill us */
 	signal(SIGPIPE, SIG_IGN);
+	if (sendmail_is_name(argv[0]))
+		return sendmail_main(argc, argv);
 	if (argc > 1)
 		for (i = 0; i < nitems(subcmds); i++)
 			if (strcmp(argv[1], subcmds[i].name) == 0)

@@ -13,6 +13,7 @@
  * a message that any recipient refused: the sender then fixes the list
  * and sends again, and nobody gets it twice.
  */
+#include <ctype.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +32,25 @@
 #include "send.h"
 #include "smtp.h"
 
-/* the envelope sender: -f, else the AUTH user, else $USER@hostname */
+#define SEND_FULLNAME_MAX 200 /* sendmail -F: bytes of the display name */
+
+/* sendmail's -f '<>' (or ''): the null reverse-path, RFC 5321 §4.5.5 */
+static int
+send_null_sender(const struct cmdline *o)
+{
+	return o->from != NULL &&
+	       (*o->from == '\0' || strcmp(o->from, "<>") == 0);
+}
+
+/*
+ * The sender: -f, else the AUTH user, else $USER@hostname.  The null
+ * sender's messages still get a From: the user's own address.
+ */
 static int
 send_sender(const struct cmdline *o, char *out, size_t size)
 {
-	const char *s = o->from != NULL ? o->from : o->user;
+	const char *s =
+	    o->from != NULL && !send_null_sender(o) ? o->from : o->user;
 	const char *name;
 	char buf[ADDR_MAX + 1];
 	struct passwd *pw;
@@ -60,6 +75,47 @@ send_sender(const struct cmdline *o, char *out, size_t size)
 			    o->from != NULL ? "" : " (use -f)");
 		return EX_DATAERR;
 	}
+	return 0;
+}
+
+/*
+ * The From header mailc adds: the sender, with sendmail's -F as its
+ * display name (RFC 5322 §3.4): atoms as they are, else a quoted string.
+ */
+static int
+send_from_header(const struct cmdline *o, const char *from, char *out,
+		 size_t size)
+{
+	const char *p, *atext = "!#$%&'*+-/=?^_`{|}~ ";
+	size_t n = 0;
+	int quote = 0;
+
+	if (o->fullname == NULL || *o->fullname == '\0')
+		return xsnprintf(out, size, "%s", from) < 0 ? EX_SOFTWARE : 0;
+	for (p = o->fullname; *p; p++) {
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f) {
+			mailc_warnx("bad full name: control characters");
+			return EX_DATAERR;
+		}
+		if (!isalnum((unsigned char)*p) && strchr(atext, *p) == NULL)
+			quote = 1;
+	}
+	if (p - o->fullname > SEND_FULLNAME_MAX) {
+		mailc_warnx("full name too long (at most %d bytes)",
+			    SEND_FULLNAME_MAX);
+		return EX_DATAERR;
+	}
+	if (quote)
+		out[n++] = '"';
+	for (p = o->fullname; *p; p++) {
+		if (quote && (*p == '"' || *p == '\\'))
+			out[n++] = '\\';
+		out[n++] = *p;
+	}
+	if (quote)
+		out[n++] = '"';
+	if (xsnprintf(out + n, size - n, " <%s>", from) < 0)
+		return EX_SOFTWARE;
 	return 0;
 }
 
@@ -193,6 +249,7 @@ send_main(const struct cmdline *o)
 	struct msg_gen gen;
 	struct msg m;
 	char from[ADDR_MAX + 1], pass[PASSWORD_MAX + 1];
+	char hdrfrom[2 * SEND_FULLNAME_MAX + ADDR_MAX + 8];
 	int status = 0, i;
 
 	memset(&to, 0, sizeof(to));
@@ -214,10 +271,11 @@ send_main(const struct cmdline *o)
 	}
 	if ((o->subject != NULL &&
 	     (status = send_check_subject(o->subject)) != 0) ||
-	    (status = send_sender(o, from, sizeof(from))) != 0)
+	    (status = send_sender(o, from, sizeof(from))) != 0 ||
+	    (status = send_from_header(o, from, hdrfrom, sizeof(hdrfrom))) != 0)
 		goto done;
 
-	gen.from = from;
+	gen.from = hdrfrom;
 	gen.subject = o->subject;
 	gen.to = &to;
 	gen.cc = &o->cc;
@@ -240,7 +298,8 @@ send_main(const struct cmdline *o)
 	pass[0] = '\0';
 	if (o->user == NULL ||
 	    (status = password_get(o->user, pass, sizeof(pass))) == 0)
-		status = send_session(o, from, &rcpts, &m, pass);
+		status = send_session(o, send_null_sender(o) ? "" : from,
+				      &rcpts, &m, pass);
 	wipe(pass, sizeof(pass));
 done:
 	msg_free(&m);

@@ -262,3 +262,17 @@ daemon_started() {
 	cat "${!r}/smtpd.log" >&2
 	return 1
 }
+
+# the only file in USER@example.org's new/; fails unless there is exactly one
+stored() {
+	local files
+	files=$(maildir_files example.org "$1")
+	[ "$(printf '%s\n' "$files" | grep -c .)" = 1 ] || {
+		echo "expected one message for $1, found: $files" >&2
+		return 1
+	}
+	echo "$files"
+}
+
+header_of() { sed '/^$/q' "$1"; }
+body_of() { sed '1,/^$/d' "$1"; }

@@ -21,20 +21,6 @@ teardown() {
 	test_teardown
 }
 
-# the only file in USER@example.org's new/; fails unless there is exactly one
-stored() {
-	local files
-	files=$(maildir_files example.org "$1")
-	[ "$(printf '%s\n' "$files" | grep -c .)" = 1 ] || {
-		echo "expected one message for $1, found: $files" >&2
-		return 1
-	}
-	echo "$files"
-}
-
-header_of() { sed '/^$/q' "$1"; }
-body_of() { sed '1,/^$/d' "$1"; }
-
 # fake_start REPLY...: a scripted server on $FAKE_PORT (see fake_smtp.py)
 fake_start() {
 	FAKE_PORT=$(free_port)
