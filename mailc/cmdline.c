@@ -18,10 +18,6 @@ cmdline_parse(struct cmdline *cl, int argc, char **argv)
 	int ch, sendopts = 0, status = 0;
 
 	memset(cl, 0, sizeof(*cl));
-	cl->host = mailc_env_host();
-	cl->port = mailc_env_port();
-	if ((cl->user = getenv("MAILC_USER")) != NULL && *cl->user == '\0')
-		cl->user = NULL;
 	while (status == 0 &&
 	       (ch = getopt(argc, argv, ":H:p:u:f:s:c:b:tvi")) != -1) {
 		sendopts += strchr("ufscbt", ch) != NULL;

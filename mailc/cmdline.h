@@ -18,9 +18,10 @@
 #include "message.h"
 
 struct cmdline {
-	const char *host, *port;  /* -H, -p, else MAILC_HOST, MAILC_PORT */
-	const char *user;	  /* -u, else MAILC_USER; NULL: no AUTH */
-	const char *from;	  /* -f */
+	const char *host, *port;  /* -H, -p; NULL: config_apply() decides */
+	const char *user;	  /* -u, else config; NULL: no AUTH */
+	const char *from;	  /* -f, else config */
+	const char *password_command; /* config only */
 	const char *subject;	  /* -s */
 	struct msg_addrs cc, bcc; /* -c, -b, parsed */
 	int extract;		  /* -t */
@@ -28,6 +29,7 @@ struct cmdline {
 	int interactive;	  /* -i */
 	char **rcpts;		  /* the operands, not parsed yet */
 	int nrcpts;
+	int queued; /* set by send_main: the message waits in the outbox */
 };
 
 /*

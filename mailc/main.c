@@ -6,6 +6,7 @@
  *                                fetch.c (a table below)
  *   mailc -i, or no arguments on a terminal: interactive.c
  *   mailc [options] rcpt... < message: send.c
+ *   mailc flush                  the outbox: outbox.c
  *
  * It talks to no server and parses no more of the command line than it
  * takes to choose: the sending command line, which -i belongs to, is
@@ -21,9 +22,11 @@
 
 #include "cmdline.h"
 #include "common.h"
+#include "config.h"
 #include "fetch.h"
 #include "inbox.h"
 #include "interactive.h"
+#include "outbox.h"
 #include "read.h"
 #include "send.h"
 
@@ -37,6 +40,7 @@ static const struct subcmd subcmds[] = {
     {"inbox", inbox_main},
     {"read", read_main},
     {"fetch", fetch_main},
+    {"flush", outbox_main},
 };
 
 int
@@ -55,7 +59,9 @@ main(int argc, char **argv)
 				return subcmds[i].main(argc - 1, argv + 1);
 	if (argc == 1 && isatty(STDIN_FILENO))
 		return interactive_main(mailc_env_host(), mailc_env_port());
-	if ((status = cmdline_parse(&cl, argc, argv)) == 0)
+	if ((status = cmdline_parse(&cl, argc, argv)) == 0 && cl.interactive)
+		status = config_apply(&cl);
+	if (status == 0)
 		status = cl.interactive ? interactive_main(cl.host, cl.port)
 					: send_main(&cl);
 	cmdline_free(&cl);
