@@ -70,6 +70,8 @@ send() {
 	MAILC_PORT=$SMTP_PORT send
 	[ "$status" -eq 0 ]
 	[ "$(count bob)" = 1 ]
+	# the file's other settings still count
+	grep -qx 'Return-Path: <alice@example.org>' "$(maildir_files example.org bob)"
 	MAILC_PORT=$CLOSED send -p "$SMTP_PORT"
 	[ "$status" -eq 0 ]
 	[ "$(count bob)" = 2 ]

@@ -128,15 +128,17 @@ send_down() {
 }
 
 @test "5xx from the server: not kept" {
+	daemon_stop main
+	send_down 1
 	fake_start "220 fake" "250 fake" "550 5.7.1 go away"
 	run "$MAILC_BIN" -p "$FAKE_PORT" -f alice@example.org bob@example.org <<<"x"
 	echo "$output"
 	[ "$status" -eq 69 ]
 	[[ "$output" == *"550 5.7.1 go away"* ]]
-	[[ "$output" != *"kept"* ]]
+	[[ "$output" != *"message kept"* ]]
+	# the one that waited was refused as well (moved aside); nothing added
 	[ "$(waiting)" = 0 ]
-	run "$MAILC_BIN" -p "$FAKE_PORT" -f alice@example.org nobody@example.org <<<"x"
-	[ "$(waiting)" = 0 ]
+	[ "$(ls "$OUTBOX/failed" | grep -c .)" = 1 ]
 }
 
 @test "the next send flushes the outbox first, oldest first, each once" {
@@ -267,4 +269,9 @@ send_down() {
 		[ "$(head -c 16 "$f")" = "Mailc-Outbox: 1" ]
 		[ "$(tail -c 100 "$f")" = "$(tail -c 100 "$TROOT/big")" ]
 	done
+	# and one left alone is kept whole
+	before=$(waiting)
+	run "$MAILC_BIN" -f alice@example.org bob@example.org <"$TROOT/big"
+	[ "$status" -eq 75 ]
+	[ "$(waiting)" = $((before + 1)) ]
 }
