@@ -6,7 +6,7 @@
  *                                fetch.c (a table below)
  *   mailc -i, or no arguments on a terminal: interactive.c
  *   mailc [options] rcpt... < message: send.c
- *   mailc flush                  the outbox: outbox.c
+ *   mailc flush                  the outbox: flush.c, outbox.c
  *
  * It talks to no server and parses no more of the command line than it
  * takes to choose: the sending command line, which -i belongs to, is
@@ -24,9 +24,9 @@
 #include "common.h"
 #include "config.h"
 #include "fetch.h"
+#include "flush.h"
 #include "inbox.h"
 #include "interactive.h"
-#include "outbox.h"
 #include "read.h"
 #include "send.h"
 
@@ -40,7 +40,7 @@ static const struct subcmd subcmds[] = {
     {"inbox", inbox_main},
     {"read", read_main},
     {"fetch", fetch_main},
-    {"flush", outbox_main},
+    {"flush", flush_main},
 };
 
 int

@@ -1,8 +1,7 @@
 /*
  * outbox.c - see outbox.h.  It relies on lib/durable for every write
- * that must survive a crash, on send.c for the SMTP transaction (the
- * same one a new message gets) and on config.c for `mailc flush`'s
- * settings.  It never sends a message twice on its own: an entry leaves
+ * that must survive a crash; the SMTP transaction is the caller's (the
+ * same one a new message gets, send.c's send_session), passed in.  It never sends a message twice on its own: an entry leaves
  * new/ only after 250, and one lock keeps two flushes apart.  (A
  * connection lost after the final dot but before the reply leaves the
  * message waiting; the server may have it: SMTP's own duplicate window,
@@ -25,11 +24,9 @@
 
 #include "cmdline.h"
 #include "common.h"
-#include "config.h"
 #include "message.h"
 #include "outbox.h"
-#include "password.h"
-#include "send.h"
+#include "smtp.h"
 
 #define OUTBOX_MAGIC "Mailc-Outbox: 1\n"
 #define OUTBOX_SENDER "Mailc-Sender: "
@@ -168,7 +165,7 @@ outbox_field(const char *line, const char *prefix, char *out, size_t size)
  */
 static int
 outbox_send(const struct cmdline *o, const char *pass, const char *path,
-	    enum send_outcome *out)
+	    outbox_send_fn *send, enum send_outcome *out)
 {
 	char line[ADDR_MAX + 64], from[ADDR_MAX + 1], rcpt[ADDR_MAX + 1];
 	struct msg_addrs rcpts;
@@ -209,7 +206,7 @@ outbox_send(const struct cmdline *o, const char *pass, const char *path,
 		status = EX_IOERR;
 		goto done;
 	}
-	status = send_session(o, from, &rcpts, &m, pass, out);
+	status = send(o, from, &rcpts, &m, pass, out);
 	goto done;
 bad:
 	mailc_warnx("outbox: %s: not an outbox entry", path);
@@ -365,7 +362,8 @@ outbox_settle(const char *dir, const char *name, enum send_outcome out)
 }
 
 int
-outbox_flush(const struct cmdline *o, const char *pass, int wait)
+outbox_flush(const struct cmdline *o, const char *pass, int wait,
+	     outbox_send_fn *send)
 {
 	char dir[OUTBOX_PATH_MAX], path[OUTBOX_PATH_MAX];
 	struct outbox_entry *v;
@@ -386,7 +384,7 @@ outbox_flush(const struct cmdline *o, const char *pass, int wait)
 		if (xsnprintf(path, sizeof(path), "%s/new/%s", dir,
 			      v[i].name) < 0)
 			continue;
-		(void)outbox_send(o, pass, path, &out);
+		(void)outbox_send(o, pass, path, send, &out);
 		if (outbox_settle(dir, v[i].name, out) < 0) {
 			waiting += n - i;
 			break;
@@ -406,8 +404,7 @@ outbox_flush(const struct cmdline *o, const char *pass, int wait)
 	return waiting ? EX_TEMPFAIL : refused ? EX_UNAVAILABLE : 0;
 }
 
-/* 1 when dir/new has an entry */
-static int
+int
 outbox_waiting(void)
 {
 	char dir[OUTBOX_PATH_MAX], path[OUTBOX_PATH_MAX];
@@ -420,48 +417,4 @@ outbox_waiting(void)
 	n = outbox_list(path, &v);
 	outbox_list_free(v, n);
 	return n > 0;
-}
-
-int
-outbox_main(int argc, char **argv)
-{
-	struct cmdline cl;
-	char pass[PASSWORD_MAX + 1];
-	int ch, status = 0;
-
-	memset(&cl, 0, sizeof(cl));
-	while ((ch = getopt(argc, argv, ":H:p:u:v")) != -1) {
-		switch (ch) {
-		case 'H':
-			cl.host = optarg;
-			break;
-		case 'p':
-			cl.port = optarg;
-			break;
-		case 'u':
-			cl.user = optarg;
-			break;
-		case 'v':
-			cl.trace = stderr;
-			break;
-		case ':':
-			mailc_warnx("option -%c needs a value", optopt);
-			return mailc_usage();
-		default:
-			mailc_warnx("unknown option -%c", optopt);
-			return mailc_usage();
-		}
-	}
-	if (optind < argc)
-		return mailc_usage();
-	if ((status = config_apply(&cl)) != 0)
-		return status;
-	if (mailc_check_host(cl.host) < 0 || mailc_check_port(cl.port) < 0)
-		return EX_USAGE;
-	if (!outbox_waiting())
-		return 0;
-	if ((status = send_password(&cl, pass, sizeof(pass))) == 0)
-		status = outbox_flush(&cl, pass, 1);
-	wipe(pass, sizeof(pass));
-	return status;
 }

@@ -24,9 +24,16 @@
 
 #define OUTBOX_PATH_MAX 4096
 
+#include "smtp.h"
+
 struct cmdline;
 struct msg;
 struct msg_addrs;
+
+/* one SMTP transaction, as send_session() (send.h) */
+typedef int outbox_send_fn(const struct cmdline *o, const char *from,
+			   const struct msg_addrs *rcpts, struct msg *m,
+			   const char *pass, enum send_outcome *out);
 
 /*
  * Keep m (its spool whole, whatever its offset) for from and rcpts.  0
@@ -35,16 +42,17 @@ struct msg_addrs;
 int outbox_store(struct msg *m, const char *from,
 		 const struct msg_addrs *rcpts, char *path, size_t size);
 /*
- * Send what waits, oldest first, each in its own transaction as o says
- * (pass: the AUTH password), and remove each only after the server's
+ * Send what waits, oldest first, each with send (in its own
+ * transaction, as o says; pass: the AUTH password), and remove each only after the server's
  * 250.  A message refused for good is moved to failed/ and named.  The
  * first time the server cannot be reached, the rest waits.  With wait,
  * a flush already running is waited for; without, it is left to do the
  * work.  0 when nothing waits; EX_TEMPFAIL when something still does;
  * else EX_UNAVAILABLE when something was refused.
  */
-int outbox_flush(const struct cmdline *o, const char *pass, int wait);
-/* mailc flush [-v] [-H host] [-p port] [-u user] */
-int outbox_main(int argc, char **argv);
+int outbox_flush(const struct cmdline *o, const char *pass, int wait,
+		 outbox_send_fn *send);
+/* 1 when something waits (or the outbox cannot be looked at), else 0 */
+int outbox_waiting(void);
 
 #endif

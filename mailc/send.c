@@ -297,7 +297,7 @@ send_main(struct cmdline *o)
 	if ((status = send_password(o, pass, sizeof(pass))) != 0)
 		goto done;
 	/* what waits goes first; whatever becomes of it, this one is tried */
-	(void)outbox_flush(o, pass, 0);
+	(void)outbox_flush(o, pass, 0, send_session);
 	status = send_session(o, from, &rcpts, &m, pass, &out);
 	if (out == SEND_DEFER_SERVER || out == SEND_DEFER_MESSAGE)
 		status = send_keep(o, from, &rcpts, &m);

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "smtp.h"
+
 struct cmdline;
 struct msg;
 struct msg_addrs;
@@ -19,14 +21,6 @@ struct msg_addrs;
  */
 int send_main(struct cmdline *cl);
 
-/* what became of one transaction, for choosing what to keep */
-enum send_outcome {
-	SEND_SENT,	    /* 250 to the final dot */
-	SEND_DEFER_SERVER,  /* no server to talk to now: try again later */
-	SEND_DEFER_MESSAGE, /* 4xx to this message: try it again later */
-	SEND_REFUSED,	    /* 5xx to this message: never again */
-	SEND_FAILED,	    /* a setting or the server is wrong: not tried */
-};
 
 /*
  * One SMTP transaction: m to rcpts from the envelope sender from, to

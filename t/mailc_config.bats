@@ -173,3 +173,19 @@ send() {
 	[ "$status" -eq 0 ]
 	[ "$(count bob)" = 1 ]
 }
+
+@test "etc/mailc.conf, the sample, is a good file as it is and with its settings uncommented" {
+	cp "$REPO/etc/mailc.conf" "$SYS"
+	chmod 644 "$SYS"
+	send -H 127.0.0.1 -p "$SMTP_PORT" -f alice@example.org
+	[ "$status" -eq 0 ]
+	sed 's/^#\([a-z_][a-z_]* \)/\1/' "$REPO/etc/mailc.conf" >"$SYS"
+	grep -qx 'host mail.example.org' "$SYS"
+	grep -qx 'password_command pass show mail/alice' "$SYS"
+	# every line parses and counts (our server in place of the example's)
+	sed -i -e "s/^host .*/host 127.0.0.1/" -e "s/^port .*/port $SUBMIT_PORT/" "$SYS"
+	MAILC_PASSWORD=alicepw send -v
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"> AUTH PLAIN"* ]]
+	[ "$(count bob)" = 2 ]
+}
