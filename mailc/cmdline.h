@@ -21,7 +21,6 @@ struct cmdline {
 	const char *host, *port;  /* -H, -p; NULL: config_apply() decides */
 	const char *user;	  /* -u, else config; NULL: no AUTH */
 	const char *from;	  /* -f, else config */
-	const char *password_command; /* config only */
 	const char *subject;	  /* -s */
 	struct msg_addrs cc, bcc; /* -c, -b, parsed */
 	int extract;		  /* -t */
@@ -30,6 +29,8 @@ struct cmdline {
 	char **rcpts;		  /* the operands, not parsed yet */
 	int nrcpts;
 	int queued; /* set by send_main: the message waits in the outbox */
+	/* password_command: from the config only (config.h) */
+	const char *password_command;
 };
 
 /*

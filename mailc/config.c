@@ -129,8 +129,8 @@ config_read(const char *path)
 		fclose(fp);
 		return -1;
 	}
-	while (r == 0 && (got = file_read_line(fp, line, sizeof(line),
-					       &len)) != 0) {
+	while (r == 0 &&
+	       (got = file_read_line(fp, line, sizeof(line), &len)) != 0) {
 		lineno++;
 		if (got < 0) {
 			mailc_warnx("%s:%d: line too long (at most %d bytes)",
@@ -160,8 +160,7 @@ config_user_path(char *buf, size_t size)
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	struct passwd *pw;
 
-	if ((home == NULL || *home != '/') &&
-	    (pw = getpwuid(getuid())) != NULL)
+	if ((home == NULL || *home != '/') && (pw = getpwuid(getuid())) != NULL)
 		home = pw->pw_dir;
 	if (home != NULL && *home == '/' &&
 	    xsnprintf(buf, size, "%s/.mailcrc", home) >= 0 &&
@@ -170,18 +169,19 @@ config_user_path(char *buf, size_t size)
 	/* XDG Base Directory: a relative value is to be ignored */
 	if (xdg != NULL && *xdg == '/')
 		return xsnprintf(buf, size, "%s/mailc/config", xdg) < 0 ? -1
-									  : 0;
+									: 0;
 	if (home == NULL || *home != '/')
 		return -1;
 	return xsnprintf(buf, size, "%s/.config/mailc/config", home) < 0 ? -1
-									    : 0;
+									 : 0;
 }
 
 int
 config_apply(struct cmdline *cl)
 {
-	const char **dst[C_N] = {&cl->host, &cl->port,	&cl->user,
-				 &cl->password_command, &cl->from, NULL};
+	const char **dst[C_N] = {&cl->host, &cl->port,
+				 &cl->user, &cl->password_command,
+				 &cl->from, NULL};
 	const char *sys = getenv("MAILC_SYSTEM_CONF"), *v;
 	char user[4096];
 	int i;

@@ -1,11 +1,11 @@
 /*
  * outbox.c - see outbox.h.  It relies on lib/durable for every write
  * that must survive a crash; the SMTP transaction is the caller's (the
- * same one a new message gets, send.c's send_session), passed in.  It never sends a message twice on its own: an entry leaves
- * new/ only after 250, and one lock keeps two flushes apart.  (A
- * connection lost after the final dot but before the reply leaves the
- * message waiting; the server may have it: SMTP's own duplicate window,
- * RFC 5321 section 6.1.)
+ * same one a new message gets, send.c's send_session), passed in.  It never
+ * sends a message twice on its own: an entry leaves new/ only after 250, and
+ * one lock keeps two flushes apart.  (A connection lost after the final dot but
+ * before the reply leaves the message waiting; the server may have it: SMTP's
+ * own duplicate window, RFC 5321 section 6.1.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,8 +45,7 @@ outbox_dir(char *buf, size_t size, int create)
 	size_t i;
 	int r;
 
-	if ((home == NULL || *home != '/') &&
-	    (pw = getpwuid(getuid())) != NULL)
+	if ((home == NULL || *home != '/') && (pw = getpwuid(getuid())) != NULL)
 		home = pw->pw_dir;
 	/* XDG Base Directory: a relative value is to be ignored */
 	if (state != NULL && *state == '/')
@@ -151,8 +150,8 @@ outbox_field(const char *line, const char *prefix, char *out, size_t size)
 		return -1;
 	line += plen;
 	n = strlen(line);
-	if (n < 3 || line[0] != '<' || line[n - 2] != '>' || line[n - 1] != '\n' ||
-	    n - 3 >= size)
+	if (n < 3 || line[0] != '<' || line[n - 2] != '>' ||
+	    line[n - 1] != '\n' || n - 3 >= size)
 		return -1;
 	memcpy(out, line + 1, n - 3);
 	out[n - 3] = '\0';
@@ -348,8 +347,7 @@ outbox_settle(const char *dir, const char *name, enum send_outcome out)
 		return 0;
 	case SEND_REFUSED:
 		if (durable_rename(path, to) < 0) {
-			mailc_warn("outbox: moving %s to %s/failed", path,
-				   dir);
+			mailc_warn("outbox: moving %s to %s/failed", path, dir);
 			return -1;
 		}
 		mailc_warnx("outbox: message refused, moved to %s", to);
@@ -381,8 +379,8 @@ outbox_flush(const struct cmdline *o, const char *pass, int wait,
 	outbox_clean_tmp(dir);
 	n = outbox_list(path, &v);
 	for (i = 0; i < n; i++) {
-		if (xsnprintf(path, sizeof(path), "%s/new/%s", dir,
-			      v[i].name) < 0)
+		if (xsnprintf(path, sizeof(path), "%s/new/%s", dir, v[i].name) <
+		    0)
 			continue;
 		(void)outbox_send(o, pass, path, send, &out);
 		if (outbox_settle(dir, v[i].name, out) < 0) {

@@ -39,16 +39,16 @@ typedef int outbox_send_fn(const struct cmdline *o, const char *from,
  * Keep m (its spool whole, whatever its offset) for from and rcpts.  0
  * with the entry's path in path, or -1 after a message (nothing kept).
  */
-int outbox_store(struct msg *m, const char *from,
-		 const struct msg_addrs *rcpts, char *path, size_t size);
+int outbox_store(struct msg *m, const char *from, const struct msg_addrs *rcpts,
+		 char *path, size_t size);
 /*
  * Send what waits, oldest first, each with send (in its own
- * transaction, as o says; pass: the AUTH password), and remove each only after the server's
- * 250.  A message refused for good is moved to failed/ and named.  The
- * first time the server cannot be reached, the rest waits.  With wait,
- * a flush already running is waited for; without, it is left to do the
- * work.  0 when nothing waits; EX_TEMPFAIL when something still does;
- * else EX_UNAVAILABLE when something was refused.
+ * transaction, as o says; pass: the AUTH password), and remove each only after
+ * the server's 250.  A message refused for good is moved to failed/ and named.
+ * The first time the server cannot be reached, the rest waits.  With wait, a
+ * flush already running is waited for; without, it is left to do the work.  0
+ * when nothing waits; EX_TEMPFAIL when something still does; else
+ * EX_UNAVAILABLE when something was refused.
  */
 int outbox_flush(const struct cmdline *o, const char *pass, int wait,
 		 outbox_send_fn *send);

@@ -21,7 +21,6 @@ struct msg_addrs;
  */
 int send_main(struct cmdline *cl);
 
-
 /*
  * One SMTP transaction: m to rcpts from the envelope sender from, to
  * o's host and port, with AUTH PLAIN as o->user with pass.  The exit
