@@ -57,9 +57,13 @@ main(int argc, char **argv)
 		for (i = 0; i < nitems(subcmds); i++)
 			if (strcmp(argv[1], subcmds[i].name) == 0)
 				return subcmds[i].main(argc - 1, argv + 1);
-	if (argc == 1 && isatty(STDIN_FILENO))
-		return interactive_main(mailc_env_host(), mailc_env_port());
-	if ((status = cmdline_parse(&cl, argc, argv)) == 0 && cl.interactive)
+	if (argc == 1 && isatty(STDIN_FILENO)) {
+		memset(&cl, 0, sizeof(cl));
+		cl.interactive = 1;
+		status = 0;
+	} else
+		status = cmdline_parse(&cl, argc, argv);
+	if (status == 0 && cl.interactive)
 		status = config_apply(&cl);
 	if (status == 0)
 		status = cl.interactive ? interactive_main(cl.host, cl.port)
