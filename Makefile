@@ -253,6 +253,7 @@ install: all
 	$(foreach u,$(UNITS),$(call install_paths,etc/systemd/$(u),$(DESTDIR)$(UNITDIR)/$(u)) && ) true
 	$(call install_paths,etc/inetd.conf,$(DESTDIR)$(CONFDIR)/inetd.conf.sample)
 	$(call install_paths,etc/smtpd.conf.sample,$(DESTDIR)$(CONFDIR)/smtpd.conf.sample)
+	install -m 644 etc/mailc.conf $(DESTDIR)$(SYSCONFDIR)/mailc.conf.sample
 	@c=$(DESTDIR)$(CONFDIR)/smtpd.conf; \
 	if [ -e "$$c" ] || [ -L "$$c" ]; then \
 	  echo "$$c: kept (the new sample is smtpd.conf.sample)"; \
@@ -288,7 +289,8 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man5/$(notdir $(MAN5)) \
 	  $(DESTDIR)$(MANDIR)/man8/$(notdir $(MAN8)) \
 	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
-	  $(DESTDIR)$(CONFDIR)/smtpd.conf.sample $(DESTDIR)$(CONFDIR)/inetd.conf.sample
+	  $(DESTDIR)$(CONFDIR)/smtpd.conf.sample $(DESTDIR)$(CONFDIR)/inetd.conf.sample \
+	  $(DESTDIR)$(SYSCONFDIR)/mailc.conf.sample
 	-rmdir $(DESTDIR)$(DATADIR)/maildir-skel/cur $(DESTDIR)$(DATADIR)/maildir-skel/new \
 	  $(DESTDIR)$(DATADIR)/maildir-skel/tmp $(DESTDIR)$(DATADIR)/maildir-skel \
 	  $(DESTDIR)$(DATADIR)

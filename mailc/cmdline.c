@@ -16,10 +16,6 @@ void
 cmdline_init(struct cmdline *cl)
 {
 	memset(cl, 0, sizeof(*cl));
-	cl->host = mailc_env_host();
-	cl->port = mailc_env_port();
-	if ((cl->user = getenv("MAILC_USER")) != NULL && *cl->user == '\0')
-		cl->user = NULL;
 }
 
 int

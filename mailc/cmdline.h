@@ -18,9 +18,9 @@
 #include "message.h"
 
 struct cmdline {
-	const char *host, *port;  /* -H, -p, else MAILC_HOST, MAILC_PORT */
-	const char *user;	  /* -u, else MAILC_USER; NULL: no AUTH */
-	const char *from;	  /* -f; sendmail's "<>" or "": null sender */
+	const char *host, *port;  /* -H, -p; NULL: config_apply() decides */
+	const char *user;	  /* -u, else config; NULL: no AUTH */
+	const char *from;	  /* -f, else config; sendmail's "<>", "": null sender */
 	const char *fullname;	  /* sendmail -F: From's display name */
 	const char *subject;	  /* -s */
 	struct msg_addrs cc, bcc; /* -c, -b, parsed */
@@ -29,7 +29,9 @@ struct cmdline {
 	int interactive;	  /* -i */
 	char **rcpts;		  /* the operands, not parsed yet */
 	int nrcpts;
-	int queued; /* set by send_main(): the message is in the outbox */
+	int queued; /* set by send_main: the message waits in the outbox */
+	/* password_command: from the config only (config.h) */
+	const char *password_command;
 };
 
 /*
@@ -39,8 +41,8 @@ struct cmdline {
  * -c or -b address.
  */
 int cmdline_parse(struct cmdline *cl, int argc, char **argv);
-/* cl empty but for the defaults (host, port, user); cmdline_parse()
- * starts with it, sendmail.c fills the rest its own way */
+/* cl empty (config_apply() fills in the settings left NULL);
+ * cmdline_parse() starts with it, sendmail.c fills the rest its own way */
 void cmdline_init(struct cmdline *cl);
 void cmdline_free(struct cmdline *cl);
 

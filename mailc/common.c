@@ -121,3 +121,18 @@ mailc_hostname(void)
 		strlcpy(name, "localhost", sizeof(name));
 	return name;
 }
+
+static const char *mailc_domain_setting;
+
+void
+mailc_set_domain(const char *domain)
+{
+	mailc_domain_setting = domain;
+}
+
+const char *
+mailc_domain(void)
+{
+	return mailc_domain_setting != NULL ? mailc_domain_setting
+					    : mailc_hostname();
+}

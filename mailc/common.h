@@ -29,5 +29,10 @@ int mailc_check_host(const char *s);
 int mailc_check_port(const char *s);
 /* this machine's name, for EHLO/HELO, Message-ID and the default sender */
 const char *mailc_hostname(void);
+/* the `domain` setting (config.c); the string must outlive its use */
+void mailc_set_domain(const char *domain);
+/* the domain of the default sender: the `domain` setting, else the
+ * host name */
+const char *mailc_domain(void);
 
 #endif

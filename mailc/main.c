@@ -7,6 +7,7 @@
  *   mailc -i, or no arguments on a terminal: interactive.c
  *   mailc [options] rcpt... < message: send.c
  *   run as sendmail: sendmail.c, sendmail's command line
+ *   mailc flush                  the outbox: flush.c, outbox.c
  *
  * It talks to no server and parses no more of the command line than it
  * takes to choose: the sending command line, which -i belongs to, is
@@ -22,7 +23,9 @@
 
 #include "cmdline.h"
 #include "common.h"
+#include "config.h"
 #include "fetch.h"
+#include "flush.h"
 #include "inbox.h"
 #include "interactive.h"
 #include "read.h"
@@ -39,6 +42,7 @@ static const struct subcmd subcmds[] = {
     {"inbox", inbox_main},
     {"read", read_main},
     {"fetch", fetch_main},
+    {"flush", flush_main},
 };
 
 int
@@ -57,9 +61,15 @@ main(int argc, char **argv)
 		for (i = 0; i < nitems(subcmds); i++)
 			if (strcmp(argv[1], subcmds[i].name) == 0)
 				return subcmds[i].main(argc - 1, argv + 1);
-	if (argc == 1 && isatty(STDIN_FILENO))
-		return interactive_main(mailc_env_host(), mailc_env_port());
-	if ((status = cmdline_parse(&cl, argc, argv)) == 0)
+	if (argc == 1 && isatty(STDIN_FILENO)) {
+		memset(&cl, 0, sizeof(cl));
+		cl.interactive = 1;
+		status = 0;
+	} else
+		status = cmdline_parse(&cl, argc, argv);
+	if (status == 0 && cl.interactive)
+		status = config_apply(&cl);
+	if (status == 0)
 		status = cl.interactive ? interactive_main(cl.host, cl.port)
 					: send_main(&cl);
 	cmdline_free(&cl);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -119,4 +120,70 @@ password_get(const char *user, char *buf, size_t size)
 		mailc_warnx("no password given");
 		return EX_NOPERM;
 	}
+}
+
+int
+password_command(const char *cmd, char *buf, size_t size)
+{
+	char chunk[512];
+	size_t n = 0;
+	ssize_t got;
+	int fds[2], wstatus, done = 0, toolong = 0, any = 0, devnull;
+	pid_t pid;
+
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		mailc_warn("password_command");
+		return EX_OSERR;
+	}
+	if (pid == 0) {
+		if ((devnull = open("/dev/null", O_RDONLY)) >= 0)
+			dup2(devnull, STDIN_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* keep the first line; read the rest to its end so cmd never blocks */
+	while ((got = read(fds[0], chunk, sizeof(chunk))) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		any = 1;
+		for (ssize_t i = 0; i < got && !done; i++) {
+			if (chunk[i] == '\n')
+				done = 1;
+			else if (n + 1 < size)
+				buf[n++] = chunk[i];
+			else
+				toolong = done = 1;
+		}
+	}
+	wipe(chunk, sizeof(chunk));
+	close(fds[0]);
+	buf[n] = '\0';
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 || !any ||
+	    toolong) {
+		wipe(buf, size);
+		if (toolong)
+			mailc_warnx("password_command: password too long (at "
+				    "most %zu bytes)",
+				    size - 1);
+		else if (!any && WIFEXITED(wstatus) && !WEXITSTATUS(wstatus))
+			mailc_warnx("password_command: no output");
+		else if (WIFEXITED(wstatus))
+			mailc_warnx("password_command failed (exit status %d)",
+				    WEXITSTATUS(wstatus));
+		else
+			mailc_warnx("password_command failed (signal %d)",
+				    WTERMSIG(wstatus));
+		return EX_NOPERM;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * password.h - the password for AUTH: MAILC_PASSWORD, else asked on the
- * terminal with echo off.  Never from the command line, where every user
+ * password.h - the password for AUTH: MAILC_PASSWORD, else the output of
+ * the password_command setting, else asked on the terminal with echo off.  Never from the command line, where every user
  * of the machine could read it in ps(1).
  */
 #ifndef PASSWORD_H
@@ -16,5 +16,12 @@
  * caller wipe()s buf after use.
  */
 int password_get(const char *user, char *buf, size_t size);
+/*
+ * Fill buf with the first line of what cmd (the password_command
+ * setting) writes on its stdout, run as /bin/sh -c cmd with stdin from
+ * /dev/null.  0, or EX_NOPERM after a message when it fails (exit
+ * status other than 0, a signal, no output, a line too long).
+ */
+int password_command(const char *cmd, char *buf, size_t size);
 
 #endif

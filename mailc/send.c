@@ -12,6 +12,11 @@
  * sysexits(3) status with the server's reply on stderr.  It never sends
  * a message that any recipient refused: the sender then fixes the list
  * and sends again, and nobody gets it twice.
+ *
+ * The settings the command line lacks come from config.c.  Before the
+ * message is tried the outbox is flushed (outbox.c); a message the
+ * server cannot take now (no connection, 4xx) is stored there instead of
+ * lost.  outbox.c sends what waits through send_session() as well.
  */
 #include <ctype.h>
 #include <pwd.h>
@@ -26,8 +31,10 @@
 
 #include "cmdline.h"
 #include "common.h"
+#include "config.h"
 #include "input.h"
 #include "message.h"
+#include "outbox.h"
 #include "password.h"
 #include "send.h"
 #include "smtp.h"
@@ -43,7 +50,7 @@ send_null_sender(const struct cmdline *o)
 }
 
 /*
- * The sender: -f, else the AUTH user, else $USER@hostname.  The null
+ * The sender: -f, else the AUTH user, else $USER@domain.  The null
  * sender's messages still get a From: the user's own address.
  */
 static int
@@ -64,7 +71,7 @@ send_sender(const struct cmdline *o, char *out, size_t size)
 			name = pw->pw_name;
 		if (name == NULL || *name == '\0' ||
 		    xsnprintf(buf, sizeof(buf), "%s@%s", name,
-			      mailc_hostname()) < 0) {
+			      mailc_domain()) < 0) {
 			mailc_warnx("cannot tell who the sender is: use -f");
 			return EX_USAGE;
 		}
@@ -186,16 +193,41 @@ send_rcpts(struct smtpc *c, const struct msg_addrs *rcpts, int *code)
 	return refused ? EX_NOUSER : EX_TEMPFAIL;
 }
 
+/* the message into the outbox, and the reader told where; EX_TEMPFAIL */
 static int
+send_keep(struct cmdline *o, const char *from, const struct msg_addrs *rcpts,
+	  struct msg *m)
+{
+	char path[OUTBOX_PATH_MAX];
+
+	if (outbox_store(m, from, rcpts, path, sizeof(path)) < 0) {
+		mailc_warnx("message not sent and not kept");
+		return EX_TEMPFAIL;
+	}
+	mailc_warnx("message kept in the outbox, to be sent by "
+		    "`mailc flush` or the next message: %s",
+		    path);
+	o->queued = 1;
+	return EX_TEMPFAIL;
+}
+
+int
 send_session(const struct cmdline *o, const char *from,
-	     const struct msg_addrs *rcpts, struct msg *m, const char *pass)
+	     const struct msg_addrs *rcpts, struct msg *m, const char *pass,
+	     enum send_outcome *out)
 {
 	struct smtpc c;
 	char what[MAILC_HOST_MAX + 64];
-	int code, status;
+	int code, status, inmsg = 0;
 
-	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace)) != 0)
+	*out = SEND_FAILED;
+	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace)) != 0) {
+		/* no connection, or a 4xx banner or none: later */
+		if (status == EX_TEMPFAIL ||
+		    (c.code < 0 && strncmp(c.err, "malformed", 9) != 0))
+			*out = SEND_DEFER_SERVER;
 		return status;
+	}
 	snprintf(what, sizeof(what), "%s port %s", o->host, o->port);
 	if ((code = smtpc_hello(&c, mailc_hostname())) / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "EHLO");
@@ -214,6 +246,7 @@ send_session(const struct cmdline *o, const char *from,
 			goto quit;
 		}
 	}
+	inmsg = 1; /* from here on, the replies are about this message */
 	/* RFC 1870: the size with CRLF line ends; too big is refused now */
 	if (c.ext & SMTPC_EXT_SIZE)
 		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld", from,
@@ -239,22 +272,47 @@ send_session(const struct cmdline *o, const char *from,
 	status = 0;
 quit:
 	mailc_smtp_quit(&c, code);
+	if (status == 0)
+		*out = SEND_SENT;
+	else if (status == EX_TEMPFAIL)
+		/* a lost connection or 421 says nothing of the message */
+		*out = inmsg && code >= 0 && code != 421 ? SEND_DEFER_MESSAGE
+							 : SEND_DEFER_SERVER;
+	else if (inmsg && code >= 0)
+		*out = SEND_REFUSED;
 	return status;
 }
 
 int
-send_main(const struct cmdline *o)
+send_password(const struct cmdline *o, char *pass, size_t size)
+{
+	pass[0] = '\0';
+	if (o->user == NULL)
+		return 0;
+	/* MAILC_PASSWORD (the environment) wins over the setting */
+	if (o->password_command != NULL && getenv("MAILC_PASSWORD") == NULL)
+		return password_command(o->password_command, pass, size);
+	return password_get(o->user, pass, size);
+}
+
+int
+send_main(struct cmdline *o)
 {
 	struct msg_addrs to, rcpts;
 	struct msg_gen gen;
 	struct msg m;
 	char from[ADDR_MAX + 1], pass[PASSWORD_MAX + 1];
 	char hdrfrom[2 * SEND_FULLNAME_MAX + ADDR_MAX + 8];
+	enum send_outcome out;
+	const char *envfrom;
 	int status = 0, i;
 
 	memset(&to, 0, sizeof(to));
 	memset(&rcpts, 0, sizeof(rcpts));
 	memset(&m, 0, sizeof(m));
+	pass[0] = '\0';
+	if ((status = config_apply(o)) != 0)
+		goto done;
 	if (mailc_check_host(o->host) < 0 || mailc_check_port(o->port) < 0) {
 		status = EX_USAGE;
 		goto done;
@@ -295,13 +353,16 @@ send_main(const struct cmdline *o)
 		status = EX_USAGE;
 		goto done;
 	}
-	pass[0] = '\0';
-	if (o->user == NULL ||
-	    (status = password_get(o->user, pass, sizeof(pass))) == 0)
-		status = send_session(o, send_null_sender(o) ? "" : from,
-				      &rcpts, &m, pass);
-	wipe(pass, sizeof(pass));
+	if ((status = send_password(o, pass, sizeof(pass))) != 0)
+		goto done;
+	/* what waits goes first; whatever becomes of it, this one is tried */
+	(void)outbox_flush(o, pass, 0, send_session);
+	envfrom = send_null_sender(o) ? "" : from;
+	status = send_session(o, envfrom, &rcpts, &m, pass, &out);
+	if (out == SEND_DEFER_SERVER || out == SEND_DEFER_MESSAGE)
+		status = send_keep(o, envfrom, &rcpts, &m);
 done:
+	wipe(pass, sizeof(pass));
 	msg_free(&m);
 	msg_addrs_free(&rcpts);
 	msg_addrs_free(&to);

@@ -5,9 +5,31 @@
 #ifndef SEND_H
 #define SEND_H
 
-struct cmdline;
+#include <stddef.h>
 
-/* send one message as cl says; returns an exit status (sysexits.h) */
-int send_main(const struct cmdline *cl);
+#include "smtp.h"
+
+struct cmdline;
+struct msg;
+struct msg_addrs;
+
+/*
+ * Send one message as cl says (its unset settings from config_apply()),
+ * after flushing the outbox; returns an exit status (sysexits.h).  When
+ * the server cannot be reached or answers a temporary failure the
+ * message goes to the outbox: EX_TEMPFAIL, with cl->queued set.
+ */
+int send_main(struct cmdline *cl);
+
+/*
+ * One SMTP transaction: m to rcpts from the envelope sender from, to
+ * o's host and port, with AUTH PLAIN as o->user with pass.  The exit
+ * status after a message, and in *out what became of it.
+ */
+int send_session(const struct cmdline *o, const char *from,
+		 const struct msg_addrs *rcpts, struct msg *m, const char *pass,
+		 enum send_outcome *out);
+/* the password for o->user into pass (wiped by the caller); 0 or status */
+int send_password(const struct cmdline *o, char *pass, size_t size);
 
 #endif

@@ -16,6 +16,15 @@
 /* for the reply to the final "." (RFC 5321 §4.5.3.2.6: 10 minutes) */
 #define MAILC_DATA_TIMEOUT 600
 
+/* what became of one transaction, for choosing what to keep */
+enum send_outcome {
+	SEND_SENT,	    /* 250 to the final dot */
+	SEND_DEFER_SERVER,  /* no server to talk to now: try again later */
+	SEND_DEFER_MESSAGE, /* 4xx to this message: try it again later */
+	SEND_REFUSED,	    /* 5xx to this message: never again */
+	SEND_FAILED,	    /* a setting or the server is wrong: not tried */
+};
+
 /*
  * Connect to host port (trace: smtpc's trace stream, or NULL) and read
  * the banner.  0 with c open, or an exit status after a message with c

@@ -113,7 +113,8 @@ send_and_read() {
 			usr/local/etc/smtpd/smtpd.conf \
 			usr/local/etc/smtpd/smtpd.conf.sample \
 			usr/local/etc/smtpd/inetd.conf.sample \
-			usr/local/etc/smtpd/passwd
+			usr/local/etc/smtpd/passwd \
+			usr/local/etc/mailc.conf.sample
 		for u in etc/systemd/*.service etc/systemd/*.socket; do
 			echo "usr/local/lib/systemd/system/${u##*/}"
 		done

@@ -275,12 +275,13 @@ fake_start() {
 	[ -z "$(maildir_files example.org bob)" ]
 }
 
-@test "exit 69: nothing listening" {
+@test "exit 75: nothing listening (the message waits in the outbox)" {
 	port=$(free_port)
 	run "$MAILC_BIN" -p "$port" -f alice@example.org bob@example.org <<<"x"
 	echo "$output"
-	[ "$status" -eq 69 ]
-	[[ "$output" == "mailc: connect to 127.0.0.1 port $port: Connection refused" ]]
+	[ "$status" -eq 75 ]
+	[[ "${lines[0]}" == "mailc: connect to 127.0.0.1 port $port: Connection refused" ]]
+	[[ "${lines[1]}" == "mailc: message kept in the outbox"* ]]
 }
 
 @test "exit 69: a server that answers 554 at once" {
