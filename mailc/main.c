@@ -4,7 +4,10 @@
  *
  *   mailc inbox|read|fetch ...   reading mail over POP3: inbox.c, read.c,
  *                                fetch.c (a table below)
- *   mailc -i, or no arguments on a terminal: interactive.c
+ *   mailc -i, or no arguments on a terminal: interactive.c (-i without
+ *                                a terminal on stdin is an error: the
+ *                                message piped in would be lost)
+ *   mailc --help | --version     common.c
  *   mailc [options] rcpt... < message: send.c
  *
  * It talks to no server and parses no more of the command line than it
@@ -53,9 +56,20 @@ main(int argc, char **argv)
 		for (i = 0; i < nitems(subcmds); i++)
 			if (strcmp(argv[1], subcmds[i].name) == 0)
 				return subcmds[i].main(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		return mailc_help();
+	if (argc == 2 && strcmp(argv[1], "--version") == 0)
+		return mailc_version();
 	if (argc == 1 && isatty(STDIN_FILENO))
 		return interactive_main(mailc_env_host(), mailc_env_port());
-	if ((status = cmdline_parse(&cl, argc, argv)) == 0)
+	if ((status = cmdline_parse(&cl, argc, argv)) == 0 && cl.interactive &&
+	    !isatty(STDIN_FILENO)) {
+		/* a piped message read as the answers would be lost */
+		mailc_warnx("-i needs a terminal on stdin; to send a message "
+			    "from a pipe, name the recipients: mailc rcpt... "
+			    "< message");
+		status = EX_USAGE;
+	} else if (status == 0)
 		status = cl.interactive ? interactive_main(cl.host, cl.port)
 					: send_main(&cl);
 	cmdline_free(&cl);

@@ -247,6 +247,7 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 	static unsigned counter;
 	struct timespec ts;
 	char date[64], *buf = NULL;
+	const char *domain;
 	FILE *fp;
 	int bad;
 
@@ -276,11 +277,16 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 		fprintf(fp, "Subject:%s%s\n", *g->subject ? " " : "",
 			g->subject);
 	if (!(seen & HAVE_MSGID)) {
-		/* unique: the time to the nanosecond, our pid, a counter */
+		/*
+		 * unique: the time to the nanosecond, our pid, a counter; at
+		 * the sender's domain (by default mailc_domain(), fully
+		 * qualified), which is the sender's to keep unique
+		 */
+		domain = strrchr(g->from, '@');
 		clock_gettime(CLOCK_REALTIME, &ts);
 		fprintf(fp, "Message-ID: <%lld.%09ld.%ld.%u@%s>\n",
 			(long long)ts.tv_sec, (long)ts.tv_nsec, (long)getpid(),
-			counter++, mailc_hostname());
+			counter++, domain != NULL ? domain + 1 : mailc_domain());
 	}
 	bad = ferror(fp);
 	if (fclose(fp) != 0 || bad) {

@@ -31,7 +31,7 @@
 #include "send.h"
 #include "smtp.h"
 
-/* the envelope sender: -f, else the AUTH user, else $USER@hostname */
+/* the envelope sender: -f, else the AUTH user, else $USER@domain */
 static int
 send_sender(const struct cmdline *o, char *out, size_t size)
 {
@@ -49,7 +49,7 @@ send_sender(const struct cmdline *o, char *out, size_t size)
 			name = pw->pw_name;
 		if (name == NULL || *name == '\0' ||
 		    xsnprintf(buf, sizeof(buf), "%s@%s", name,
-			      mailc_hostname()) < 0) {
+			      mailc_domain()) < 0) {
 			mailc_warnx("cannot tell who the sender is: use -f");
 			return EX_USAGE;
 		}
