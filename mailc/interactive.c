@@ -30,6 +30,7 @@
 #include "input.h"
 #include "interactive.h"
 #include "message.h"
+#include "mime.h"
 #include "smtp.h"
 
 #define ANSWER_MAX 1024
@@ -225,11 +226,10 @@ send_data(struct smtpc *c, const struct msg_gen *gen, struct msg *m)
 		return fatal_reply(code) ? mailc_smtp_fail(c, code, "DATA")
 					 : EX_UNAVAILABLE;
 	}
-	smtpc_body(c, hdrs, len);
-	smtpc_body(c, "\n", 1);
-	free(hdrs);
 	lio_set_timeout(&c->lio, MAILC_DATA_TIMEOUT);
-	code = smtpc_body_fd(c, msg_fd(m));
+	/* HELO: no 8BITMIME, so an 8-bit body goes quoted-printable */
+	code = mime_send(c, m, hdrs, len, 0);
+	free(hdrs);
 	lio_set_timeout(&c->lio, MAILC_TIMEOUT);
 	if (fatal_reply(code))
 		return mailc_smtp_fail(c, code, "message not sent");

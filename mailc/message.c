@@ -25,9 +25,10 @@
 
 #include "common.h"
 #include "message.h"
+#include "mime.h"
 
 enum { ST_HEADERS, ST_BODY };
-enum { F_NONE, F_PASS, F_TO, F_CC, F_BCC };
+enum { F_NONE, F_PASS, F_HOLD, F_TO, F_CC, F_BCC };
 
 #define HAVE_FROM 0x01
 #define HAVE_TO 0x02
@@ -35,6 +36,7 @@ enum { F_NONE, F_PASS, F_TO, F_CC, F_BCC };
 #define HAVE_SUBJECT 0x08
 #define HAVE_DATE 0x10
 #define HAVE_MSGID 0x20
+#define HAVE_MIME 0x40
 
 #define FOLD_COLUMN 78 /* RFC 5322 §2.1.1: lines should stay within 78 */
 
@@ -274,8 +276,7 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 		put_addrs(fp, g->cc, 3, 0);
 	}
 	if (!(seen & HAVE_SUBJECT) && g->subject != NULL)
-		fprintf(fp, "Subject:%s%s\n", *g->subject ? " " : "",
-			g->subject);
+		mime_put_field(fp, "Subject", g->subject);
 	if (!(seen & HAVE_MSGID)) {
 		/*
 		 * unique: the time to the nanosecond, our pid, a counter; at
@@ -304,6 +305,12 @@ spool_write(struct msg *m, const char *p, size_t n)
 {
 	const char *q;
 
+	size_t i;
+
+	if (m->state == ST_BODY && !m->eightbit)
+		for (i = 0; i < n; i++)
+			if ((unsigned char)p[i] >= 0x80)
+				m->eightbit = 1;
 	fwrite(p, 1, n, m->spool);
 	m->size += (long long)n;
 	for (q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
@@ -347,7 +354,8 @@ field_add(struct msg *m, const char *p, size_t n)
 		return 0;
 	}
 	if (m->flen + n + 1 > MSG_FIELD_MAX) {
-		mailc_warnx("a To, Cc or Bcc header is too long (limit %d KiB)",
+		mailc_warnx("a From, To, Cc, Bcc or Subject header is too long "
+			    "(limit %d KiB)",
 			    MSG_FIELD_MAX / 1024);
 		return EX_DATAERR;
 	}
@@ -394,6 +402,21 @@ cc_extend(struct msg *m, const char *value)
 	return 0;
 }
 
+/* a held field as it is, or with its non-ASCII text RFC 2047-encoded */
+static int
+field_write(struct msg *m)
+{
+	char *enc;
+	size_t len;
+
+	if ((enc = mime_header_encode(m->fbuf, m->flen, &len)) != NULL) {
+		spool_write(m, enc, len);
+		free(enc);
+	} else
+		spool_write(m, m->fbuf, m->flen);
+	return 0;
+}
+
 /* a field is complete: parse it (-t), drop it (Bcc), extend it (-c) */
 static int
 field_end(struct msg *m)
@@ -406,6 +429,8 @@ field_end(struct msg *m)
 	m->field = F_NONE;
 	if (kind == F_NONE || kind == F_PASS)
 		return 0;
+	if (kind == F_HOLD)
+		return field_write(m);
 	value = strchr(m->fbuf, ':') + 1;
 	if ((m->flags & MSG_EXTRACT) &&
 	    msg_addrs_parse(&m->rcpts, value, names[kind]) < 0)
@@ -414,8 +439,7 @@ field_end(struct msg *m)
 		return 0;
 	if (kind == F_CC && m->gen->cc != NULL && m->gen->cc->n > 0)
 		return cc_extend(m, value);
-	spool_write(m, m->fbuf, m->flen);
-	return 0;
+	return field_write(m);
 }
 
 /* "Name:" with printable US-ASCII but ":" in the name; its length or 0 */
@@ -441,8 +465,12 @@ field_start(struct msg *m, const char *p, size_t len, size_t namelen)
 	    {"to", F_TO, HAVE_TO},
 	    {"cc", F_CC, HAVE_CC},
 	    {"bcc", F_BCC, 0},
-	    {"from", F_PASS, HAVE_FROM},
-	    {"subject", F_PASS, HAVE_SUBJECT},
+	    {"from", F_HOLD, HAVE_FROM},
+	    {"subject", F_HOLD, HAVE_SUBJECT},
+	    {"reply-to", F_HOLD, 0},
+	    {"mime-version", F_PASS, HAVE_MIME},
+	    {"content-type", F_PASS, HAVE_MIME},
+	    {"content-transfer-encoding", F_PASS, HAVE_MIME},
 	    {"date", F_PASS, HAVE_DATE},
 	    {"message-id", F_PASS, HAVE_MSGID},
 	};
@@ -467,11 +495,14 @@ headers_end(struct msg *m)
 	char *hdrs;
 	size_t len;
 
-	m->state = ST_BODY;
 	if ((hdrs = msg_headers(m->gen, m->seen, &len)) == NULL)
 		return EX_OSERR;
 	spool_write(m, hdrs, len);
+	m->hdr_len = m->size;
+	m->has_mime = (m->seen & HAVE_MIME) != 0;
 	spool_write(m, "\n", 1);
+	m->body_off = m->size;
+	m->state = ST_BODY;
 	free(hdrs);
 	return 0;
 }
@@ -556,5 +587,6 @@ msg_free(struct msg *m)
 		fclose(m->spool);
 	free(m->fbuf);
 	msg_addrs_free(&m->rcpts);
+	mime_free(m);
 	memset(m, 0, sizeof(*m));
 }

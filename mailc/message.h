@@ -1,16 +1,20 @@
 /*
  * message.h - the message mailc sends, composed in an unlinked temporary
- * file: the input's own header block (Bcc removed), the headers mailc
+ * file: the input's own header block (Bcc removed; non-ASCII text in
+ * Subject, From, To and Cc RFC 2047-encoded by mime.c), the headers mailc
  * adds when they are missing (From, To, Cc, Subject, Date, Message-ID),
  * and the body, all with LF line ends (smtpc turns them into CRLF and
- * dot-stuffs on the way out).  Also the address lists: recipients from
- * the command line and, with -t, from the To/Cc/Bcc headers.
+ * dot-stuffs on the way out; mime.c adds MIME there).  Also the address
+ * lists: recipients from the command line and, with -t, from the
+ * To/Cc/Bcc headers.
  */
 #ifndef MESSAGE_H
 #define MESSAGE_H
 
 #include <stddef.h>
 #include <stdio.h>
+
+struct mime_file;
 
 #define MSG_SIZE_MAX (64LL * 1024 * 1024) /* input refused beyond this */
 #define MSG_LINE_MAX 4096		  /* chunk size fed to msg_feed */
@@ -61,6 +65,12 @@ struct msg {
 	long long size, lines; /* what is in the spool */
 	const struct msg_gen *gen;
 	struct msg_addrs rcpts; /* with MSG_EXTRACT: To, Cc and Bcc */
+	long long hdr_len;	/* header bytes at the spool's start */
+	long long body_off;	/* where the body starts (after the empty line) */
+	int eightbit;		/* the body has bytes beyond US-ASCII */
+	int has_mime;		/* the input has MIME headers of its own */
+	struct mime_file *files; /* -a (mime.c) */
+	size_t nfiles;
 };
 
 /* 0, or an exit status after a message */

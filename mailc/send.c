@@ -2,13 +2,14 @@
  * send.c - mailc's sending mode:
  *
  *   mailc [-tv] [-H host] [-p port] [-u user] [-f from] [-s subject]
- *         [-c cc] [-b bcc] [rcpt ...] < message
+ *         [-c cc] [-b bcc] [-a file]... [rcpt ...] < message
  *
- * Takes the parsed command line (cmdline.c), checks it, spools stdin
- * into the message (message.c), then runs one SMTP transaction (smtpc.c;
+ * Takes the parsed command line (cmdline.c), checks it, opens the
+ * attachments and spools stdin into the message (message.c), then runs one SMTP transaction (smtpc.c;
  * opened and closed by smtp.c): banner, EHLO (HELO if refused), AUTH
- * PLAIN with -u, MAIL FROM (with SIZE= when offered), RCPT TO for each
- * recipient, DATA, the message, QUIT.  Every failure becomes a
+ * PLAIN with -u, MAIL FROM (with SIZE= when offered, BODY=8BITMIME for
+ * an 8-bit body when offered), RCPT TO for each recipient, DATA, the
+ * message with its MIME structure (mime.c), QUIT.  Every failure becomes a
  * sysexits(3) status with the server's reply on stderr.  It never sends
  * a message that any recipient refused: the sender then fixes the list
  * and sends again, and nobody gets it twice.
@@ -27,6 +28,7 @@
 #include "common.h"
 #include "input.h"
 #include "message.h"
+#include "mime.h"
 #include "password.h"
 #include "send.h"
 #include "smtp.h"
@@ -136,7 +138,7 @@ send_session(const struct cmdline *o, const char *from,
 {
 	struct smtpc c;
 	char what[MAILC_HOST_MAX + 64];
-	int code, status;
+	int code, status, eightbit;
 
 	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace)) != 0)
 		return status;
@@ -158,12 +160,19 @@ send_session(const struct cmdline *o, const char *from,
 			goto quit;
 		}
 	}
-	/* RFC 1870: the size with CRLF line ends; too big is refused now */
+	/*
+	 * RFC 1870: the size with CRLF line ends; too big is refused now.
+	 * RFC 6152: an 8-bit body goes as it is where 8BITMIME is offered,
+	 * else mime_send() turns it into quoted-printable.
+	 */
+	eightbit = mime_8bit(m) && (c.ext & SMTPC_EXT_8BITMIME);
 	if (c.ext & SMTPC_EXT_SIZE)
-		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld", from,
-				 msg_wire_size(m));
+		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld%s", from,
+				 mime_wire_size(m),
+				 eightbit ? " BODY=8BITMIME" : "");
 	else
-		code = smtpc_cmd(&c, "MAIL FROM:<%s>", from);
+		code = smtpc_cmd(&c, "MAIL FROM:<%s>%s", from,
+				 eightbit ? " BODY=8BITMIME" : "");
 	if (code / 100 != 2) {
 		snprintf(what, sizeof(what), "MAIL FROM:<%s>", from);
 		status = mailc_smtp_fail(&c, code, what);
@@ -176,7 +185,8 @@ send_session(const struct cmdline *o, const char *from,
 		goto quit;
 	}
 	lio_set_timeout(&c.lio, MAILC_DATA_TIMEOUT);
-	if ((code = smtpc_body_fd(&c, msg_fd(m))) / 100 != 2) {
+	if ((code = mime_send(&c, m, NULL, 0,
+			      c.ext & SMTPC_EXT_8BITMIME)) / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "message not sent");
 		goto quit;
 	}
@@ -221,8 +231,13 @@ send_main(const struct cmdline *o)
 	gen.subject = o->subject;
 	gen.to = &to;
 	gen.cc = &o->cc;
-	if ((status = msg_open(&m, &gen, o->extract ? MSG_EXTRACT : 0)) != 0 ||
-	    (status = send_spool(&m)) != 0)
+	if ((status = msg_open(&m, &gen, o->extract ? MSG_EXTRACT : 0)) != 0)
+		goto done;
+	/* a missing attachment is an error before the message is read */
+	for (i = 0; i < o->nattach; i++)
+		if ((status = mime_attach(&m, o->attach[i])) != 0)
+			goto done;
+	if ((status = send_spool(&m)) != 0 || (status = mime_check(&m)) != 0)
 		goto done;
 	if (msg_addrs_merge(&rcpts, &to) < 0 ||
 	    msg_addrs_merge(&rcpts, &o->cc) < 0 ||
