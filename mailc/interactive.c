@@ -228,7 +228,7 @@ send_data(struct smtpc *c, const struct msg_gen *gen, struct msg *m)
 	}
 	lio_set_timeout(&c->lio, MAILC_DATA_TIMEOUT);
 	/* HELO: no 8BITMIME, so an 8-bit body goes quoted-printable */
-	code = mime_send(c, m, hdrs, len, 0);
+	code = mime_send(c, m, NULL, hdrs, len, 0);
 	free(hdrs);
 	lio_set_timeout(&c->lio, MAILC_TIMEOUT);
 	if (fatal_reply(code))

@@ -25,7 +25,7 @@
 
 #include "common.h"
 #include "message.h"
-#include "mime.h"
+#include "hdrenc.h"
 
 enum { ST_HEADERS, ST_BODY };
 enum { F_NONE, F_PASS, F_HOLD, F_TO, F_CC, F_BCC };
@@ -276,7 +276,7 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 		put_addrs(fp, g->cc, 3, 0);
 	}
 	if (!(seen & HAVE_SUBJECT) && g->subject != NULL)
-		mime_put_field(fp, "Subject", g->subject);
+		hdrenc_put_field(fp, "Subject", g->subject);
 	if (!(seen & HAVE_MSGID)) {
 		/*
 		 * unique: the time to the nanosecond, our pid, a counter; at
@@ -409,7 +409,7 @@ field_write(struct msg *m)
 	char *enc;
 	size_t len;
 
-	if ((enc = mime_header_encode(m->fbuf, m->flen, &len)) != NULL) {
+	if ((enc = hdrenc_field(m->fbuf, m->flen, &len)) != NULL) {
 		spool_write(m, enc, len);
 		free(enc);
 	} else
@@ -587,6 +587,5 @@ msg_free(struct msg *m)
 		fclose(m->spool);
 	free(m->fbuf);
 	msg_addrs_free(&m->rcpts);
-	mime_free(m);
 	memset(m, 0, sizeof(*m));
 }

@@ -1,7 +1,7 @@
 /*
  * message.h - the message mailc sends, composed in an unlinked temporary
  * file: the input's own header block (Bcc removed; non-ASCII text in
- * Subject, From, To and Cc RFC 2047-encoded by mime.c), the headers mailc
+ * Subject, From, To and Cc RFC 2047-encoded by hdrenc.c), the headers mailc
  * adds when they are missing (From, To, Cc, Subject, Date, Message-ID),
  * and the body, all with LF line ends (smtpc turns them into CRLF and
  * dot-stuffs on the way out; mime.c adds MIME there).  Also the address
@@ -13,8 +13,6 @@
 
 #include <stddef.h>
 #include <stdio.h>
-
-struct mime_file;
 
 #define MSG_SIZE_MAX (64LL * 1024 * 1024) /* input refused beyond this */
 #define MSG_LINE_MAX 4096		  /* chunk size fed to msg_feed */
@@ -69,8 +67,6 @@ struct msg {
 	long long body_off;	/* where the body starts (after the empty line) */
 	int eightbit;		/* the body has bytes beyond US-ASCII */
 	int has_mime;		/* the input has MIME headers of its own */
-	struct mime_file *files; /* -a (mime.c) */
-	size_t nfiles;
 };
 
 /* 0, or an exit status after a message */

@@ -4,10 +4,9 @@
  * only while the message is sent, base64 in 76-character lines (RFC
  * 2045 §6.8).  Quoted-printable (RFC 2045 §6.7) is streamed: lines of at
  * most 76 characters with soft breaks, "=", non-ASCII and a blank
- * before a line end encoded.  Encoded-words (RFC 2047) are UTF-8 "B",
- * at most 75 characters each, on lines of at most 76.  It relies on
- * lib/base64 and smtpc (which turns LF into CRLF and dot-stuffs), and
- * parses no more of a header than splitting an address list.
+ * before a line end encoded.  It relies on message.c's spool, lib/base64
+ * and smtpc (which turns LF into CRLF and dot-stuffs); header text is
+ * hdrenc.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,27 +26,38 @@
 
 #define B64_LINE 57	  /* input bytes per 76-character base64 line */
 #define QP_LINE 76	  /* RFC 2045 §6.7 (5) */
-#define WORD_MAX 75	  /* RFC 2047 §2 */
-#define WORD_LINE 76	  /* RFC 2047 §2: a line with encoded-words */
 #define PART_HEADERS 400L /* SIZE= allowance for a part's headers */
 
 /* Content-Type by extension; anything else is application/octet-stream */
 static const struct {
 	const char *ext, *type;
 } types[] = {
-    {"txt", "text/plain"},	    {"text", "text/plain"},
-    {"csv", "text/csv"},	    {"html", "text/html"},
-    {"htm", "text/html"},	    {"md", "text/markdown"},
-    {"ics", "text/calendar"},	    {"diff", "text/x-diff"},
-    {"patch", "text/x-diff"},	    {"pdf", "application/pdf"},
-    {"json", "application/json"},   {"xml", "application/xml"},
-    {"zip", "application/zip"},	    {"gz", "application/gzip"},
-    {"tar", "application/x-tar"},   {"png", "image/png"},
-    {"jpg", "image/jpeg"},	    {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},	    {"svg", "image/svg+xml"},
-    {"webp", "image/webp"},	    {"mp3", "audio/mpeg"},
-    {"wav", "audio/wav"},	    {"ogg", "audio/ogg"},
-    {"mp4", "video/mp4"},	    {"odt", "application/vnd.oasis.opendocument.text"},
+    {"txt", "text/plain"},
+    {"text", "text/plain"},
+    {"csv", "text/csv"},
+    {"html", "text/html"},
+    {"htm", "text/html"},
+    {"md", "text/markdown"},
+    {"ics", "text/calendar"},
+    {"diff", "text/x-diff"},
+    {"patch", "text/x-diff"},
+    {"pdf", "application/pdf"},
+    {"json", "application/json"},
+    {"xml", "application/xml"},
+    {"zip", "application/zip"},
+    {"gz", "application/gzip"},
+    {"tar", "application/x-tar"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"svg", "image/svg+xml"},
+    {"webp", "image/webp"},
+    {"mp3", "audio/mpeg"},
+    {"wav", "audio/wav"},
+    {"ogg", "audio/ogg"},
+    {"mp4", "video/mp4"},
+    {"odt", "application/vnd.oasis.opendocument.text"},
     {"doc", "application/msword"},
     {"docx", "application/vnd.openxmlformats-officedocument."
 	     "wordprocessingml.document"},
@@ -69,7 +79,7 @@ mime_type(const char *name)
 }
 
 int
-mime_attach(struct msg *m, const char *path)
+mime_attach(struct mime_files *l, const char *path)
 {
 	struct mime_file *f;
 	const char *base;
@@ -80,8 +90,7 @@ mime_attach(struct msg *m, const char *path)
 	len = strlen(path);
 	while (len > 1 && path[len - 1] == '/')
 		len--;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		mailc_warn("-a %.300s", path);
 		if (fd >= 0)
 			close(fd);
@@ -92,8 +101,8 @@ mime_attach(struct msg *m, const char *path)
 		close(fd);
 		return EX_NOINPUT;
 	}
-	m->files = xreallocarray(m->files, m->nfiles + 1, sizeof(*m->files));
-	f = &m->files[m->nfiles++];
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	f = &l->v[l->n++];
 	f->fd = fd;
 	f->size = st.st_size;
 	base = strrchr(path, '/');
@@ -103,23 +112,29 @@ mime_attach(struct msg *m, const char *path)
 }
 
 void
-mime_free(struct msg *m)
+mime_free(struct mime_files *l)
 {
 	size_t i;
 
-	for (i = 0; i < m->nfiles; i++) {
-		close(m->files[i].fd);
-		free(m->files[i].name);
+	for (i = 0; i < l->n; i++) {
+		close(l->v[i].fd);
+		free(l->v[i].name);
 	}
-	free(m->files);
-	m->files = NULL;
-	m->nfiles = 0;
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static size_t
+nfiles(const struct mime_files *l)
+{
+	return l != NULL ? l->n : 0;
 }
 
 int
-mime_check(const struct msg *m)
+mime_check(const struct msg *m, const struct mime_files *l)
 {
-	if (m->nfiles > 0 && m->has_mime) {
+	if (nfiles(l) > 0 && m->has_mime) {
 		mailc_warnx("cannot attach files to a message that has MIME "
 			    "headers of its own");
 		return EX_DATAERR;
@@ -134,17 +149,17 @@ mime_8bit(const struct msg *m)
 }
 
 long long
-mime_wire_size(const struct msg *m)
+mime_wire_size(const struct msg *m, const struct mime_files *l)
 {
 	long long n = msg_wire_size(m), b;
 	size_t i;
 
 	if (m->has_mime)
 		return n;
-	if (m->eightbit || m->nfiles > 0)
+	if (m->eightbit || nfiles(l) > 0)
 		n += PART_HEADERS;
-	for (i = 0; i < m->nfiles; i++) {
-		b = ((long long)m->files[i].size + 2) / 3 * 4;
+	for (i = 0; i < nfiles(l); i++) {
+		b = ((long long)l->v[i].size + 2) / 3 * 4;
 		n += b + (b + 75) / 76 * 2 + PART_HEADERS;
 	}
 	return n;
@@ -291,8 +306,7 @@ send_base64(struct smtpc *c, const struct mime_file *f)
 	}
 }
 
-static void
-body_printf(struct smtpc *c, const char *fmt, ...)
+static void body_printf(struct smtpc *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -306,8 +320,9 @@ body_printf(struct smtpc *c, const char *fmt, ...)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		smtpc_body(c, buf, (size_t)n < sizeof(buf) ? (size_t)n
-							   : sizeof(buf) - 1);
+		smtpc_body(c, buf,
+			   (size_t)n < sizeof(buf) ? (size_t)n
+						   : sizeof(buf) - 1);
 }
 
 /* Content-Disposition with the base name: quoted, or RFC 2231 if 8-bit */
@@ -323,15 +338,17 @@ send_disposition(struct smtpc *c, const char *name)
 		if (*p < ' ' || *p > '~')
 			plain = 0;
 	if (plain) {
-		for (p = (const unsigned char *)name;
-		     *p && n < sizeof(buf) - 3; p++) {
+		for (p = (const unsigned char *)name; *p && n < sizeof(buf) - 3;
+		     p++) {
 			if (*p == '"' || *p == '\\')
 				buf[n++] = '\\';
 			buf[n++] = (char)*p;
 		}
 		buf[n] = '\0';
-		body_printf(c, "Content-Disposition: attachment; "
-			       "filename=\"%s\"\n", buf);
+		body_printf(c,
+			    "Content-Disposition: attachment; "
+			    "filename=\"%s\"\n",
+			    buf);
 		return;
 	}
 	for (p = (const unsigned char *)name; *p && n < sizeof(buf) - 4; p++)
@@ -341,8 +358,10 @@ send_disposition(struct smtpc *c, const char *name)
 		else
 			n += (size_t)snprintf(buf + n, 4, "%%%02X", *p);
 	buf[n] = '\0';
-	body_printf(c, "Content-Disposition: attachment;\n"
-		       " filename*=UTF-8''%s\n", buf);
+	body_printf(c,
+		    "Content-Disposition: attachment;\n"
+		    " filename*=UTF-8''%s\n",
+		    buf);
 }
 
 /* the body, as it is or quoted-printable, and the final "." */
@@ -355,12 +374,12 @@ send_body(struct smtpc *c, const struct msg *m, struct qp *qp)
 }
 
 int
-mime_send(struct smtpc *c, const struct msg *m, const char *extra,
-	  size_t extralen, int eightbitmime)
+mime_send(struct smtpc *c, const struct msg *m, const struct mime_files *l,
+	  const char *extra, size_t extralen, int eightbitmime)
 {
 	static unsigned counter;
 	const char *charset = m->eightbit ? "UTF-8" : "us-ascii";
-	const char *cte = !m->eightbit ? "7bit"
+	const char *cte = !m->eightbit	 ? "7bit"
 			  : eightbitmime ? "8bit"
 					 : "quoted-printable";
 	struct qp q = {c, 0, 0}, *qp = NULL;
@@ -374,16 +393,17 @@ mime_send(struct smtpc *c, const struct msg *m, const char *extra,
 		return -1;
 	if (extra != NULL)
 		smtpc_body(c, extra, extralen);
-	if (m->has_mime || (!m->eightbit && m->nfiles == 0)) {
+	if (m->has_mime || (!m->eightbit && nfiles(l) == 0)) {
 		smtpc_body(c, "\n", 1);
 		return send_body(c, m, NULL);
 	}
 	smtpc_body(c, "MIME-Version: 1.0\n", 18);
 	if (m->eightbit && !eightbitmime)
 		qp = &q;
-	if (m->nfiles == 0) {
-		body_printf(c, "Content-Type: text/plain; charset=%s\n"
-			       "Content-Transfer-Encoding: %s\n\n",
+	if (nfiles(l) == 0) {
+		body_printf(c,
+			    "Content-Type: text/plain; charset=%s\n"
+			    "Content-Transfer-Encoding: %s\n\n",
 			    charset, cte);
 		return send_body(c, m, qp);
 	}
@@ -392,224 +412,23 @@ mime_send(struct smtpc *c, const struct msg *m, const char *extra,
 	snprintf(boundary, sizeof(boundary), "=_mailc_%lld_%09ld_%ld_%u",
 		 (long long)ts.tv_sec, (long)ts.tv_nsec, (long)getpid(),
 		 counter++);
-	body_printf(c, "Content-Type: multipart/mixed;\n boundary=\"%s\"\n\n"
-		       "This is a message in MIME format.\n\n--%s\n"
-		       "Content-Type: text/plain; charset=%s\n"
-		       "Content-Transfer-Encoding: %s\n\n",
+	body_printf(c,
+		    "Content-Type: multipart/mixed;\n boundary=\"%s\"\n\n"
+		    "This is a message in MIME format.\n\n--%s\n"
+		    "Content-Type: text/plain; charset=%s\n"
+		    "Content-Transfer-Encoding: %s\n\n",
 		    boundary, boundary, charset, cte);
 	if (send_range(c, fd, m->body_off, -1, qp) < 0)
 		return -1;
-	for (i = 0; i < m->nfiles; i++) {
+	for (i = 0; i < l->n; i++) {
 		/* the line end before "--" belongs to the boundary */
 		body_printf(c, "\n--%s\nContent-Type: %s\n", boundary,
-			    m->files[i].type);
-		send_disposition(c, m->files[i].name);
+			    l->v[i].type);
+		send_disposition(c, l->v[i].name);
 		smtpc_body(c, "Content-Transfer-Encoding: base64\n\n", 35);
-		if (send_base64(c, &m->files[i]) < 0)
+		if (send_base64(c, &l->v[i]) < 0)
 			return -1;
 	}
 	body_printf(c, "\n--%s--\n", boundary);
 	return smtpc_body_end(c);
-}
-
-/* RFC 2047 encoded-words */
-
-/* the UTF-8 text s[0..n) as "B" words, each after a blank or a fold */
-static void
-put_words(FILE *fp, const unsigned char *s, size_t n, size_t *col)
-{
-	char b64[WORD_MAX];
-	size_t take, len;
-
-	while (n > 0) {
-		/* 12 = "=?UTF-8?B?" and "?="; 45 bytes are 60 characters */
-		take = n < 45 ? n : 45;
-		while (take < n && take > 1 && (s[take] & 0xC0) == 0x80)
-			take--; /* never split a character */
-		base64_encode(s, take, b64, sizeof(b64));
-		len = 12 + strlen(b64);
-		if (*col + 1 + len > WORD_LINE) {
-			fputs("\n ", fp);
-			*col = 1;
-		} else {
-			fputc(' ', fp);
-			(*col)++;
-		}
-		fprintf(fp, "=?UTF-8?B?%s?=", b64);
-		*col += len;
-		s += take;
-		n -= take;
-	}
-}
-
-static int
-has_8bit(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* plain text s[0..n), folded where it has blanks */
-static void
-put_text(FILE *fp, const char *s, size_t n, size_t *col)
-{
-	size_t w;
-
-	while (n > 0) {
-		while (n > 0 && (*s == ' ' || *s == '\t'))
-			s++, n--;
-		for (w = 0; w < n && s[w] != ' ' && s[w] != '\t'; w++)
-			;
-		if (w == 0)
-			break;
-		if (*col + 1 + w > 78 && *col > 1) {
-			fputs("\n ", fp);
-			*col = 1;
-		} else {
-			fputc(' ', fp);
-			(*col)++;
-		}
-		fwrite(s, 1, w, fp);
-		*col += w;
-		s += w;
-		n -= w;
-	}
-}
-
-/* one element of an address list: its display name encoded */
-static void
-put_mailbox(FILE *fp, const char *s, size_t n, size_t *col)
-{
-	const char *lt = memchr(s, '<', n);
-	const char *p = s, *e;
-	char name[1024];
-	size_t k = 0;
-
-	if (lt == NULL || !has_8bit(s, (size_t)(lt - s))) {
-		put_text(fp, s, n, col);
-		return;
-	}
-	/* the phrase before "<", unquoted */
-	for (e = lt; p < e && (*p == ' ' || *p == '\t'); p++)
-		;
-	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	for (; p < e && k < sizeof(name) - 1; p++) {
-		if (*p == '"')
-			continue;
-		if (*p == '\\' && p + 1 < e)
-			p++;
-		name[k++] = *p;
-	}
-	put_words(fp, (const unsigned char *)name, k, col);
-	put_text(fp, lt, n - (size_t)(lt - s), col);
-}
-
-/* the address list s[0..n), split at top-level commas */
-static void
-put_addrlist(FILE *fp, const char *s, size_t n, size_t *col)
-{
-	size_t i, start = 0;
-	int quote = 0, angle = 0, depth = 0;
-
-	for (i = 0; i <= n; i++) {
-		char ch = i < n ? s[i] : ',';
-		if (quote) {
-			if (ch == '\\' && i + 1 < n)
-				i++;
-			else if (ch == '"')
-				quote = 0;
-		} else if (ch == '"')
-			quote = 1;
-		else if (ch == '(')
-			depth++;
-		else if (ch == ')' && depth > 0)
-			depth--;
-		else if (ch == '<')
-			angle = 1;
-		else if (ch == '>')
-			angle = 0;
-		else if (ch == ',' && !angle && depth == 0) {
-			put_mailbox(fp, s + start, i - start, col);
-			if (i < n) {
-				fputc(',', fp);
-				(*col)++;
-			}
-			start = i + 1;
-		}
-	}
-}
-
-char *
-mime_header_encode(const char *field, size_t len, size_t *outlen)
-{
-	static const char *addrs[] = {"from", "to", "cc", "reply-to",
-				      "sender"};
-	const char *colon = memchr(field, ':', len);
-	char *value, *out = NULL;
-	size_t i, n = 0, namelen, col;
-	int is_addr = 0, bad;
-	FILE *fp;
-
-	if (colon == NULL || !has_8bit(field, len))
-		return NULL;
-	namelen = (size_t)(colon - field);
-	for (i = 0; i < nitems(addrs); i++)
-		if (strlen(addrs[i]) == namelen &&
-		    strncasecmp(field, addrs[i], namelen) == 0)
-			is_addr = 1;
-	if (!is_addr && !(namelen == 7 && strncasecmp(field, "subject", 7) == 0))
-		return NULL;
-	/* the value unfolded, without its line ends */
-	value = xmalloc(len + 1);
-	for (i = namelen + 1; i < len; i++)
-		if (field[i] != '\n' && field[i] != '\r')
-			value[n++] = field[i];
-	value[n] = '\0';
-	if ((fp = open_memstream(&out, outlen)) == NULL) {
-		free(value);
-		return NULL;
-	}
-	fwrite(field, 1, namelen + 1, fp);
-	col = namelen + 1;
-	if (is_addr)
-		put_addrlist(fp, value, n, &col);
-	else {
-		for (i = 0; i < n && (value[i] == ' ' || value[i] == '\t'); i++)
-			;
-		while (n > i && (value[n - 1] == ' ' || value[n - 1] == '\t'))
-			n--;
-		put_words(fp, (const unsigned char *)value + i, n - i, &col);
-	}
-	fputc('\n', fp);
-	bad = ferror(fp);
-	free(value);
-	if (fclose(fp) != 0 || bad) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-void
-mime_put_field(FILE *fp, const char *name, const char *value)
-{
-	char *field, *enc;
-	size_t len, enclen;
-
-	len = strlen(name) + strlen(value) + 3;
-	field = xmalloc(len + 1);
-	snprintf(field, len + 1, "%s:%s%s\n", name, *value ? " " : "",
-		 value);
-	len = strlen(field);
-	if ((enc = mime_header_encode(field, len, &enclen)) != NULL) {
-		fwrite(enc, 1, enclen, fp);
-		free(enc);
-	} else
-		fwrite(field, 1, len, fp);
-	free(field);
 }

@@ -134,7 +134,8 @@ send_rcpts(struct smtpc *c, const struct msg_addrs *rcpts, int *code)
 
 static int
 send_session(const struct cmdline *o, const char *from,
-	     const struct msg_addrs *rcpts, struct msg *m, const char *pass)
+	     const struct msg_addrs *rcpts, struct msg *m,
+	     const struct mime_files *files, const char *pass)
 {
 	struct smtpc c;
 	char what[MAILC_HOST_MAX + 64];
@@ -168,7 +169,7 @@ send_session(const struct cmdline *o, const char *from,
 	eightbit = mime_8bit(m) && (c.ext & SMTPC_EXT_8BITMIME);
 	if (c.ext & SMTPC_EXT_SIZE)
 		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld%s", from,
-				 mime_wire_size(m),
+				 mime_wire_size(m, files),
 				 eightbit ? " BODY=8BITMIME" : "");
 	else
 		code = smtpc_cmd(&c, "MAIL FROM:<%s>%s", from,
@@ -185,7 +186,7 @@ send_session(const struct cmdline *o, const char *from,
 		goto quit;
 	}
 	lio_set_timeout(&c.lio, MAILC_DATA_TIMEOUT);
-	if ((code = mime_send(&c, m, NULL, 0,
+	if ((code = mime_send(&c, m, files, NULL, 0,
 			      c.ext & SMTPC_EXT_8BITMIME)) / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "message not sent");
 		goto quit;
@@ -201,6 +202,7 @@ send_main(const struct cmdline *o)
 {
 	struct msg_addrs to, rcpts;
 	struct msg_gen gen;
+	struct mime_files files;
 	struct msg m;
 	char from[ADDR_MAX + 1], pass[PASSWORD_MAX + 1];
 	int status = 0, i;
@@ -208,6 +210,7 @@ send_main(const struct cmdline *o)
 	memset(&to, 0, sizeof(to));
 	memset(&rcpts, 0, sizeof(rcpts));
 	memset(&m, 0, sizeof(m));
+	memset(&files, 0, sizeof(files));
 	if (mailc_check_host(o->host) < 0 || mailc_check_port(o->port) < 0) {
 		status = EX_USAGE;
 		goto done;
@@ -235,9 +238,10 @@ send_main(const struct cmdline *o)
 		goto done;
 	/* a missing attachment is an error before the message is read */
 	for (i = 0; i < o->nattach; i++)
-		if ((status = mime_attach(&m, o->attach[i])) != 0)
+		if ((status = mime_attach(&files, o->attach[i])) != 0)
 			goto done;
-	if ((status = send_spool(&m)) != 0 || (status = mime_check(&m)) != 0)
+	if ((status = send_spool(&m)) != 0 ||
+	    (status = mime_check(&m, &files)) != 0)
 		goto done;
 	if (msg_addrs_merge(&rcpts, &to) < 0 ||
 	    msg_addrs_merge(&rcpts, &o->cc) < 0 ||
@@ -255,9 +259,10 @@ send_main(const struct cmdline *o)
 	pass[0] = '\0';
 	if (o->user == NULL ||
 	    (status = password_get(o->user, pass, sizeof(pass))) == 0)
-		status = send_session(o, from, &rcpts, &m, pass);
+		status = send_session(o, from, &rcpts, &m, &files, pass);
 	wipe(pass, sizeof(pass));
 done:
+	mime_free(&files);
 	msg_free(&m);
 	msg_addrs_free(&rcpts);
 	msg_addrs_free(&to);

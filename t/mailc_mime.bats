@@ -232,12 +232,14 @@ PY
 	grep -qx 'Return-Path: <alice@example.org>' "$f"
 }
 
-@test "after --, a recipient may start with '-'" {
+@test "options after a recipient, then --: a recipient may start with '-'" {
 	fake_start "220 fake"
-	run "$MAILC_BIN" -p "$FAKE_PORT" -f alice@example.org -- \
-		-s@example.org <<<"hi"
+	run "$MAILC_BIN" bob@example.org -p "$FAKE_PORT" -f alice@example.org \
+		-- -s@example.org <<<"hi"
 	echo "$output"
 	[ "$status" -eq 0 ]
+	grep -x 'MAIL FROM:<alice@example.org>' "$TROOT/fake.log"
+	grep -x 'RCPT TO:<bob@example.org>' "$TROOT/fake.log"
 	grep -x 'RCPT TO:<-s@example.org>' "$TROOT/fake.log"
 }
 
