@@ -25,22 +25,29 @@ static void
 put_words(FILE *fp, const unsigned char *s, size_t n, size_t *col)
 {
 	char b64[WORD_MAX];
-	size_t take, len;
+	size_t take, len, room;
 
 	while (n > 0) {
-		/* 12 = "=?UTF-8?B?" and "?="; 45 bytes are 60 characters */
-		take = n < 45 ? n : 45;
+		/*
+		 * 12 = "=?UTF-8?B?" and "?="; 45 bytes are 60 characters.  A
+		 * word fills what is left of the line, else starts a new one.
+		 */
+		room =
+		    *col + 1 + 12 < WORD_LINE ? WORD_LINE - *col - 1 - 12 : 0;
+		if (room / 4 * 3 >= 6) {
+			fputc(' ', fp);
+			(*col)++;
+		} else {
+			fputs("\n ", fp);
+			*col = 1;
+			room = WORD_LINE - 1 - 1 - 12;
+		}
+		take = room / 4 * 3;
+		take = n < take ? n : take < 45 ? take : 45;
 		while (take < n && take > 1 && (s[take] & 0xC0) == 0x80)
 			take--; /* never split a character */
 		base64_encode(s, take, b64, sizeof(b64));
 		len = 12 + strlen(b64);
-		if (*col + 1 + len > WORD_LINE) {
-			fputs("\n ", fp);
-			*col = 1;
-		} else {
-			fputc(' ', fp);
-			(*col)++;
-		}
 		fprintf(fp, "=?UTF-8?B?%s?=", b64);
 		*col += len;
 		s += take;
