@@ -304,7 +304,6 @@ static void
 spool_write(struct msg *m, const char *p, size_t n)
 {
 	const char *q;
-
 	size_t i;
 
 	if (m->state == ST_BODY && !m->eightbit)
@@ -317,33 +316,40 @@ spool_write(struct msg *m, const char *p, size_t n)
 		m->lines++;
 }
 
-int
-msg_open(struct msg *m, const struct msg_gen *gen, int flags)
+FILE *
+msg_tmpfile(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
+	FILE *fp = NULL;
 	int fd;
 
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (xsnprintf(path, sizeof(path), "%s/mailc.XXXXXX", dir) < 0) {
+		mailc_warnx("TMPDIR too long");
+		return NULL;
+	}
+	/* unlinked at once: nothing is left behind whatever happens */
+	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0 ||
+	    (fp = fdopen(fd, "w+")) == NULL) {
+		mailc_warn("temporary file in %s", dir);
+		if (fd >= 0)
+			close(fd);
+	}
+	return fp;
+}
+
+int
+msg_open(struct msg *m, const struct msg_gen *gen, int flags)
+{
 	memset(m, 0, sizeof(*m));
 	m->gen = gen;
 	m->flags = flags;
 	m->bol = 1;
 	m->state = flags & MSG_BODYONLY ? ST_BODY : ST_HEADERS;
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	if (xsnprintf(path, sizeof(path), "%s/mailc.XXXXXX", dir) < 0) {
-		mailc_warnx("TMPDIR too long");
-		return EX_IOERR;
-	}
-	/* unlinked at once: nothing is left behind whatever happens */
-	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0 ||
-	    (m->spool = fdopen(fd, "w+")) == NULL) {
-		mailc_warn("temporary file in %s", dir);
-		if (fd >= 0)
-			close(fd);
-		return EX_IOERR;
-	}
-	return 0;
+	m->cte_off = -1;
+	return (m->spool = msg_tmpfile()) != NULL ? 0 : EX_IOERR;
 }
 
 static int

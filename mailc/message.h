@@ -67,8 +67,12 @@ struct msg {
 	long long body_off;	/* where the body starts (after the empty line) */
 	int eightbit;		/* the body has bytes beyond US-ASCII */
 	int has_mime;		/* the input has MIME headers of its own */
+	/* set by mime_finish(): where "8bit" and the 8-bit text part are */
+	long long cte_off, text_off, text_len;
 };
 
+/* an unlinked temporary file in $TMPDIR, "w+"; NULL after a message */
+FILE *msg_tmpfile(void);
 /* 0, or an exit status after a message */
 int msg_open(struct msg *m, const struct msg_gen *gen, int flags);
 /*

@@ -24,9 +24,8 @@
 #include "common.h"
 #include "mime.h"
 
-#define B64_LINE 57	  /* input bytes per 76-character base64 line */
-#define QP_LINE 76	  /* RFC 2045 §6.7 (5) */
-#define PART_HEADERS 400L /* SIZE= allowance for a part's headers */
+#define B64_LINE 57 /* input bytes per 76-character base64 line */
+#define QP_LINE 76  /* RFC 2045 §6.7 (5) */
 
 /* Content-Type by extension; anything else is application/octet-stream */
 static const struct {
@@ -148,24 +147,233 @@ mime_8bit(const struct msg *m)
 	return m->eightbit;
 }
 
-long long
-mime_wire_size(const struct msg *m, const struct mime_files *l)
-{
-	long long n = msg_wire_size(m), b;
-	size_t i;
+/* composing: the new spool, its size and lines counted */
+struct out {
+	FILE *fp;
+	long long size, lines;
+};
 
-	if (m->has_mime)
-		return n;
-	if (m->eightbit || nfiles(l) > 0)
-		n += PART_HEADERS;
-	for (i = 0; i < nfiles(l); i++) {
-		b = ((long long)l->v[i].size + 2) / 3 * 4;
-		n += b + (b + 75) / 76 * 2 + PART_HEADERS;
-	}
+static void
+out_write(struct out *o, const void *p, size_t n)
+{
+	const char *q = p, *end = q + n;
+
+	fwrite(p, 1, n, o->fp);
+	o->size += (long long)n;
+	while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL && q++ < end)
+		o->lines++;
+}
+
+static void out_printf(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+out_printf(struct out *o, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		out_write(o, buf,
+			  (size_t)n < sizeof(buf) ? (size_t)n
+						  : sizeof(buf) - 1);
+}
+
+/* read at most size bytes of fd at off, retrying EINTR; -1 said why */
+static ssize_t
+read_at(int fd, void *buf, size_t size, off_t off, const char *what)
+{
+	ssize_t n;
+
+	while ((n = pread(fd, buf, size, off)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		mailc_warn("reading %s", what);
 	return n;
 }
 
-/* output */
+/* [off, off+len) of the old spool, or to its end with len < 0 */
+static int
+out_copy(struct out *o, int fd, off_t off, long long len)
+{
+	char buf[16384];
+	size_t want;
+	ssize_t n;
+
+	while (len != 0) {
+		want = len < 0 || len > (long long)sizeof(buf) ? sizeof(buf)
+							       : (size_t)len;
+		if ((n = read_at(fd, buf, want, off, "the message")) < 0)
+			return -1;
+		if (n == 0)
+			break;
+		out_write(o, buf, (size_t)n);
+		off += n;
+		if (len > 0)
+			len -= n;
+	}
+	return 0;
+}
+
+/* an attachment, base64 in 76-character lines */
+static int
+out_base64(struct out *o, const struct mime_file *f)
+{
+	unsigned char buf[B64_LINE * 256];
+	char line[80];
+	size_t have, i, k;
+	off_t off = 0;
+	ssize_t n;
+
+	do {
+		/* fill whole lines: only the last one may be short */
+		for (have = 0; have < sizeof(buf); have += (size_t)n) {
+			n = read_at(f->fd, buf + have, sizeof(buf) - have, off,
+				    f->name);
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				break;
+			off += n;
+		}
+		for (i = 0; i < have; i += k) {
+			k = have - i < B64_LINE ? have - i : B64_LINE;
+			base64_encode(buf + i, k, line, sizeof(line) - 1);
+			strlcat(line, "\n", sizeof(line));
+			out_write(o, line, strlen(line));
+		}
+	} while (have == sizeof(buf));
+	return 0;
+}
+
+/* Content-Disposition with the base name: quoted, or RFC 2231 if 8-bit */
+static void
+out_disposition(struct out *o, const char *name)
+{
+	const unsigned char *p;
+	char buf[1024];
+	size_t n = 0;
+	int plain = 1;
+
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < ' ' || *p > '~')
+			plain = 0;
+	if (plain) {
+		for (p = (const unsigned char *)name; *p && n < sizeof(buf) - 3;
+		     p++) {
+			if (*p == '"' || *p == '\\')
+				buf[n++] = '\\';
+			buf[n++] = (char)*p;
+		}
+		buf[n] = '\0';
+		out_printf(o,
+			   "Content-Disposition: attachment; filename=\"%s\"\n",
+			   buf);
+		return;
+	}
+	for (p = (const unsigned char *)name; *p && n < sizeof(buf) - 4; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(".-_~", *p) != NULL)
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, 4, "%%%02X", *p);
+	buf[n] = '\0';
+	out_printf(o,
+		   "Content-Disposition: attachment;\n"
+		   " filename*=UTF-8''%s\n",
+		   buf);
+}
+
+/* the new spool's MIME headers, body and attachments */
+static int
+out_message(struct out *o, struct msg *m, const struct mime_files *l,
+	    const char *extra, size_t extralen)
+{
+	static unsigned counter;
+	char boundary[80];
+	struct timespec ts;
+	int fd = msg_fd(m);
+	size_t i;
+
+	if (out_copy(o, fd, 0, m->hdr_len) < 0)
+		return -1;
+	if (extra != NULL)
+		out_write(o, extra, extralen);
+	if (!m->has_mime && (m->eightbit || nfiles(l) > 0)) {
+		out_write(o, "MIME-Version: 1.0\n", 18);
+		/* "=_" cannot occur in base64 or quoted-printable text */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(boundary, sizeof(boundary),
+			 "=_mailc_%lld_%09ld_%ld_%u", (long long)ts.tv_sec,
+			 (long)ts.tv_nsec, (long)getpid(), counter++);
+		if (nfiles(l) > 0)
+			out_printf(o,
+				   "Content-Type: multipart/mixed;\n"
+				   " boundary=\"%s\"\n\n"
+				   "This is a message in MIME format.\n\n"
+				   "--%s\n",
+				   boundary, boundary);
+		out_printf(o,
+			   "Content-Type: text/plain; charset=%s\n"
+			   "Content-Transfer-Encoding: ",
+			   m->eightbit ? "UTF-8" : "us-ascii");
+		if (m->eightbit)
+			m->cte_off = o->size; /* mime_send() may change it */
+		out_write(o, m->eightbit ? "8bit\n" : "7bit\n", 5);
+	}
+	out_write(o, "\n", 1);
+	m->text_off = o->size;
+	if (out_copy(o, fd, m->body_off, -1) < 0)
+		return -1;
+	m->text_len = o->size - m->text_off;
+	for (i = 0; i < nfiles(l); i++) {
+		/* the line end before "--" belongs to the boundary */
+		out_printf(o, "\n--%s\nContent-Type: %s\n", boundary,
+			   l->v[i].type);
+		out_disposition(o, l->v[i].name);
+		out_write(o, "Content-Transfer-Encoding: base64\n\n", 35);
+		if (out_base64(o, &l->v[i]) < 0)
+			return -1;
+	}
+	if (nfiles(l) > 0)
+		out_printf(o, "\n--%s--\n", boundary);
+	return 0;
+}
+
+int
+mime_finish(struct msg *m, const struct mime_files *l, const char *extra,
+	    size_t extralen)
+{
+	struct out o = {NULL, 0, 0};
+
+	m->cte_off = -1;
+	if (extra == NULL && (m->has_mime || (!m->eightbit && nfiles(l) == 0)))
+		return 0; /* the spool is the message */
+	if ((o.fp = msg_tmpfile()) == NULL)
+		return EX_IOERR;
+	if (out_message(&o, m, l, extra, extralen) < 0) {
+		fclose(o.fp);
+		return EX_IOERR;
+	}
+	if (fflush(o.fp) != 0 || ferror(o.fp) ||
+	    lseek(fileno(o.fp), 0, SEEK_SET) < 0) {
+		mailc_warn("writing the temporary file");
+		fclose(o.fp);
+		return EX_IOERR;
+	}
+	fclose(m->spool);
+	m->spool = o.fp;
+	m->size = o.size;
+	m->lines = o.lines;
+	m->hdr_len = m->body_off = 0;
+	return 0;
+}
+
+/* sending */
 
 /* quoted-printable, streamed: the column and a blank held back */
 struct qp {
@@ -233,9 +441,9 @@ send_range(struct smtpc *c, int fd, off_t off, long long len, struct qp *q)
 	while (len != 0) {
 		want = len < 0 || len > (long long)sizeof(buf) ? sizeof(buf)
 							       : (size_t)len;
-		if ((n = pread(fd, buf, want, off)) < 0) {
-			if (errno == EINTR)
-				continue;
+		while ((n = pread(fd, buf, want, off)) < 0 && errno == EINTR)
+			;
+		if (n < 0) {
 			snprintf(c->err, sizeof(c->err), "read message: %s",
 				 strerror(errno));
 			return -1;
@@ -263,172 +471,25 @@ send_range(struct smtpc *c, int fd, off_t off, long long len, struct qp *q)
 	return 0;
 }
 
-/* an attachment, base64 in 76-character lines */
-static int
-send_base64(struct smtpc *c, const struct mime_file *f)
-{
-	unsigned char buf[B64_LINE * 256];
-	char line[80];
-	size_t have, i, k;
-	off_t off = 0;
-	ssize_t n;
-
-	for (;;) {
-		/* fill whole lines: only the last one may be short */
-		for (have = 0; have < sizeof(buf); have += (size_t)n) {
-			n = pread(f->fd, buf + have, sizeof(buf) - have, off);
-			if (n < 0 && errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			if (n < 0) {
-				snprintf(c->err, sizeof(c->err), "read %s: %s",
-					 f->name, strerror(errno));
-				return -1;
-			}
-			if (n == 0)
-				break;
-			off += n;
-		}
-		for (i = 0; i < have; i += k) {
-			k = have - i < B64_LINE ? have - i : B64_LINE;
-			base64_encode(buf + i, k, line, sizeof(line) - 1);
-			strlcat(line, "\n", sizeof(line));
-			smtpc_body(c, line, strlen(line));
-		}
-		if (c->lio.werr) {
-			snprintf(c->err, sizeof(c->err),
-				 "write: connection lost");
-			return -1;
-		}
-		if (have < sizeof(buf))
-			return 0;
-	}
-}
-
-static void body_printf(struct smtpc *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-body_printf(struct smtpc *c, const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		smtpc_body(c, buf,
-			   (size_t)n < sizeof(buf) ? (size_t)n
-						   : sizeof(buf) - 1);
-}
-
-/* Content-Disposition with the base name: quoted, or RFC 2231 if 8-bit */
-static void
-send_disposition(struct smtpc *c, const char *name)
-{
-	const unsigned char *p;
-	char buf[1024];
-	size_t n = 0;
-	int plain = 1;
-
-	for (p = (const unsigned char *)name; *p; p++)
-		if (*p < ' ' || *p > '~')
-			plain = 0;
-	if (plain) {
-		for (p = (const unsigned char *)name; *p && n < sizeof(buf) - 3;
-		     p++) {
-			if (*p == '"' || *p == '\\')
-				buf[n++] = '\\';
-			buf[n++] = (char)*p;
-		}
-		buf[n] = '\0';
-		body_printf(c,
-			    "Content-Disposition: attachment; "
-			    "filename=\"%s\"\n",
-			    buf);
-		return;
-	}
-	for (p = (const unsigned char *)name; *p && n < sizeof(buf) - 4; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr(".-_~", *p) != NULL)
-			buf[n++] = (char)*p;
-		else
-			n += (size_t)snprintf(buf + n, 4, "%%%02X", *p);
-	buf[n] = '\0';
-	body_printf(c,
-		    "Content-Disposition: attachment;\n"
-		    " filename*=UTF-8''%s\n",
-		    buf);
-}
-
-/* the body, as it is or quoted-printable, and the final "." */
-static int
-send_body(struct smtpc *c, const struct msg *m, struct qp *qp)
-{
-	if (send_range(c, msg_fd(m), m->body_off, -1, qp) < 0)
-		return -1;
-	return smtpc_body_end(c);
-}
-
 int
-mime_send(struct smtpc *c, const struct msg *m, const struct mime_files *l,
-	  const char *extra, size_t extralen, int eightbitmime)
+mime_send(struct smtpc *c, const struct msg *m, int eightbitmime)
 {
-	static unsigned counter;
-	const char *charset = m->eightbit ? "UTF-8" : "us-ascii";
-	const char *cte = !m->eightbit	 ? "7bit"
-			  : eightbitmime ? "8bit"
-					 : "quoted-printable";
-	struct qp q = {c, 0, 0}, *qp = NULL;
-	char boundary[80];
-	struct timespec ts;
+	struct qp q = {c, 0, 0};
 	int fd = msg_fd(m);
-	size_t i;
+	long long after = m->cte_off + 5; /* past "8bit\n" */
 
-	/* the headers: the spool's, the caller's, then ours */
-	if (send_range(c, fd, 0, m->hdr_len, NULL) < 0)
-		return -1;
-	if (extra != NULL)
-		smtpc_body(c, extra, extralen);
-	if (m->has_mime || (!m->eightbit && nfiles(l) == 0)) {
-		smtpc_body(c, "\n", 1);
-		return send_body(c, m, NULL);
-	}
-	smtpc_body(c, "MIME-Version: 1.0\n", 18);
-	if (m->eightbit && !eightbitmime)
-		qp = &q;
-	if (nfiles(l) == 0) {
-		body_printf(c,
-			    "Content-Type: text/plain; charset=%s\n"
-			    "Content-Transfer-Encoding: %s\n\n",
-			    charset, cte);
-		return send_body(c, m, qp);
-	}
-	/* "=_" cannot occur in base64 or quoted-printable text */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(boundary, sizeof(boundary), "=_mailc_%lld_%09ld_%ld_%u",
-		 (long long)ts.tv_sec, (long)ts.tv_nsec, (long)getpid(),
-		 counter++);
-	body_printf(c,
-		    "Content-Type: multipart/mixed;\n boundary=\"%s\"\n\n"
-		    "This is a message in MIME format.\n\n--%s\n"
-		    "Content-Type: text/plain; charset=%s\n"
-		    "Content-Transfer-Encoding: %s\n\n",
-		    boundary, boundary, charset, cte);
-	if (send_range(c, fd, m->body_off, -1, qp) < 0)
-		return -1;
-	for (i = 0; i < l->n; i++) {
-		/* the line end before "--" belongs to the boundary */
-		body_printf(c, "\n--%s\nContent-Type: %s\n", boundary,
-			    l->v[i].type);
-		send_disposition(c, l->v[i].name);
-		smtpc_body(c, "Content-Transfer-Encoding: base64\n\n", 35);
-		if (send_base64(c, &l->v[i]) < 0)
+	if (eightbitmime || m->cte_off < 0) {
+		if (send_range(c, fd, 0, -1, NULL) < 0)
 			return -1;
+		return smtpc_body_end(c);
 	}
-	body_printf(c, "\n--%s--\n", boundary);
+	/* RFC 6152 §3: no 8BITMIME, so the 8-bit text goes encoded */
+	if (send_range(c, fd, 0, m->cte_off, NULL) < 0)
+		return -1;
+	smtpc_body(c, "quoted-printable\n", 17);
+	if (send_range(c, fd, after, m->text_off - after, NULL) < 0 ||
+	    send_range(c, fd, m->text_off, m->text_len, &q) < 0 ||
+	    send_range(c, fd, m->text_off + m->text_len, -1, NULL) < 0)
+		return -1;
 	return smtpc_body_end(c);
 }

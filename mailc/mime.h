@@ -3,12 +3,12 @@
  * attachments (-a, multipart/mixed, base64) and the charset and transfer
  * encoding of an 8-bit body.  (Non-ASCII header text is hdrenc.c's.)
  *
- * The message is composed (message.c) before the server is known, with
- * its body as it came (8bit).  The MIME structure is added on the way
- * out, by mime_send(): the body goes as it is ("8bit", with
+ * The message is composed (message.c, then mime_finish()) before the
+ * server is known, whole in its spool, with the text as it came
+ * ("8bit").  On the way out, mime_send() sends it as it is (with
  * BODY=8BITMIME) to a server that offers 8BITMIME (RFC 6152), else
- * re-encoded as quoted-printable.  A message whose input has MIME
- * headers of its own is sent as it is; attaching to it is an error.
+ * re-encodes that one text part as quoted-printable.  A message whose input has
+ * MIME headers of its own is sent as it is; attaching to it is an error.
  */
 #ifndef MIME_H
 #define MIME_H
@@ -41,15 +41,19 @@ void mime_free(struct mime_files *l);
 int mime_check(const struct msg *m, const struct mime_files *l);
 /* the message needs BODY=8BITMIME to go unchanged */
 int mime_8bit(const struct msg *m);
-/* SIZE= estimate (RFC 1870): octets with CRLF line ends, MIME added */
-long long mime_wire_size(const struct msg *m, const struct mime_files *l);
 /*
- * After a 354: write m's headers, extra (more headers, may be NULL), and
- * m with its MIME structure and l's files (l may be NULL), an 8-bit body
- * as it is when eightbitmime, else quoted-printable; then the final ".".
- * The reply code, or -1 (c->err set).
+ * Make m's spool the whole message: its headers, extra (more headers, may
+ * be NULL), and, unless the input has MIME headers of its own, the MIME
+ * structure an 8-bit body or l's files need (l may be NULL), the body
+ * 8bit.  0, or an exit status after a message.
  */
-int mime_send(struct smtpc *c, const struct msg *m, const struct mime_files *l,
-	      const char *extra, size_t extralen, int eightbitmime);
+int mime_finish(struct msg *m, const struct mime_files *l, const char *extra,
+		size_t extralen);
+/*
+ * After a 354: send the finished message, an 8-bit text part as it is
+ * when eightbitmime, else quoted-printable; then the final ".".  The
+ * reply code, or -1 (c->err set).
+ */
+int mime_send(struct smtpc *c, const struct msg *m, int eightbitmime);
 
 #endif

@@ -5,14 +5,15 @@
  *         [-c cc] [-b bcc] [-a file]... [rcpt ...] < message
  *
  * Takes the parsed command line (cmdline.c), checks it, opens the
- * attachments and spools stdin into the message (message.c), then runs one SMTP transaction (smtpc.c;
+ * attachments, spools stdin into the message (message.c) and adds its
+ * MIME structure (mime.c), then runs one SMTP transaction (smtpc.c;
  * opened and closed by smtp.c): banner, EHLO (HELO if refused), AUTH
  * PLAIN with -u, MAIL FROM (with SIZE= when offered, BODY=8BITMIME for
  * an 8-bit body when offered), RCPT TO for each recipient, DATA, the
- * message with its MIME structure (mime.c), QUIT.  Every failure becomes a
- * sysexits(3) status with the server's reply on stderr.  It never sends
- * a message that any recipient refused: the sender then fixes the list
- * and sends again, and nobody gets it twice.
+ * message (its 8-bit text quoted-printable without 8BITMIME), QUIT.
+ * Every failure becomes a sysexits(3) status with the server's reply on
+ * stderr.  It never sends a message that any recipient refused: the
+ * sender then fixes the list and sends again, and nobody gets it twice.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -134,8 +135,7 @@ send_rcpts(struct smtpc *c, const struct msg_addrs *rcpts, int *code)
 
 static int
 send_session(const struct cmdline *o, const char *from,
-	     const struct msg_addrs *rcpts, struct msg *m,
-	     const struct mime_files *files, const char *pass)
+	     const struct msg_addrs *rcpts, struct msg *m, const char *pass)
 {
 	struct smtpc c;
 	char what[MAILC_HOST_MAX + 64];
@@ -169,7 +169,7 @@ send_session(const struct cmdline *o, const char *from,
 	eightbit = mime_8bit(m) && (c.ext & SMTPC_EXT_8BITMIME);
 	if (c.ext & SMTPC_EXT_SIZE)
 		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld%s", from,
-				 mime_wire_size(m, files),
+				 msg_wire_size(m),
 				 eightbit ? " BODY=8BITMIME" : "");
 	else
 		code = smtpc_cmd(&c, "MAIL FROM:<%s>%s", from,
@@ -186,8 +186,8 @@ send_session(const struct cmdline *o, const char *from,
 		goto quit;
 	}
 	lio_set_timeout(&c.lio, MAILC_DATA_TIMEOUT);
-	if ((code = mime_send(&c, m, files, NULL, 0,
-			      c.ext & SMTPC_EXT_8BITMIME)) / 100 != 2) {
+	code = mime_send(&c, m, c.ext & SMTPC_EXT_8BITMIME);
+	if (code / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "message not sent");
 		goto quit;
 	}
@@ -241,7 +241,8 @@ send_main(const struct cmdline *o)
 		if ((status = mime_attach(&files, o->attach[i])) != 0)
 			goto done;
 	if ((status = send_spool(&m)) != 0 ||
-	    (status = mime_check(&m, &files)) != 0)
+	    (status = mime_check(&m, &files)) != 0 ||
+	    (status = mime_finish(&m, &files, NULL, 0)) != 0)
 		goto done;
 	if (msg_addrs_merge(&rcpts, &to) < 0 ||
 	    msg_addrs_merge(&rcpts, &o->cc) < 0 ||
@@ -259,7 +260,7 @@ send_main(const struct cmdline *o)
 	pass[0] = '\0';
 	if (o->user == NULL ||
 	    (status = password_get(o->user, pass, sizeof(pass))) == 0)
-		status = send_session(o, from, &rcpts, &m, &files, pass);
+		status = send_session(o, from, &rcpts, &m, pass);
 	wipe(pass, sizeof(pass));
 done:
 	mime_free(&files);
