@@ -258,3 +258,28 @@ PY
 		[ -z "$stderr" ]
 	fi
 }
+
+@test "interactive (HELO, no 8BITMIME): a UTF-8 subject and body go encoded" {
+	run python3 "$BATS_TEST_DIRNAME/pty_mailc.py" \
+		"Server host name [127.0.0.1]: " "" \
+		"Port [$SMTP_PORT]: " "" \
+		"From: " "alice@example.org" \
+		"To: " "bob@example.org" \
+		"Subject: " "Grüße" \
+		'end it with a line containing only a single "."' "Schöne Grüße" \
+		"" "." \
+		"Send another message? [y/N]: " "n" \
+		-- "$MAILC_BIN" -i
+	echo "$output"
+	[ "$status" -eq 0 ]
+	f=$(stored bob)
+	cat "$f"
+	grep -qx 'Content-Transfer-Encoding: quoted-printable' "$f"
+	python3 - "$f" <<'PY'
+import email, email.policy, sys
+msg = email.message_from_binary_file(open(sys.argv[1], "rb"),
+                                     policy=email.policy.default)
+assert msg["Subject"] == "Grüße", msg["Subject"]
+assert msg.get_content().strip() == "Schöne Grüße", msg.get_content()
+PY
+}
