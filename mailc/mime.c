@@ -1,12 +1,12 @@
 /*
- * mime.c - see mime.h.  Attachments are opened when the command line is
- * checked (a missing file is an error before any connection) and read
- * only while the message is sent, base64 in 76-character lines (RFC
+ * mime.c - see mime.h.  Attachments are opened before the message is
+ * read (a missing file is an error before any connection) and copied
+ * into a new spool by mime_finish(), base64 in 76-character lines (RFC
  * 2045 §6.8).  Quoted-printable (RFC 2045 §6.7) is streamed: lines of at
  * most 76 characters with soft breaks, "=", non-ASCII and a blank
- * before a line end encoded.  It relies on message.c's spool, lib/base64
- * and smtpc (which turns LF into CRLF and dot-stuffs); header text is
- * hdrenc.c's.
+ * before a line end encoded, on the way out.  It relies on message.c's
+ * spool, lib/base64 and smtpc (which turns LF into CRLF and dot-stuffs);
+ * header text is hdrenc.c's.  It talks to no server but through smtpc.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -7,8 +7,9 @@
  * server is known, whole in its spool, with the text as it came
  * ("8bit").  On the way out, mime_send() sends it as it is (with
  * BODY=8BITMIME) to a server that offers 8BITMIME (RFC 6152), else
- * re-encodes that one text part as quoted-printable.  A message whose input has
- * MIME headers of its own is sent as it is; attaching to it is an error.
+ * re-encodes that one text part as quoted-printable.  A message whose
+ * input has MIME headers of its own is sent as it is; attaching to it is
+ * an error.
  */
 #ifndef MIME_H
 #define MIME_H
