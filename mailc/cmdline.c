@@ -1,12 +1,14 @@
 /*
  * cmdline.c - see cmdline.h.  getopt(3) with a leading ":" so that the
- * messages about a bad option are ours.  It relies on message.c for the
- * address lists and common.c for the messages and the defaults; it
- * sends nothing and reads no input.
+ * messages about a bad option are ours, called again past each operand.
+ * It relies on message.c for the address lists and common.c for the
+ * messages and the defaults; it sends nothing and reads no input.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "util.h"
 
 #include "common.h"
 #include "cmdline.h"
@@ -21,12 +23,29 @@ cmdline_init(struct cmdline *cl)
 int
 cmdline_parse(struct cmdline *cl, int argc, char **argv)
 {
-	int ch, sendopts = 0, status = 0;
+	char **ops;
+	int ch, before, nops = 0, sendopts = 0, status = 0, i;
 
 	cmdline_init(cl);
-	while (status == 0 &&
-	       (ch = getopt(argc, argv, ":H:p:u:f:s:c:b:tvi")) != -1) {
-		sendopts += strchr("ufscbt", ch) != NULL;
+	ops = xreallocarray(NULL, (size_t)argc + 1, sizeof(*ops));
+	/*
+	 * POSIX getopt stops at the first operand: take it as a recipient
+	 * and go on, so options may follow recipients.  A "--" is what
+	 * moved optind without an option: all that follows are recipients.
+	 */
+	while (status == 0 && optind < argc) {
+		before = optind;
+		ch = getopt(argc, argv, ":H:p:u:f:s:c:b:a:tvi");
+		if (ch == -1) {
+			if (optind > before) { /* "--" */
+				while (optind < argc)
+					ops[nops++] = argv[optind++];
+				break;
+			}
+			ops[nops++] = argv[optind++];
+			continue;
+		}
+		sendopts += strchr("ufscbta", ch) != NULL;
 		switch (ch) {
 		case 'H':
 			cl->host = optarg;
@@ -51,6 +70,12 @@ cmdline_parse(struct cmdline *cl, int argc, char **argv)
 			if (msg_addrs_parse(&cl->bcc, optarg, "-b") < 0)
 				status = EX_DATAERR;
 			break;
+		case 'a':
+			cl->attach = xreallocarray(cl->attach,
+						   (size_t)cl->nattach + 1,
+						   sizeof(*cl->attach));
+			cl->attach[cl->nattach++] = optarg;
+			break;
 		case 't':
 			cl->extract = 1;
 			break;
@@ -70,13 +95,17 @@ cmdline_parse(struct cmdline *cl, int argc, char **argv)
 			break;
 		}
 	}
+	/* the operands, in their order, at the end of argv */
+	for (i = 0; i < nops; i++)
+		argv[argc - nops + i] = ops[i];
+	free(ops);
 	if (status != 0)
 		return status;
 	/* the walk-through asks for everything else itself */
-	if (cl->interactive && (sendopts || optind < argc))
+	if (cl->interactive && (sendopts || nops > 0))
 		return mailc_usage();
-	cl->rcpts = argv + optind;
-	cl->nrcpts = argc - optind;
+	cl->rcpts = argv + argc - nops;
+	cl->nrcpts = nops;
 	return 0;
 }
 
@@ -85,4 +114,7 @@ cmdline_free(struct cmdline *cl)
 {
 	msg_addrs_free(&cl->cc);
 	msg_addrs_free(&cl->bcc);
+	free(cl->attach);
+	cl->attach = NULL;
+	cl->nattach = 0;
 }

@@ -1,13 +1,14 @@
 /*
- * cmdline.h - the command line of sending (sendmail's shape: options,
- * then recipients), which also picks the interactive mode:
+ * cmdline.h - the command line of sending, which also picks the
+ * interactive mode:
  *
  *   mailc [-tv] [-H host] [-p port] [-u user] [-f from] [-s subject]
- *         [-c cc] [-b bcc] [rcpt ...] < message
+ *         [-c cc] [-b bcc] [-a file]... [rcpt ...] < message
  *   mailc -i [-H host] [-p port]
  *
- * It parses; it checks only what the parse itself needs (the -c and -b
- * address lists, -i alone).  The host, the port, the recipients and the
+ * Options may follow recipients (as mailx and msmtp take them); after
+ * "--" everything is a recipient, even "-x".  It parses; it checks only
+ * what the parse itself needs (the -c and -b address lists, -i alone).  The host, the port, the recipients and the
  * sender are checked by the mode that uses them.
  */
 #ifndef CMDLINE_H
@@ -32,6 +33,8 @@ struct cmdline {
 	int queued; /* set by send_main: the message waits in the outbox */
 	/* password_command: from the config only (config.h) */
 	const char *password_command;
+	const char **attach;	  /* -a, in order (malloc'd array) */
+	int nattach;
 };
 
 /*

@@ -4,6 +4,7 @@
  * the C library and lib/util only, and talks to no server.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,18 +47,42 @@ mailc_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-int
-mailc_usage(void)
-{
-	fputs("usage: mailc [-tv] [-H host] [-p port] [-u user] [-f from] "
+static const char usage[] =
+"usage: mailc [-tv] [-H host] [-p port] [-u user] [-f from] "
 	      "[-s subject]\n"
-	      "             [-c cc] [-b bcc] [rcpt ...] < message\n"
+	      "             [-c cc] [-b bcc] [-a file]... [rcpt ...] < message\n"
 	      "       mailc -i [-H host] [-p port]\n"
 	      "       mailc inbox [-H host] [-p port] -u user\n"
 	      "       mailc read N [-H host] [-p port] -u user [-d]\n"
-	      "       mailc fetch DIR [-H host] [-p port] -u user [-d]\n",
-	      stderr);
+	      "       mailc fetch DIR [-H host] [-p port] -u user [-d]\n"
+	      "       mailc --help | --version\n";
+
+int
+mailc_usage(void)
+{
+	fputs(usage, stderr);
 	return EX_USAGE;
+}
+
+int
+mailc_help(void)
+{
+	fputs(usage, stdout);
+	fputs("\nSend the message on stdin to the recipients; options may "
+	      "follow them,\n"
+	      "and after -- all are recipients.  -a attaches a file "
+	      "(repeat for more).\n"
+	      "mailc -i walks you through sending (a terminal is needed).\n"
+	      "See mailc(1).\n",
+	      stdout);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EX_IOERR;
+}
+
+int
+mailc_version(void)
+{
+	printf("mailc %s\n", MAILC_VERSION);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EX_IOERR;
 }
 
 static const char *
@@ -122,17 +147,43 @@ mailc_hostname(void)
 	return name;
 }
 
-static const char *mailc_domain_setting;
+static char configured_domain[MAILC_HOST_MAX + 1];
 
 void
 mailc_set_domain(const char *domain)
 {
-	mailc_domain_setting = domain;
+	if (domain == NULL ||
+	    strlcpy(configured_domain, domain, sizeof(configured_domain)) >=
+		sizeof(configured_domain))
+		configured_domain[0] = '\0';
 }
 
 const char *
 mailc_domain(void)
 {
-	return mailc_domain_setting != NULL ? mailc_domain_setting
-					    : mailc_hostname();
+	static char canon[MAILC_HOST_MAX + 1];
+	struct addrinfo hints, *res;
+
+	if (configured_domain[0] != '\0')
+		return configured_domain;
+	if (canon[0] != '\0')
+		return canon;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(mailc_hostname(), NULL, &hints, &res) == 0) {
+		if (res->ai_canonname != NULL &&
+		    strchr(res->ai_canonname, '.') != NULL &&
+		    mailc_check_host(res->ai_canonname) == 0)
+			strlcpy(canon, res->ai_canonname, sizeof(canon));
+		freeaddrinfo(res);
+	}
+	if (canon[0] == '\0') {
+		strlcpy(canon, mailc_hostname(), sizeof(canon));
+		if (strchr(canon, '.') == NULL)
+			mailc_warnx("warning: host name %s is not fully "
+				    "qualified; set domain, or use -f",
+				    canon);
+	}
+	return canon;
 }

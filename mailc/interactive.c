@@ -30,6 +30,7 @@
 #include "input.h"
 #include "interactive.h"
 #include "message.h"
+#include "mime.h"
 #include "smtp.h"
 
 #define ANSWER_MAX 1024
@@ -210,7 +211,7 @@ send_rcpt_to(struct input *in, struct smtpc *c, struct msg_addrs *want,
 	}
 }
 
-/* DATA, our headers, the body, and the reply to the final "." */
+/* our headers and MIME, DATA, the message, the reply to the final "." */
 static int
 send_data(struct smtpc *c, const struct msg_gen *gen, struct msg *m)
 {
@@ -220,16 +221,16 @@ send_data(struct smtpc *c, const struct msg_gen *gen, struct msg *m)
 
 	if ((hdrs = msg_headers(gen, 0, &len)) == NULL)
 		return EX_OSERR;
-	if ((code = smtpc_cmd(c, "DATA")) != 354) {
-		free(hdrs);
+	code = mime_finish(m, NULL, hdrs, len);
+	free(hdrs);
+	if (code != 0)
+		return code;
+	if ((code = smtpc_cmd(c, "DATA")) != 354)
 		return fatal_reply(code) ? mailc_smtp_fail(c, code, "DATA")
 					 : EX_UNAVAILABLE;
-	}
-	smtpc_body(c, hdrs, len);
-	smtpc_body(c, "\n", 1);
-	free(hdrs);
 	lio_set_timeout(&c->lio, MAILC_DATA_TIMEOUT);
-	code = smtpc_body_fd(c, msg_fd(m));
+	/* HELO: no 8BITMIME, so an 8-bit body goes quoted-printable */
+	code = mime_send(c, m, 0);
 	lio_set_timeout(&c->lio, MAILC_TIMEOUT);
 	if (fatal_reply(code))
 		return mailc_smtp_fail(c, code, "message not sent");

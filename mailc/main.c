@@ -4,7 +4,10 @@
  *
  *   mailc inbox|read|fetch ...   reading mail over POP3: inbox.c, read.c,
  *                                fetch.c (a table below)
- *   mailc -i, or no arguments on a terminal: interactive.c
+ *   mailc -i, or no arguments on a terminal: interactive.c (-i without
+ *                                a terminal on stdin is an error: the
+ *                                message piped in would be lost)
+ *   mailc --help | --version     common.c
  *   mailc [options] rcpt... < message: send.c
  *   run as sendmail: sendmail.c, sendmail's command line
  *   mailc flush                  the outbox: flush.c, outbox.c
@@ -61,12 +64,23 @@ main(int argc, char **argv)
 		for (i = 0; i < nitems(subcmds); i++)
 			if (strcmp(argv[1], subcmds[i].name) == 0)
 				return subcmds[i].main(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		return mailc_help();
+	if (argc == 2 && strcmp(argv[1], "--version") == 0)
+		return mailc_version();
 	if (argc == 1 && isatty(STDIN_FILENO)) {
 		memset(&cl, 0, sizeof(cl));
 		cl.interactive = 1;
 		status = 0;
 	} else
 		status = cmdline_parse(&cl, argc, argv);
+	if (status == 0 && cl.interactive && !isatty(STDIN_FILENO)) {
+		/* a piped message read as the answers would be lost */
+		mailc_warnx("-i needs a terminal on stdin; to send a message "
+			    "from a pipe, name the recipients: mailc rcpt... "
+			    "< message");
+		status = EX_USAGE;
+	}
 	if (status == 0 && cl.interactive)
 		status = config_apply(&cl);
 	if (status == 0)

@@ -25,9 +25,10 @@
 
 #include "common.h"
 #include "message.h"
+#include "hdrenc.h"
 
 enum { ST_HEADERS, ST_BODY };
-enum { F_NONE, F_PASS, F_TO, F_CC, F_BCC };
+enum { F_NONE, F_PASS, F_HOLD, F_TO, F_CC, F_BCC };
 
 #define HAVE_FROM 0x01
 #define HAVE_TO 0x02
@@ -35,6 +36,7 @@ enum { F_NONE, F_PASS, F_TO, F_CC, F_BCC };
 #define HAVE_SUBJECT 0x08
 #define HAVE_DATE 0x10
 #define HAVE_MSGID 0x20
+#define HAVE_MIME 0x40
 
 #define FOLD_COLUMN 78 /* RFC 5322 §2.1.1: lines should stay within 78 */
 
@@ -247,6 +249,7 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 	static unsigned counter;
 	struct timespec ts;
 	char date[64], *buf = NULL;
+	const char *domain;
 	FILE *fp;
 	int bad;
 
@@ -273,14 +276,18 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 		put_addrs(fp, g->cc, 3, 0);
 	}
 	if (!(seen & HAVE_SUBJECT) && g->subject != NULL)
-		fprintf(fp, "Subject:%s%s\n", *g->subject ? " " : "",
-			g->subject);
+		hdrenc_put_field(fp, "Subject", g->subject);
 	if (!(seen & HAVE_MSGID)) {
-		/* unique: the time to the nanosecond, our pid, a counter */
+		/*
+		 * unique: the time to the nanosecond, our pid, a counter; at
+		 * the sender's domain (by default mailc_domain(), fully
+		 * qualified), which is the sender's to keep unique
+		 */
+		domain = strrchr(g->from, '@');
 		clock_gettime(CLOCK_REALTIME, &ts);
 		fprintf(fp, "Message-ID: <%lld.%09ld.%ld.%u@%s>\n",
 			(long long)ts.tv_sec, (long)ts.tv_nsec, (long)getpid(),
-			counter++, mailc_hostname());
+			counter++, domain != NULL ? domain + 1 : mailc_domain());
 	}
 	bad = ferror(fp);
 	if (fclose(fp) != 0 || bad) {
@@ -297,40 +304,52 @@ static void
 spool_write(struct msg *m, const char *p, size_t n)
 {
 	const char *q;
+	size_t i;
 
+	if (m->state == ST_BODY && !m->eightbit)
+		for (i = 0; i < n; i++)
+			if ((unsigned char)p[i] >= 0x80)
+				m->eightbit = 1;
 	fwrite(p, 1, n, m->spool);
 	m->size += (long long)n;
 	for (q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
 		m->lines++;
 }
 
-int
-msg_open(struct msg *m, const struct msg_gen *gen, int flags)
+FILE *
+msg_tmpfile(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
+	FILE *fp = NULL;
 	int fd;
 
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (xsnprintf(path, sizeof(path), "%s/mailc.XXXXXX", dir) < 0) {
+		mailc_warnx("TMPDIR too long");
+		return NULL;
+	}
+	/* unlinked at once: nothing is left behind whatever happens */
+	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0 ||
+	    (fp = fdopen(fd, "w+")) == NULL) {
+		mailc_warn("temporary file in %s", dir);
+		if (fd >= 0)
+			close(fd);
+	}
+	return fp;
+}
+
+int
+msg_open(struct msg *m, const struct msg_gen *gen, int flags)
+{
 	memset(m, 0, sizeof(*m));
 	m->gen = gen;
 	m->flags = flags;
 	m->bol = 1;
 	m->state = flags & MSG_BODYONLY ? ST_BODY : ST_HEADERS;
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	if (xsnprintf(path, sizeof(path), "%s/mailc.XXXXXX", dir) < 0) {
-		mailc_warnx("TMPDIR too long");
-		return EX_IOERR;
-	}
-	/* unlinked at once: nothing is left behind whatever happens */
-	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0 ||
-	    (m->spool = fdopen(fd, "w+")) == NULL) {
-		mailc_warn("temporary file in %s", dir);
-		if (fd >= 0)
-			close(fd);
-		return EX_IOERR;
-	}
-	return 0;
+	m->cte_off = -1;
+	return (m->spool = msg_tmpfile()) != NULL ? 0 : EX_IOERR;
 }
 
 static int
@@ -341,7 +360,8 @@ field_add(struct msg *m, const char *p, size_t n)
 		return 0;
 	}
 	if (m->flen + n + 1 > MSG_FIELD_MAX) {
-		mailc_warnx("a To, Cc or Bcc header is too long (limit %d KiB)",
+		mailc_warnx("a From, To, Cc, Bcc or Subject header is too long "
+			    "(limit %d KiB)",
 			    MSG_FIELD_MAX / 1024);
 		return EX_DATAERR;
 	}
@@ -388,6 +408,21 @@ cc_extend(struct msg *m, const char *value)
 	return 0;
 }
 
+/* a held field as it is, or with its non-ASCII text RFC 2047-encoded */
+static int
+field_write(struct msg *m)
+{
+	char *enc;
+	size_t len;
+
+	if ((enc = hdrenc_field(m->fbuf, m->flen, &len)) != NULL) {
+		spool_write(m, enc, len);
+		free(enc);
+	} else
+		spool_write(m, m->fbuf, m->flen);
+	return 0;
+}
+
 /* a field is complete: parse it (-t), drop it (Bcc), extend it (-c) */
 static int
 field_end(struct msg *m)
@@ -400,6 +435,8 @@ field_end(struct msg *m)
 	m->field = F_NONE;
 	if (kind == F_NONE || kind == F_PASS)
 		return 0;
+	if (kind == F_HOLD)
+		return field_write(m);
 	value = strchr(m->fbuf, ':') + 1;
 	if ((m->flags & MSG_EXTRACT) &&
 	    msg_addrs_parse(&m->rcpts, value, names[kind]) < 0)
@@ -408,8 +445,7 @@ field_end(struct msg *m)
 		return 0;
 	if (kind == F_CC && m->gen->cc != NULL && m->gen->cc->n > 0)
 		return cc_extend(m, value);
-	spool_write(m, m->fbuf, m->flen);
-	return 0;
+	return field_write(m);
 }
 
 /* "Name:" with printable US-ASCII but ":" in the name; its length or 0 */
@@ -435,8 +471,12 @@ field_start(struct msg *m, const char *p, size_t len, size_t namelen)
 	    {"to", F_TO, HAVE_TO},
 	    {"cc", F_CC, HAVE_CC},
 	    {"bcc", F_BCC, 0},
-	    {"from", F_PASS, HAVE_FROM},
-	    {"subject", F_PASS, HAVE_SUBJECT},
+	    {"from", F_HOLD, HAVE_FROM},
+	    {"subject", F_HOLD, HAVE_SUBJECT},
+	    {"reply-to", F_HOLD, 0},
+	    {"mime-version", F_PASS, HAVE_MIME},
+	    {"content-type", F_PASS, HAVE_MIME},
+	    {"content-transfer-encoding", F_PASS, HAVE_MIME},
 	    {"date", F_PASS, HAVE_DATE},
 	    {"message-id", F_PASS, HAVE_MSGID},
 	};
@@ -461,11 +501,14 @@ headers_end(struct msg *m)
 	char *hdrs;
 	size_t len;
 
-	m->state = ST_BODY;
 	if ((hdrs = msg_headers(m->gen, m->seen, &len)) == NULL)
 		return EX_OSERR;
 	spool_write(m, hdrs, len);
+	m->hdr_len = m->size;
+	m->has_mime = (m->seen & HAVE_MIME) != 0;
 	spool_write(m, "\n", 1);
+	m->body_off = m->size;
+	m->state = ST_BODY;
 	free(hdrs);
 	return 0;
 }

@@ -1,10 +1,12 @@
 /*
  * message.h - the message mailc sends, composed in an unlinked temporary
- * file: the input's own header block (Bcc removed), the headers mailc
+ * file: the input's own header block (Bcc removed; non-ASCII text in
+ * Subject, From, To and Cc RFC 2047-encoded by hdrenc.c), the headers mailc
  * adds when they are missing (From, To, Cc, Subject, Date, Message-ID),
  * and the body, all with LF line ends (smtpc turns them into CRLF and
- * dot-stuffs on the way out).  Also the address lists: recipients from
- * the command line and, with -t, from the To/Cc/Bcc headers.
+ * dot-stuffs on the way out; mime.c adds MIME there).  Also the address
+ * lists: recipients from the command line and, with -t, from the
+ * To/Cc/Bcc headers.
  */
 #ifndef MESSAGE_H
 #define MESSAGE_H
@@ -61,8 +63,16 @@ struct msg {
 	long long size, lines; /* what is in the spool */
 	const struct msg_gen *gen;
 	struct msg_addrs rcpts; /* with MSG_EXTRACT: To, Cc and Bcc */
+	long long hdr_len;	/* header bytes at the spool's start */
+	long long body_off;	/* where the body starts (after the empty line) */
+	int eightbit;		/* the body has bytes beyond US-ASCII */
+	int has_mime;		/* the input has MIME headers of its own */
+	/* set by mime_finish(): where "8bit" and the 8-bit text part are */
+	long long cte_off, text_off, text_len;
 };
 
+/* an unlinked temporary file in $TMPDIR, "w+"; NULL after a message */
+FILE *msg_tmpfile(void);
 /* 0, or an exit status after a message */
 int msg_open(struct msg *m, const struct msg_gen *gen, int flags);
 /*

@@ -2,16 +2,18 @@
  * send.c - mailc's sending mode:
  *
  *   mailc [-tv] [-H host] [-p port] [-u user] [-f from] [-s subject]
- *         [-c cc] [-b bcc] [rcpt ...] < message
+ *         [-c cc] [-b bcc] [-a file]... [rcpt ...] < message
  *
- * Takes the parsed command line (cmdline.c), checks it, spools stdin
- * into the message (message.c), then runs one SMTP transaction (smtpc.c;
+ * Takes the parsed command line (cmdline.c), checks it, opens the
+ * attachments, spools stdin into the message (message.c) and adds its
+ * MIME structure (mime.c), then runs one SMTP transaction (smtpc.c;
  * opened and closed by smtp.c): banner, EHLO (HELO if refused), AUTH
- * PLAIN with -u, MAIL FROM (with SIZE= when offered), RCPT TO for each
- * recipient, DATA, the message, QUIT.  Every failure becomes a
- * sysexits(3) status with the server's reply on stderr.  It never sends
- * a message that any recipient refused: the sender then fixes the list
- * and sends again, and nobody gets it twice.
+ * PLAIN with -u, MAIL FROM (with SIZE= when offered, BODY=8BITMIME for
+ * an 8-bit body when offered), RCPT TO for each recipient, DATA, the
+ * message (its 8-bit text quoted-printable without 8BITMIME), QUIT.
+ * Every failure becomes a sysexits(3) status with the server's reply on
+ * stderr.  It never sends a message that any recipient refused: the
+ * sender then fixes the list and sends again, and nobody gets it twice.
  *
  * The settings the command line lacks come from config.c.  Before the
  * message is tried the outbox is flushed (outbox.c); a message the
@@ -34,6 +36,7 @@
 #include "config.h"
 #include "input.h"
 #include "message.h"
+#include "mime.h"
 #include "outbox.h"
 #include "password.h"
 #include "send.h"
@@ -218,7 +221,7 @@ send_session(const struct cmdline *o, const char *from,
 {
 	struct smtpc c;
 	char what[MAILC_HOST_MAX + 64];
-	int code, status, inmsg = 0;
+	int code, status, inmsg = 0, eightbit;
 
 	*out = SEND_FAILED;
 	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace)) != 0) {
@@ -247,12 +250,19 @@ send_session(const struct cmdline *o, const char *from,
 		}
 	}
 	inmsg = 1; /* from here on, the replies are about this message */
-	/* RFC 1870: the size with CRLF line ends; too big is refused now */
+	/*
+	 * RFC 1870: the size with CRLF line ends; too big is refused now.
+	 * RFC 6152: an 8-bit body goes as it is where 8BITMIME is offered,
+	 * else mime_send() turns it into quoted-printable.
+	 */
+	eightbit = mime_8bit(m) && (c.ext & SMTPC_EXT_8BITMIME);
 	if (c.ext & SMTPC_EXT_SIZE)
-		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld", from,
-				 msg_wire_size(m));
+		code = smtpc_cmd(&c, "MAIL FROM:<%s> SIZE=%lld%s", from,
+				 msg_wire_size(m),
+				 eightbit ? " BODY=8BITMIME" : "");
 	else
-		code = smtpc_cmd(&c, "MAIL FROM:<%s>", from);
+		code = smtpc_cmd(&c, "MAIL FROM:<%s>%s", from,
+				 eightbit ? " BODY=8BITMIME" : "");
 	if (code / 100 != 2) {
 		snprintf(what, sizeof(what), "MAIL FROM:<%s>", from);
 		status = mailc_smtp_fail(&c, code, what);
@@ -265,7 +275,8 @@ send_session(const struct cmdline *o, const char *from,
 		goto quit;
 	}
 	lio_set_timeout(&c.lio, MAILC_DATA_TIMEOUT);
-	if ((code = smtpc_body_fd(&c, msg_fd(m))) / 100 != 2) {
+	code = mime_send(&c, m, c.ext & SMTPC_EXT_8BITMIME);
+	if (code / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "message not sent");
 		goto quit;
 	}
@@ -300,6 +311,7 @@ send_main(struct cmdline *o)
 {
 	struct msg_addrs to, rcpts;
 	struct msg_gen gen;
+	struct mime_files files;
 	struct msg m;
 	char from[ADDR_MAX + 1], pass[PASSWORD_MAX + 1];
 	char hdrfrom[2 * SEND_FULLNAME_MAX + ADDR_MAX + 8];
@@ -310,6 +322,7 @@ send_main(struct cmdline *o)
 	memset(&to, 0, sizeof(to));
 	memset(&rcpts, 0, sizeof(rcpts));
 	memset(&m, 0, sizeof(m));
+	memset(&files, 0, sizeof(files));
 	pass[0] = '\0';
 	if ((status = config_apply(o)) != 0)
 		goto done;
@@ -337,8 +350,15 @@ send_main(struct cmdline *o)
 	gen.subject = o->subject;
 	gen.to = &to;
 	gen.cc = &o->cc;
-	if ((status = msg_open(&m, &gen, o->extract ? MSG_EXTRACT : 0)) != 0 ||
-	    (status = send_spool(&m)) != 0)
+	if ((status = msg_open(&m, &gen, o->extract ? MSG_EXTRACT : 0)) != 0)
+		goto done;
+	/* a missing attachment is an error before the message is read */
+	for (i = 0; i < o->nattach; i++)
+		if ((status = mime_attach(&files, o->attach[i])) != 0)
+			goto done;
+	if ((status = send_spool(&m)) != 0 ||
+	    (status = mime_check(&m, &files)) != 0 ||
+	    (status = mime_finish(&m, &files, NULL, 0)) != 0)
 		goto done;
 	if (msg_addrs_merge(&rcpts, &to) < 0 ||
 	    msg_addrs_merge(&rcpts, &o->cc) < 0 ||
@@ -363,6 +383,7 @@ send_main(struct cmdline *o)
 		status = send_keep(o, envfrom, &rcpts, &m);
 done:
 	wipe(pass, sizeof(pass));
+	mime_free(&files);
 	msg_free(&m);
 	msg_addrs_free(&rcpts);
 	msg_addrs_free(&to);

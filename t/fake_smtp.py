@@ -8,9 +8,11 @@ with the next REPLY, or once they run out "250 ok" ("354 go ahead" to
 DATA, "221 bye" to QUIT).
 A REPLY of "<close>" closes the connection instead of answering, and
 "<silent>" never answers.  After a 354 reply the message is read up to
-CRLF.CRLF.  Every command received is appended to the file named by
-$FAKE_LOG, if set; the file named by $FAKE_READY, if set, is created once
-it listens.  Exits after 60 s, so a forgotten one cannot linger.
+CRLF.CRLF, and appended (as it came, CRLF and dot-stuffing included) to
+the file named by $FAKE_DATA, if set.  Every command received is
+appended to the file named by $FAKE_LOG, if set; the file named by
+$FAKE_READY, if set, is created once it listens.  Exits after 60 s, so
+a forgotten one cannot linger.
 """
 import os
 import socket
@@ -53,8 +55,13 @@ def serve(conn, replies):
         if r.startswith("221"):
             return
         if r.startswith("354"):
-            while f.readline() not in (b".\r\n", b""):
-                pass
+            data = open(os.environ["FAKE_DATA"], "ab") \
+                if os.environ.get("FAKE_DATA") else None
+            while (line := f.readline()) not in (b".\r\n", b""):
+                if data:
+                    data.write(line)
+            if data:
+                data.close()
             if not replies:
                 replies.append("250 ok: queued")
             if not answer():

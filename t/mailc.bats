@@ -44,7 +44,8 @@ fake_start() {
 	header_of "$f" | grep -qx 'To: bob@example.org'
 	header_of "$f" | grep -qx 'Subject: Lunch on Friday'
 	header_of "$f" | grep -Eqx 'Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}'
-	header_of "$f" | grep -Eqx "Message-ID: <[0-9.]+@$(hostname)>"
+	# the sender's domain, fully qualified (issue 10), not the bare host name
+	header_of "$f" | grep -Eqx "Message-ID: <[0-9.]+@example.org>"
 	[ "$(body_of "$f")" = "Shall we meet at noon?" ]
 }
 
