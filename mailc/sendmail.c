@@ -36,6 +36,7 @@
 
 #include "cmdline.h"
 #include "common.h"
+#include "config.h"
 #include "input.h"
 #include "message.h"
 #include "send.h"
@@ -174,8 +175,9 @@ sendmail_parse(struct cmdline *cl, struct sendmail_opts *so, int argc,
 
 /*
  * A bare local name ("root", as cron and at give) is a mailbox on this
- * host, as sendmail qualifies it with $myorigin; anything else is left
- * to send_main()'s address parser.
+ * host's domain (mailc_domain(): the `domain` setting, else the fully
+ * qualified host name), as sendmail qualifies it with $myorigin;
+ * anything else is left to send_main()'s address parser.
  */
 static int
 sendmail_qualify(struct cmdline *cl, struct sendmail_opts *so)
@@ -188,7 +190,7 @@ sendmail_qualify(struct cmdline *cl, struct sendmail_opts *so)
 		const char *r = cl->rcpts[i];
 		if (*r != '\0' && strpbrk(r, "@<>,;:\"() \t\r\n") == NULL) {
 			if (xsnprintf(buf, sizeof(buf), "%s@%s", r,
-				      mailc_hostname()) < 0) {
+				      mailc_domain()) < 0) {
 				mailc_warnx("recipient too long: %.100s", r);
 				return EX_DATAERR;
 			}
@@ -434,7 +436,9 @@ sendmail_main(int argc, char **argv)
 
 	memset(&so, 0, sizeof(so));
 	cmdline_init(&cl);
-	if ((status = sendmail_parse(&cl, &so, argc, argv)) != 0)
+	/* the configuration's settings, for -bs and the default domain */
+	if ((status = sendmail_parse(&cl, &so, argc, argv)) != 0 ||
+	    (status = config_apply(&cl)) != 0)
 		goto done;
 	if (so.mode == 's') {
 		if (cl.nrcpts > 0 || cl.extract) {

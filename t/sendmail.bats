@@ -149,3 +149,25 @@ teardown() {
 	grep -qx 'Subject: lost?' "$HOME/dead.letter"
 	[ "$(maildir_count example.org nosuchuser)" = 0 ]
 }
+
+@test "server down: sendmail keeps the message in the outbox and exits 0 (as Postfix's queue has it); mailc flush delivers it once" {
+	local outbox=$XDG_STATE_HOME/mailc/outbox
+	daemon_stop main
+	printf 'Subject: while it was down\n\nkept\n' |
+		{ run "$SENDMAIL" -i -f alice@example.org bob@example.org; \
+		  echo "$status" >"$TROOT/status"; echo "$output" >"$TROOT/output"; }
+	cat "$TROOT/output"
+	[ "$(cat "$TROOT/status")" -eq 0 ]
+	grep -q "message kept in the outbox" "$TROOT/output"
+	[ "$(ls "$outbox/new" | wc -l)" = 1 ]
+	[ ! -e "$HOME/dead.letter" ]
+	daemon_start main
+	run "$MAILC_BIN" flush
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$(ls -A "$outbox/new")" ]
+	body_of "$(stored bob)" | grep -qx kept
+	run "$MAILC_BIN" flush
+	[ "$status" -eq 0 ]
+	[ "$(maildir_count example.org bob)" = 1 ]
+}
