@@ -51,13 +51,26 @@ bats_require_minimum_version 1.5.0
 # what a sanitizer writes when it finds something
 SANITIZER_MARKERS='(ERROR|WARNING|SUMMARY): [A-Za-z]+Sanitizer|LeakSanitizer|runtime error:'
 
+# free_port: a port nothing listens on, below the kernel's ephemeral
+# range (ip_local_port_range), so that no outgoing connection of this or
+# another test is given it between now and the daemon's bind
 free_port() {
 	python3 - <<'PY'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
+import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(1000):
+    port = random.randrange(10000, max(lo, 10001))
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")
 PY
 }
 
