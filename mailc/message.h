@@ -69,6 +69,9 @@ struct msg {
 	int has_mime;		/* the input has MIME headers of its own */
 	/* set by mime_finish(): where "8bit" and the 8-bit text part are */
 	long long cte_off, text_off, text_len;
+	/* where the message begins in the spool: 0, or past the envelope
+	 * of an outbox entry (outbox.c) */
+	long long start;
 };
 
 /* an unlinked temporary file in $TMPDIR, "w+"; NULL after a message */

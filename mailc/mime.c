@@ -479,12 +479,12 @@ mime_send(struct smtpc *c, const struct msg *m, int eightbitmime)
 	long long after = m->cte_off + 5; /* past "8bit\n" */
 
 	if (eightbitmime || m->cte_off < 0) {
-		if (send_range(c, fd, 0, -1, NULL) < 0)
+		if (send_range(c, fd, m->start, -1, NULL) < 0)
 			return -1;
 		return smtpc_body_end(c);
 	}
 	/* RFC 6152 §3: no 8BITMIME, so the 8-bit text goes encoded */
-	if (send_range(c, fd, 0, m->cte_off, NULL) < 0)
+	if (send_range(c, fd, m->start, m->cte_off - m->start, NULL) < 0)
 		return -1;
 	smtpc_body(c, "quoted-printable\n", 17);
 	if (send_range(c, fd, after, m->text_off - after, NULL) < 0 ||

@@ -31,6 +31,10 @@
 #define OUTBOX_MAGIC "Mailc-Outbox: 1\n"
 #define OUTBOX_SENDER "Mailc-Sender: "
 #define OUTBOX_RCPT "Mailc-Recipient: "
+/* an 8-bit message: where "8bit" and its text part are, past the
+ * envelope (mime.h), so that a flush can still send it quoted-printable
+ * to a server without 8BITMIME; -1 -1 -1 when mailc did not compose it */
+#define OUTBOX_8BIT "Mailc-8bit: "
 #define OUTBOX_TMP_AGE (36 * 3600) /* Maildir: stale tmp/ files */
 
 static const char *const outbox_subdirs[] = {"tmp", "new", "cur", "failed"};
@@ -83,12 +87,14 @@ outbox_dir(char *buf, size_t size, int create)
 
 /* the envelope block, malloc'd; NULL after a message */
 static char *
-outbox_envelope(const char *from, const struct msg_addrs *rcpts, size_t *len)
+outbox_envelope(const struct msg *m, const char *from,
+		const struct msg_addrs *rcpts, size_t *len)
 {
 	size_t i, size, n;
 	char *buf;
 
-	size = sizeof(OUTBOX_MAGIC) + sizeof(OUTBOX_SENDER) + strlen(from) + 4;
+	size = sizeof(OUTBOX_MAGIC) + sizeof(OUTBOX_SENDER) + strlen(from) + 4 +
+	       sizeof(OUTBOX_8BIT) + 3 * 24;
 	for (i = 0; i < rcpts->n; i++)
 		size += sizeof(OUTBOX_RCPT) + strlen(rcpts->v[i]) + 3;
 	buf = xmalloc(size);
@@ -97,6 +103,10 @@ outbox_envelope(const char *from, const struct msg_addrs *rcpts, size_t *len)
 	for (i = 0; i < rcpts->n; i++)
 		n += (size_t)snprintf(buf + n, size - n, "%s<%s>\n",
 				      OUTBOX_RCPT, rcpts->v[i]);
+	if (m->eightbit)
+		n += (size_t)snprintf(buf + n, size - n, "%s%lld %lld %lld\n",
+				      OUTBOX_8BIT, m->cte_off, m->text_off,
+				      m->text_len);
 	n += (size_t)snprintf(buf + n, size - n, "\n");
 	*len = n;
 	return buf;
@@ -124,7 +134,7 @@ outbox_store(struct msg *m, const char *from, const struct msg_addrs *rcpts,
 		mailc_warn("outbox: creating a file in %s/tmp", dir);
 		return -1;
 	}
-	env = outbox_envelope(from, rcpts, &envlen);
+	env = outbox_envelope(m, from, rcpts, &envlen);
 	r = durable_copy(fd, env, envlen, msg_fd(m), st.st_size);
 	free(env);
 	if (r == 0 && xsnprintf(path, size, "%s/new/%s", dir,
@@ -187,13 +197,30 @@ outbox_send(const struct cmdline *o, const char *pass, const char *path,
 	    file_read_line(m.spool, line, sizeof(line), &len) != 1 ||
 	    outbox_field(line, OUTBOX_SENDER, from, sizeof(from)) < 0)
 		goto bad;
+	m.cte_off = -1;
 	while ((got = file_read_line(m.spool, line, sizeof(line), &len)) == 1 &&
-	       strcmp(line, "\n") != 0)
+	       strcmp(line, "\n") != 0) {
+		if (strncmp(line, OUTBOX_8BIT, strlen(OUTBOX_8BIT)) == 0) {
+			if (sscanf(line + strlen(OUTBOX_8BIT), "%lld %lld %lld",
+				   &m.cte_off, &m.text_off, &m.text_len) != 3)
+				goto bad;
+			m.eightbit = 1;
+			continue;
+		}
 		if (outbox_field(line, OUTBOX_RCPT, rcpt, sizeof(rcpt)) < 0 ||
 		    msg_addrs_add(&rcpts, rcpt) < 0)
 			goto bad;
+	}
 	if (got != 1 || rcpts.n == 0 || (off = ftello(m.spool)) < 0)
 		goto bad;
+	/* the message's offsets were its spool's: now past the envelope */
+	m.start = off;
+	if (m.cte_off >= 0) {
+		if (m.text_off < m.cte_off + 5 || m.text_len < 0)
+			goto bad;
+		m.cte_off += off;
+		m.text_off += off;
+	}
 	/* what msg_wire_size() needs: octets and lines of the message */
 	while ((ch = getc(m.spool)) != EOF) {
 		m.size++;

@@ -80,8 +80,9 @@ send_down() {
 	[ "$(maildir_files example.org alice | grep -c .)" = 1 ]
 	# the envelope block is stripped: the message starts with its own headers
 	grep -qx 'Return-Path: <alice@example.org>' "$m"
-	! grep -q '^Mailc-' "$m"
-	grep -qx 'Subject: kept' "$m"
+	run ! grep -q '^Mailc-' "$m"
+	sed '/^$/q' "$m" | grep -qx 'Subject: kept'
+	sed '/^$/q' "$m" | grep -qx 'From: alice@example.org'
 	grep -qx 'wait for me' "$m"
 	# exactly once: flushing again sends nothing
 	run "$MAILC_BIN" flush
@@ -274,4 +275,32 @@ send_down() {
 	run "$MAILC_BIN" -f alice@example.org bob@example.org <"$TROOT/big"
 	[ "$status" -eq 75 ]
 	[ "$(waiting)" = $((before + 1)) ]
+}
+
+@test "an 8-bit message kept in the outbox still goes quoted-printable to a server without 8BITMIME" {
+	daemon_stop main
+	printf 'Grüße,\nça va ?\n' >"$TROOT/body"
+	run "$MAILC_BIN" -f alice@example.org -s "kept 8bit" bob@example.org <"$TROOT/body"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	grep -q '^Mailc-8bit: ' "$OUTBOX"/new/*
+	export FAKE_DATA=$TROOT/fake.data
+	fake_start "220 fake"
+	MAILC_PORT=$FAKE_PORT run "$MAILC_BIN" flush
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cat "$FAKE_DATA"
+	grep -x 'MAIL FROM:<alice@example.org>' "$FAKE_LOG"
+	python3 - "$FAKE_DATA" "$TROOT/body" <<'PY'
+import email, email.policy, sys
+raw = open(sys.argv[1], "rb").read()
+for line in raw.split(b"\r\n"):
+    assert max(line, default=0) < 128, line
+raw = b"\n".join(l[1:] if l.startswith(b"..") else l for l in raw.split(b"\r\n"))
+msg = email.message_from_bytes(raw, policy=email.policy.default)
+assert not any(k.startswith("Mailc-") for k in msg.keys()), msg.keys()
+assert msg["Subject"] == "kept 8bit", msg["Subject"]
+assert msg["Content-Transfer-Encoding"] == "quoted-printable"
+assert msg.get_content() == open(sys.argv[2], encoding="utf-8").read()
+PY
 }
