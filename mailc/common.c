@@ -55,6 +55,9 @@ static const char usage[] =
 	      "       mailc inbox [-H host] [-p port] -u user\n"
 	      "       mailc read N [-H host] [-p port] -u user [-d]\n"
 	      "       mailc fetch DIR [-H host] [-p port] -u user [-d]\n"
+	      "       mailc flush [-v] [-H host] [-p port] [-u user]\n"
+	      "       sendmail [-ti] [-f sender] [-F name] [-o option] "
+	      "[--] [rcpt ...]\n"
 	      "       mailc --help | --version\n";
 
 int
@@ -73,6 +76,8 @@ mailc_help(void)
 	      "and after -- all are recipients.  -a attaches a file "
 	      "(repeat for more).\n"
 	      "mailc -i walks you through sending (a terminal is needed).\n"
+	      "What the server cannot take now waits in the outbox for "
+	      "mailc flush.\n"
 	      "See mailc(1).\n",
 	      stdout);
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EX_IOERR;
