@@ -186,12 +186,18 @@ config_apply(struct cmdline *cl)
 	char user[4096];
 	int i;
 
+	static int read_done;
+
 	if (sys == NULL || *sys == '\0')
 		sys = SYSCONFDIR "/mailc.conf";
-	if (config_read(sys) < 0 ||
-	    (config_user_path(user, sizeof(user)) == 0 &&
-	     config_read(user) < 0))
+	/* once: a second call (sendmail's, then send_main's) must not free
+	 * the values the first one handed out */
+	if (!read_done &&
+	    (config_read(sys) < 0 ||
+	     (config_user_path(user, sizeof(user)) == 0 &&
+	      config_read(user) < 0)))
 		return EX_CONFIG;
+	read_done = 1;
 	for (i = 0; i < C_N; i++) {
 		if (dst[i] != NULL && *dst[i] != NULL)
 			continue; /* an option */

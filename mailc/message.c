@@ -14,6 +14,7 @@
  * line makes the whole input the body.  Missing headers are added at the
  * end of the header block.  Relies on addr.c for the address grammar.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,11 +86,21 @@ msg_addrs_free(struct msg_addrs *l)
 }
 
 /* one element of a list, raw text in [start, end): validate and add */
+/* msg_qualify_bare()'s domain; NULL: a bare name is a bad address */
+static const char *bare_domain;
+
+void
+msg_qualify_bare(const char *domain)
+{
+	bare_domain = domain;
+}
+
 static int
 addrs_element(struct msg_addrs *l, const char *what, const char *start,
 	      const char *end, const char *addr, int angle, int bad)
 {
 	char path[ADDR_MAX + 8], out[ADDR_MAX + 1], shown[101];
+	char full[ADDR_MAX + 1];
 	struct mailaddr a;
 	const char *p;
 	size_t n = 0;
@@ -97,6 +108,11 @@ addrs_element(struct msg_addrs *l, const char *what, const char *start,
 
 	if (!angle && !bad && *addr == '\0')
 		return 0; /* empty: "a@b,,c@d", a group's end, blanks */
+	/* sendmail's "root": a mailbox at the local domain */
+	if (bare_domain != NULL && !bad && *addr != '\0' &&
+	    strpbrk(addr, "@<>,;:\"() \t\r\n") == NULL &&
+	    xsnprintf(full, sizeof(full), "%s@%s", addr, bare_domain) >= 0)
+		addr = full;
 	if (angle)
 		ok = !bad && xsnprintf(path, sizeof(path), "<%s>", addr) >= 0 &&
 		     (p = addr_parse_path(path, &a)) != NULL && *p == '\0' &&
@@ -261,8 +277,8 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 		rfc5322_date(date, sizeof(date), time(NULL));
 		fprintf(fp, "Date: %s\n", date);
 	}
-	if (!(seen & HAVE_FROM))
-		fprintf(fp, "From: %s\n", g->from);
+	if (!(seen & HAVE_FROM)) /* a display name (-F) may be non-ASCII */
+		hdrenc_put_field(fp, "From", g->from);
 	if (!(seen & HAVE_TO)) {
 		if (g->to != NULL && g->to->n > 0) {
 			fputs("To:", fp);
@@ -283,11 +299,13 @@ msg_headers(const struct msg_gen *g, unsigned seen, size_t *len)
 		 * the sender's domain (by default mailc_domain(), fully
 		 * qualified), which is the sender's to keep unique
 		 */
-		domain = strrchr(g->from, '@');
+		domain = strrchr(g->from, '@'); /* "Name <a@b>" too: up to > */
 		clock_gettime(CLOCK_REALTIME, &ts);
-		fprintf(fp, "Message-ID: <%lld.%09ld.%ld.%u@%s>\n",
+		fprintf(fp, "Message-ID: <%lld.%09ld.%ld.%u@%.*s>\n",
 			(long long)ts.tv_sec, (long)ts.tv_nsec, (long)getpid(),
-			counter++, domain != NULL ? domain + 1 : mailc_domain());
+			counter++,
+			domain != NULL ? (int)strcspn(domain + 1, ">") : 255,
+			domain != NULL ? domain + 1 : mailc_domain());
 	}
 	bad = ferror(fp);
 	if (fclose(fp) != 0 || bad) {
@@ -331,7 +349,8 @@ msg_tmpfile(void)
 		return NULL;
 	}
 	/* unlinked at once: nothing is left behind whatever happens */
-	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0 ||
+	if ((fd = mkstemp(path)) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || unlink(path) < 0 ||
 	    (fp = fdopen(fd, "w+")) == NULL) {
 		mailc_warn("temporary file in %s", dir);
 		if (fd >= 0)

@@ -32,6 +32,11 @@ struct msg_addrs {
  * to l.  0, or -1 with a message naming what (e.g. "To header").
  */
 int msg_addrs_parse(struct msg_addrs *l, const char *s, const char *what);
+/*
+ * From now on a bare local name ("root") in an address list is a mailbox
+ * at domain, as sendmail qualifies it (sendmail.c); NULL: an error again
+ */
+void msg_qualify_bare(const char *domain);
 /* add one formatted mailbox unless l has it; -1 when l is full */
 int msg_addrs_add(struct msg_addrs *l, const char *addr);
 /* add the members of src that l lacks */

@@ -131,8 +131,17 @@ password_command(const char *cmd, char *buf, size_t size)
 	int fds[2], wstatus, done = 0, toolong = 0, any = 0, devnull;
 	pid_t pid;
 
-	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+	if (pipe(fds) < 0) {
 		mailc_warn("password_command");
+		return EX_OSERR;
+	}
+	/* the command gets its stdout, not our descriptors */
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	if ((pid = fork()) < 0) {
+		mailc_warn("password_command");
+		close(fds[0]);
+		close(fds[1]);
 		return EX_OSERR;
 	}
 	if (pid == 0) {

@@ -50,8 +50,6 @@
 struct sendmail_opts {
 	int mode;     /* the letter after -b: 'm' (send) or 's' (SMTP) */
 	int dots;     /* a lone "." ends the message (no -i / -oi) */
-	char **rcpts; /* the operands, qualified */
-	int nrcpts;
 };
 
 int
@@ -90,7 +88,7 @@ static int
 sendmail_parse(struct cmdline *cl, struct sendmail_opts *so, int argc,
 	       char **argv)
 {
-	int ch;
+	int ch, i;
 
 	so->mode = 'm';
 	so->dots = 1;
@@ -168,37 +166,19 @@ sendmail_parse(struct cmdline *cl, struct sendmail_opts *so, int argc,
 			return sendmail_usage();
 		}
 	}
+	/* an option after a recipient would be taken for one and lost */
+	if (optind == 1 || strcmp(argv[optind - 1], "--") != 0)
+		for (i = optind; i < argc; i++)
+			if (argv[i][0] == '-') {
+				mailc_warnx("sendmail: %s after the "
+					    "recipients: options come first "
+					    "(or give -- before a recipient "
+					    "that starts with -)",
+					    argv[i]);
+				return sendmail_usage();
+			}
 	cl->rcpts = argv + optind;
 	cl->nrcpts = argc - optind;
-	return 0;
-}
-
-/*
- * A bare local name ("root", as cron and at give) is a mailbox on this
- * host's domain (mailc_domain(): the `domain` setting, else the fully
- * qualified host name), as sendmail qualifies it with $myorigin;
- * anything else is left to send_main()'s address parser.
- */
-static int
-sendmail_qualify(struct cmdline *cl, struct sendmail_opts *so)
-{
-	char buf[1024];
-	int i;
-
-	so->rcpts = xcalloc((size_t)cl->nrcpts + 1, sizeof(char *));
-	for (i = 0; i < cl->nrcpts; i++) {
-		const char *r = cl->rcpts[i];
-		if (*r != '\0' && strpbrk(r, "@<>,;:\"() \t\r\n") == NULL) {
-			if (xsnprintf(buf, sizeof(buf), "%s@%s", r,
-				      mailc_domain()) < 0) {
-				mailc_warnx("recipient too long: %.100s", r);
-				return EX_DATAERR;
-			}
-			r = buf;
-		}
-		so->rcpts[so->nrcpts++] = xstrdup(r);
-	}
-	cl->rcpts = so->rcpts;
 	return 0;
 }
 
@@ -216,7 +196,8 @@ sendmail_tmpfile(void)
 		mailc_warnx("TMPDIR too long");
 		return -1;
 	}
-	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0) {
+	if ((fd = mkstemp(path)) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || unlink(path) < 0) {
 		mailc_warn("temporary file in %s", dir);
 		if (fd >= 0)
 			close(fd);
@@ -432,7 +413,7 @@ sendmail_main(int argc, char **argv)
 {
 	struct cmdline cl;
 	struct sendmail_opts so;
-	int status, fd = -1, i;
+	int status, fd = -1;
 
 	memset(&so, 0, sizeof(so));
 	cmdline_init(&cl);
@@ -453,8 +434,14 @@ sendmail_main(int argc, char **argv)
 		status = sendmail_usage();
 		goto done;
 	}
-	if ((status = sendmail_qualify(&cl, &so)) != 0 ||
-	    (status = sendmail_read(so.dots, &fd)) != 0)
+	/*
+	 * A bare local name ("root", as cron and at give), on the command
+	 * line or with -t in To, Cc, Bcc, is a mailbox at this host's domain
+	 * (the `domain` setting, else the fully qualified host name), as
+	 * sendmail qualifies it with $myorigin.
+	 */
+	msg_qualify_bare(mailc_domain());
+	if ((status = sendmail_read(so.dots, &fd)) != 0)
 		goto done;
 	status = send_main(&cl);
 	if (status != 0 && cl.queued)
@@ -464,9 +451,6 @@ sendmail_main(int argc, char **argv)
 done:
 	if (fd >= 0)
 		close(fd);
-	for (i = 0; i < so.nrcpts; i++)
-		free(so.rcpts[i]);
-	free(so.rcpts);
 	cmdline_free(&cl);
 	return status;
 }

@@ -291,9 +291,13 @@ header_of() { sed '/^$/q' "$1"; }
 body_of() { sed '1,/^$/d' "$1"; }
 
 # mailc's files (issue 10): each test gets its own outbox and config
-# directories, and never reads the machine's SYSCONFDIR/mailc.conf or
-# the user's ~/.mailcrc (HOME is left alone; no test writes ~/.mailcrc)
+# directories and home, and never reads the machine's
+# SYSCONFDIR/mailc.conf or the user's ~/.mailcrc or ~/dead.letter
 MAILC_TEST_DIR=${BATS_TEST_TMPDIR:-${BATS_TMPDIR:-/tmp}}
+mkdir -p "$MAILC_TEST_DIR/home"
+export HOME="$MAILC_TEST_DIR/home"
+# and the default domain is a fixed one, whatever this machine's name
+export MAILC_DOMAIN=mailc.test
 export XDG_STATE_HOME="$MAILC_TEST_DIR/state" \
 	XDG_CONFIG_HOME="$MAILC_TEST_DIR/config" \
 	MAILC_SYSTEM_CONF="$MAILC_TEST_DIR/mailc.conf"

@@ -244,7 +244,7 @@ PY
 }
 
 @test "the default From and Message-ID domain is fully qualified, or a warning says it is not" {
-	run --separate-stderr env USER=carol "$MAILC_BIN" bob@example.org <<<"hi"
+	run --separate-stderr env -u MAILC_DOMAIN USER=carol "$MAILC_BIN" bob@example.org <<<"hi"
 	echo "$output $stderr"
 	[ "$status" -eq 0 ]
 	f=$(stored bob)

@@ -233,7 +233,12 @@ send_down() {
 	p2=$!
 	"$MAILC_BIN" flush 2>"$TROOT/flush3.log" &
 	p3=$!
-	wait $p1 && wait $p2 && wait $p3
+	s1=0 s2=0 s3=0
+	wait $p1 || s1=$?
+	wait $p2 || s2=$?
+	wait $p3 || s3=$?
+	echo "flushes: $s1 $s2 $s3"
+	[ "$s1$s2$s3" = 000 ]
 	[ "$(waiting)" = 0 ]
 	files=$(maildir_files example.org bob)
 	printf '%s\n' "$files"

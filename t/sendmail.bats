@@ -65,7 +65,7 @@ teardown() {
 	f=$(stored alice)
 	cat "$f"
 	grep -qx 'Return-Path: <>' "$f"
-	header_of "$f" | grep -qx "From: carol@$(hostname)"
+	header_of "$f" | grep -qx "From: carol@mailc.test"
 }
 
 @test "-F and -oF name the sender in the From header mailc adds, quoted when it must be" {
@@ -170,4 +170,48 @@ teardown() {
 	run "$MAILC_BIN" flush
 	[ "$status" -eq 0 ]
 	[ "$(maildir_count example.org bob)" = 1 ]
+}
+
+@test "settings from a configuration file reach sendmail (host, port, from), as they reach mailc" {
+	printf 'host 127.0.0.1\nport %s\nfrom cfg@example.org\n' "$SMTP_PORT" >"$MAILC_SYSTEM_CONF"
+	chmod 644 "$MAILC_SYSTEM_CONF"
+	printf 'Subject: from the file\n\nhi\n' |
+		env -u MAILC_HOST -u MAILC_PORT "$SENDMAIL" -i bob@example.org
+	f=$(stored bob)
+	grep -qx 'Return-Path: <cfg@example.org>' "$f"
+	header_of "$f" | grep -qx 'From: cfg@example.org'
+}
+
+@test "cron's -F name: From is RFC 2047-encoded when not ASCII, and Message-ID stays well-formed" {
+	printf 'Subject: c\n\nhi\n' | "$SENDMAIL" -FCronDaemon -i -B8BITMIME -oem bob@example.org
+	f=$(stored bob)
+	cat "$f"
+	header_of "$f" | grep -qx 'From: CronDaemon <root@mailc.test>' ||
+		header_of "$f" | grep -Eqx 'From: CronDaemon <[^>@]+@mailc.test>'
+	header_of "$f" | grep -Eqx 'Message-ID: <[0-9.]+@mailc\.test>'
+	rm -f "$f"
+	printf 'Subject: n\n\nhi\n' | "$SENDMAIL" -F 'Jöhn Döe' -i bob@example.org
+	f=$(stored bob)
+	cat "$f"
+	header_of "$f" | LC_ALL=C grep -q '^From: =?UTF-8?'
+	run ! LC_ALL=C grep -q $'[\x80-\xff]' <(header_of "$f")
+	python3 - "$f" <<'PY'
+import email, email.policy, sys
+msg = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+assert msg["From"].addresses[0].display_name == "Jöhn Döe", msg["From"]
+PY
+}
+
+@test "an option after a recipient is refused (64), not taken for a recipient; after -- it is one" {
+	run "$SENDMAIL" bob@example.org -oi -f alice@example.org <<<"Subject: x"
+	echo "$output"
+	[ "$status" -eq 64 ]
+	[[ "$output" == *"-oi after the recipients"* ]]
+	[ -z "$(maildir_files example.org bob)" ]
+}
+
+@test "-t: a bare name in To (PHP's mail(\"root\", ...)) is a mailbox at the local domain" {
+	printf 'To: bob\nSubject: bare\n\nhi\n' | MAILC_DOMAIN=example.org "$SENDMAIL" -t -i
+	f=$(stored bob)
+	header_of "$f" | grep -qx 'Subject: bare'
 }

@@ -30,7 +30,7 @@ teardown() {
 	cat "$f"
 	header_of "$f" | grep -qx 'Subject: bsd-mailx subject'
 	header_of "$f" | grep -qx 'To: bob@example.org'
-	header_of "$f" | grep -qx "From: alice@$(hostname)"
+	header_of "$f" | grep -qx "From: alice@mailc.test"
 	[ "$(body_of "$f")" = "$(printf 'Hello from mail(1)\n.\nafter a lone dot')" ]
 }
 
