@@ -417,21 +417,27 @@ sendmail_main(int argc, char **argv)
 
 	memset(&so, 0, sizeof(so));
 	cmdline_init(&cl);
-	/* the configuration's settings, for -bs and the default domain */
-	if ((status = sendmail_parse(&cl, &so, argc, argv)) != 0 ||
-	    (status = config_apply(&cl)) != 0)
+	if ((status = sendmail_parse(&cl, &so, argc, argv)) != 0)
 		goto done;
 	if (so.mode == 's') {
 		if (cl.nrcpts > 0 || cl.extract) {
 			mailc_warnx("sendmail -bs takes no recipients");
 			status = sendmail_usage();
-		} else
+		} else if ((status = config_apply(&cl)) == 0)
 			status = sendmail_bs(&cl);
 		goto done;
 	}
 	if (cl.nrcpts == 0 && !cl.extract) {
 		mailc_warnx("sendmail: no recipients: give them, or -t");
 		status = sendmail_usage();
+		goto done;
+	}
+	/* the message first: from here on, whatever fails keeps it */
+	if ((status = sendmail_read(so.dots, &fd)) != 0)
+		goto done;
+	/* the configuration's settings, for the default domain */
+	if ((status = config_apply(&cl)) != 0) {
+		sendmail_dead_letter(fd, cl.from != NULL ? cl.from : "");
 		goto done;
 	}
 	/*
@@ -441,8 +447,6 @@ sendmail_main(int argc, char **argv)
 	 * sendmail qualifies it with $myorigin.
 	 */
 	msg_qualify_bare(mailc_domain());
-	if ((status = sendmail_read(so.dots, &fd)) != 0)
-		goto done;
 	status = send_main(&cl);
 	if (status != 0 && cl.queued)
 		status = 0; /* in the outbox: accepted, as Postfix's queue */

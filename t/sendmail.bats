@@ -215,3 +215,15 @@ PY
 	f=$(stored bob)
 	header_of "$f" | grep -qx 'Subject: bare'
 }
+
+@test "a bad configuration file: sendmail says so (78) and keeps the message in ~/dead.letter" {
+	printf 'hots 127.0.0.1\n' >"$MAILC_SYSTEM_CONF"
+	chmod 644 "$MAILC_SYSTEM_CONF"
+	printf 'Subject: cron output\n\nkeep me\n' |
+		{ run "$SENDMAIL" -i bob@example.org; \
+		  echo "$status" >"$TROOT/status"; echo "$output" >"$TROOT/output"; }
+	cat "$TROOT/output"
+	[ "$(cat "$TROOT/status")" -eq 78 ]
+	grep -q "$MAILC_SYSTEM_CONF:1: unknown setting" "$TROOT/output"
+	grep -qx 'keep me' "$HOME/dead.letter"
+}
