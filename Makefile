@@ -168,14 +168,22 @@ FUZZ_CFLAGS  = $(WARN) -Wno-strict-prototypes $(CPPFLAGS) -Ismtpd -DFUZZING \
                -g -O1 -fno-omit-frame-pointer
 FUZZ_OBJ     = $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC) \
                  $(filter-out smtpd/main.c,$(SMTPD_SRC)))
+# fuzz/fuzz_mailc_*.c test mailc's parsers: lib/ and mailc/ (but main.c)
+FUZZ_MAILC_TARGETS = $(filter build/fuzz/fuzz_mailc_%,$(FUZZ_TARGETS))
+FUZZ_MAILC_OBJ = $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC) \
+                   $(filter-out mailc/main.c,$(MAILC_SRC)))
 
-$(FUZZ_OBJ): build/fuzz/obj/%.o: %.c $(HDRS)
+$(sort $(FUZZ_OBJ) $(FUZZ_MAILC_OBJ)): build/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
-$(FUZZ_TARGETS): build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
+$(filter-out $(FUZZ_MAILC_TARGETS),$(FUZZ_TARGETS)): build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
 	  $(FUZZ_OBJ) -lcrypt
+
+$(FUZZ_MAILC_TARGETS): build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_MAILC_OBJ)
+	clang $(FUZZ_CFLAGS) -Imailc -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_MAILC_OBJ)
 
 # -close_fd_mask=2: the daemon's logs go nowhere, libFuzzer's report
 # (and any sanitizer's) still reaches the log

@@ -42,6 +42,7 @@ static const struct {
 
 /* what the files say; kept for the life of the process */
 static char *file_values[C_N];
+static int read_done; /* the files are read once a process (config_apply) */
 
 /* 0 when fp (opened from path) may be trusted; else -1 after a message */
 static int
@@ -176,6 +177,21 @@ config_user_path(char *buf, size_t size)
 									 : 0;
 }
 
+#ifdef FUZZING
+/* fuzz/fuzz_mailc_config.c: forget what was read, to read a new file */
+void
+config_reset(void)
+{
+	int i;
+
+	for (i = 0; i < C_N; i++) {
+		free(file_values[i]);
+		file_values[i] = NULL;
+	}
+	read_done = 0;
+}
+#endif
+
 int
 config_apply(struct cmdline *cl)
 {
@@ -185,8 +201,6 @@ config_apply(struct cmdline *cl)
 	const char *sys = getenv("MAILC_SYSTEM_CONF"), *v;
 	char user[4096];
 	int i;
-
-	static int read_done;
 
 	if (sys == NULL || *sys == '\0')
 		sys = SYSCONFDIR "/mailc.conf";

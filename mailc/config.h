@@ -27,5 +27,9 @@ struct cmdline;
  * and the line.
  */
 int config_apply(struct cmdline *cl);
+#ifdef FUZZING
+/* forget the files read, so that the next config_apply reads again */
+void config_reset(void);
+#endif
 
 #endif
