@@ -4,9 +4,8 @@
  * Subject, From, To and Cc RFC 2047-encoded by hdrenc.c), the headers mailc
  * adds when they are missing (From, To, Cc, Subject, Date, Message-ID),
  * and the body, all with LF line ends (smtpc turns them into CRLF and
- * dot-stuffs on the way out; mime.c adds MIME there).  Also the address
- * lists: recipients from the command line and, with -t, from the
- * To/Cc/Bcc headers.
+ * dot-stuffs on the way out; mime.c adds MIME there).  With -t it
+ * collects the To/Cc/Bcc addresses (address lists: addrlist.h).
  */
 #ifndef MESSAGE_H
 #define MESSAGE_H
@@ -14,34 +13,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "addrlist.h"
+
 #define MSG_SIZE_MAX (64LL * 1024 * 1024) /* input refused beyond this */
 #define MSG_LINE_MAX 4096		  /* chunk size fed to msg_feed */
 #define MSG_FIELD_MAX (1024 * 1024)	  /* one To/Cc/Bcc field, unfolded */
-#define MSG_ADDRS_MAX 10000		  /* addresses in one list */
 #define MSG_SUBJECT_MAX 900		  /* keeps the line under 998 octets */
-
-/* a list of distinct mailboxes, each as addr_format() writes it */
-struct msg_addrs {
-	char **v;
-	size_t n, cap;
-};
-
-/*
- * Parse an RFC 5322 address list ("a@b", "Name <a@b>", "\"Doe, J\" <a@b>",
- * "a@b (comment)", "group: a@b, c@d;", folded lines) and add each mailbox
- * to l.  0, or -1 with a message naming what (e.g. "To header").
- */
-int msg_addrs_parse(struct msg_addrs *l, const char *s, const char *what);
-/*
- * From now on a bare local name ("root") in an address list is a mailbox
- * at domain, as sendmail qualifies it (sendmail.c); NULL: an error again
- */
-void msg_qualify_bare(const char *domain);
-/* add one formatted mailbox unless l has it; -1 when l is full */
-int msg_addrs_add(struct msg_addrs *l, const char *addr);
-/* add the members of src that l lacks */
-int msg_addrs_merge(struct msg_addrs *l, const struct msg_addrs *src);
-void msg_addrs_free(struct msg_addrs *l);
 
 /* what mailc writes into headers the input lacks */
 struct msg_gen {

@@ -5,31 +5,10 @@
 # Servers that misbehave on purpose are t/fake_smtp.py.
 
 load helpers
+load mailc_helpers
 
-setup() {
-	smtpd_start
-	export MAILC_HOST=127.0.0.1 MAILC_PORT=$SMTP_PORT
-	unset MAILC_USER MAILC_PASSWORD
-	FAKE_PID=
-}
-
-teardown() {
-	if [ -n "$FAKE_PID" ]; then
-		kill "$FAKE_PID" 2>/dev/null || true
-		wait "$FAKE_PID" 2>/dev/null || true
-	fi
-	test_teardown
-}
-
-# fake_start REPLY...: a scripted server on $FAKE_PORT (see fake_smtp.py)
-fake_start() {
-	FAKE_PORT=$(free_port)
-	export FAKE_LOG=$TROOT/fake.log FAKE_READY=$TROOT/fake.ready
-	python3 "$BATS_TEST_DIRNAME/fake_smtp.py" "$FAKE_PORT" "$@" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	FAKE_PID=$!
-	wait_for 5 test -e "$FAKE_READY"
-}
+setup() { mailc_setup; }
+teardown() { mailc_teardown; }
 
 @test "a piped message is delivered with From, To, Subject, Date and Message-ID" {
 	run "$MAILC_BIN" -f alice@example.org -s "Lunch on Friday" bob@example.org \

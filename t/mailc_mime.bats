@@ -6,43 +6,10 @@
 # recipients and "--", and the fully qualified default domain.
 
 load helpers
+load mailc_helpers
 
-setup() {
-	smtpd_start
-	export MAILC_HOST=127.0.0.1 MAILC_PORT=$SMTP_PORT
-	unset MAILC_USER MAILC_PASSWORD
-	FAKE_PID=
-}
-
-teardown() {
-	if [ -n "$FAKE_PID" ]; then
-		kill "$FAKE_PID" 2>/dev/null || true
-		wait "$FAKE_PID" 2>/dev/null || true
-	fi
-	test_teardown
-}
-
-# the only file in USER@example.org's new/
-stored() {
-	local files
-	files=$(maildir_files example.org "$1")
-	[ "$(printf '%s\n' "$files" | grep -c .)" = 1 ] || {
-		echo "expected one message for $1, found: $files" >&2
-		return 1
-	}
-	echo "$files"
-}
-
-# fake_start REPLY...: t/fake_smtp.py on $FAKE_PORT, no extensions offered
-fake_start() {
-	FAKE_PORT=$(free_port)
-	export FAKE_LOG=$TROOT/fake.log FAKE_READY=$TROOT/fake.ready
-	export FAKE_DATA=$TROOT/fake.data
-	python3 "$BATS_TEST_DIRNAME/fake_smtp.py" "$FAKE_PORT" "$@" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	FAKE_PID=$!
-	wait_for 5 test -e "$FAKE_READY"
-}
+setup() { mailc_setup; }
+teardown() { mailc_teardown; }
 
 @test "-a: two attachments, binary and text, read back byte-identical" {
 	head -c 5000 /dev/urandom >"$TROOT/photo.png"

@@ -6,38 +6,13 @@
 # Servers that answer 4xx/5xx on purpose are t/fake_smtp.py.
 
 load helpers
+load mailc_helpers
 
 setup() {
-	smtpd_start
-	export MAILC_HOST=127.0.0.1 MAILC_PORT=$SMTP_PORT
-	unset MAILC_USER MAILC_PASSWORD
+	mailc_setup
 	OUTBOX=$XDG_STATE_HOME/mailc/outbox
-	FAKE_PID=
 }
-
-teardown() {
-	if [ -n "$FAKE_PID" ]; then
-		kill "$FAKE_PID" 2>/dev/null || true
-		wait "$FAKE_PID" 2>/dev/null || true
-	fi
-	test_teardown
-}
-
-fake_start() {
-	FAKE_PORT=$(free_port)
-	export FAKE_LOG=$TROOT/fake.log FAKE_READY=$TROOT/fake.ready
-	rm -f "$FAKE_READY"
-	python3 "$BATS_TEST_DIRNAME/fake_smtp.py" "$FAKE_PORT" "$@" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	FAKE_PID=$!
-	wait_for 5 test -e "$FAKE_READY"
-}
-
-fake_stop() {
-	kill "$FAKE_PID" 2>/dev/null || true
-	wait "$FAKE_PID" 2>/dev/null || true
-	FAKE_PID=
-}
+teardown() { mailc_teardown; }
 
 waiting() { ls "$OUTBOX/new" 2>/dev/null | grep -c . || true; }
 
@@ -289,7 +264,6 @@ send_down() {
 	echo "$output"
 	[ "$status" -eq 75 ]
 	grep -q '^Mailc-8bit: ' "$OUTBOX"/new/*
-	export FAKE_DATA=$TROOT/fake.data
 	fake_start "220 fake"
 	MAILC_PORT=$FAKE_PORT run "$MAILC_BIN" flush
 	echo "$output"
