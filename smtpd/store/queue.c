@@ -59,17 +59,6 @@ queue_wake(const char *queue)
 	close(fd);
 }
 
-static int
-queue_path(char *buf, size_t size, const char *queue, const char *sub,
-	   const char *id)
-{
-	if (xsnprintf(buf, size, "%s/%s/%s", queue, sub, id) < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 int
 queue_prepare(struct queue_tx *tx, const char *queue, struct envelope *env,
 	      const char *prefix, size_t prefixlen, int spoolfd, off_t size)
@@ -84,8 +73,8 @@ queue_prepare(struct queue_tx *tx, const char *queue, struct envelope *env,
 		      queue, env->id) < 0 ||
 	    xsnprintf(tx->env_tmp, sizeof(tx->env_tmp), "%s/tmp/%s.env", queue,
 		      env->id) < 0 ||
-	    queue_path(tx->data, sizeof(tx->data), queue, "data", env->id) < 0 ||
-	    queue_path(tx->env, sizeof(tx->env), queue, "env", env->id) < 0)
+	    queue_env_path(tx->data, sizeof(tx->data), queue, "data", env->id) < 0 ||
+	    queue_env_path(tx->env, sizeof(tx->env), queue, "env", env->id) < 0)
 		return -1;
 	/* the id is ours: refuse to overwrite an existing message */
 	if (access(tx->env, F_OK) == 0 || access(tx->data, F_OK) == 0) {
@@ -173,12 +162,12 @@ queue_remove_from(const char *queue, const char *dir, const char *id)
 
 	/* envelope first: data without an envelope is only litter (and
 	 * while the envelope is there, the data stays: it names it) */
-	if (queue_path(path, sizeof(path), queue, dir, id) < 0 ||
+	if (queue_env_path(path, sizeof(path), queue, dir, id) < 0 ||
 	    unlink(path) < 0)
 		return -1;
 	if (fsync_parent(path) < 0)
 		r = -1;
-	if (queue_path(path, sizeof(path), queue, "data", id) == 0 &&
+	if (queue_env_path(path, sizeof(path), queue, "data", id) == 0 &&
 	    unlink(path) == 0)
 		(void)fsync_parent(path);
 	return r;
@@ -191,7 +180,7 @@ queue_data_open(const char *queue, const char *id, off_t *size)
 	struct stat st;
 	int fd;
 
-	if (queue_path(path, sizeof(path), queue, "data", id) < 0)
+	if (queue_env_path(path, sizeof(path), queue, "data", id) < 0)
 		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
@@ -227,7 +216,7 @@ queue_data_lock(const char *queue, const char *id)
 {
 	char path[PATH_MAX];
 
-	if (queue_path(path, sizeof(path), queue, "data", id) < 0)
+	if (queue_env_path(path, sizeof(path), queue, "data", id) < 0)
 		return -1;
 	return lock_open(path, O_RDONLY);
 }
@@ -238,9 +227,9 @@ queue_named(const char *queue, const char *id)
 {
 	char path[PATH_MAX];
 
-	return queue_path(path, sizeof(path), queue, "env", id) < 0 ||
+	return queue_env_path(path, sizeof(path), queue, "env", id) < 0 ||
 	       access(path, F_OK) == 0 ||
-	       queue_path(path, sizeof(path), queue, "hold", id) < 0 ||
+	       queue_env_path(path, sizeof(path), queue, "hold", id) < 0 ||
 	       access(path, F_OK) == 0;
 }
 
@@ -316,11 +305,11 @@ queue_set_aside(const char *queue, const char *id)
 	/* data first: an envelope left behind is set aside next time, but
 	 * data without an envelope is removed by queue_cleanup */
 	if (fd >= 0 &&
-	    (queue_path(from, sizeof(from), queue, "data", id) < 0 ||
+	    (queue_env_path(from, sizeof(from), queue, "data", id) < 0 ||
 	     xsnprintf(to, sizeof(to), "%s/%s.data", dir, id) < 0 ||
 	     rename(from, to) < 0))
 		goto fail;
-	if (queue_path(from, sizeof(from), queue, "env", id) < 0 ||
+	if (queue_env_path(from, sizeof(from), queue, "env", id) < 0 ||
 	    xsnprintf(to, sizeof(to), "%s/%s.env", dir, id) < 0 ||
 	    rename(from, to) < 0 || fsync_dir(dir) < 0 || fsync_parent(from) < 0)
 		goto fail;

@@ -249,9 +249,9 @@ queue_env_free(struct envelope *env)
 	env->nrcpt = 0;
 }
 
-static int
-env_path(char *buf, size_t size, const char *queue, const char *dir,
-	 const char *id)
+int
+queue_env_path(char *buf, size_t size, const char *queue, const char *dir,
+	       const char *id)
 {
 	if (xsnprintf(buf, size, "%s/%s/%s", queue, dir, id) < 0) {
 		errno = ENAMETOOLONG;
@@ -275,7 +275,7 @@ queue_env_read_from(const char *queue, const char *dir, const char *id,
 	size_t got = 0;
 	int fd, r;
 
-	if (env_path(path, sizeof(path), queue, dir, id) < 0)
+	if (queue_env_path(path, sizeof(path), queue, dir, id) < 0)
 		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return -1;
@@ -342,7 +342,7 @@ queue_env_write(const char *queue, struct envelope *env)
 	size_t len;
 	int r;
 
-	if (env_path(path, sizeof(path), queue, "env", env->id) < 0 ||
+	if (queue_env_path(path, sizeof(path), queue, "env", env->id) < 0 ||
 	    xsnprintf(tmpdir, sizeof(tmpdir), "%s/tmp", queue) < 0 ||
 	    queue_env_format(env, &buf, &len) < 0) {
 		log_warn("queue: %s: envelope", env->id);
@@ -433,7 +433,7 @@ queue_env_mark(const char *queue, const struct envelope *env,
 	char path[PATH_MAX], num[32];
 	int fd, i, pass, saved;
 
-	if (env_path(path, sizeof(path), queue, "env", env->id) < 0 ||
+	if (queue_env_path(path, sizeof(path), queue, "env", env->id) < 0 ||
 	    (fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return -1;
 	/* every field checked first: all are written, or none */

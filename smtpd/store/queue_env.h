@@ -66,6 +66,9 @@ const char *queue_env_state_name(enum qrcpt_state s);
 int queue_env_format(struct envelope *env, char **out, size_t *outlen);
 /* parse text; 0, or -1 (nothing to free then).  For fuzzing too. */
 int queue_env_parse(const char *text, size_t len, struct envelope *env);
+/* queue/DIR/ID into buf: 0, or -1 with errno ENAMETOOLONG */
+int queue_env_path(char *buf, size_t size, const char *queue, const char *dir,
+		   const char *id);
 /* read queue/env/ID; -1 with errno: ENOENT, EINVAL (malformed), EFBIG */
 int queue_env_read(const char *queue, const char *id, struct envelope *env);
 /* the same from queue/DIR/ID: "hold" for a held message (queue.h) */
