@@ -62,6 +62,10 @@ main(int argc, char **argv)
 		strlcpy(e.rcpts[0].addr, "b@y.test", sizeof(e.rcpts[0].addr));
 		strlcpy(e.rcpts[1].addr, "c@y.test", sizeof(e.rcpts[1].addr));
 		strlcpy(e.rcpts[1].error, "451 later", sizeof(e.rcpts[1].error));
+		strlcpy(e.rcpts[1].remote, "mx.y.test [192.0.2.7]:25",
+			sizeof(e.rcpts[1].remote));
+		e.last_try = 999;
+		e.warned = 1;
 		return queue_env_write(queue, &e) < 0;
 	}
 	if (queue_env_read(queue, "ID1", &e) < 0)
@@ -81,6 +85,14 @@ main(int argc, char **argv)
 		e.rcpts[0].state = QR_DONE;
 		e.rcpts[0].state_off += 1;
 		r = queue_env_mark(queue, &e, idx, 1, 0);
+	} else if (strcmp(cmd, "extra") == 0) {
+		printf("tried %lld warned %d\n", (long long)e.last_try,
+		       e.warned);
+		for (r = 0; r < e.nrcpt; r++)
+			printf("%s remote=%s error=%s\n", e.rcpts[r].addr,
+			       e.rcpts[r].remote, e.rcpts[r].error);
+		queue_env_free(&e);
+		return 0;
 	} else if (strcmp(cmd, "bignext") == 0) {
 		e.next_try = 12345678901LL;
 		r = queue_env_mark(queue, &e, idx, 0, 1);
@@ -179,4 +191,18 @@ $MARKED" ]
 	grep -qx 'rcpt done    b@y.test' "$Q/env/ID1"
 	grep -qx 'next 1700000000' "$Q/env/ID1"
 	grep -qx 'attempts 12' "$Q/env/ID1"
+}
+
+@test "the last attempt, the delay notice and each recipient's remote host are read back" {
+	"$MARK_BIN" "$Q" new
+	grep -qx 'tried 999' "$Q/env/ID1"
+	grep -qx 'warned 1' "$Q/env/ID1"
+	grep -qx 'remote mx.y.test \[192.0.2.7\]:25' "$Q/env/ID1"
+	run "$MARK_BIN" "$Q" done
+	[ "$status" -eq 0 ]
+	run "$MARK_BIN" "$Q" extra
+	[ "$status" -eq 0 ]
+	[ "$output" = "tried 999 warned 1
+b@y.test remote= error=
+c@y.test remote=mx.y.test [192.0.2.7]:25 error=451 later" ]
 }

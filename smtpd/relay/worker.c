@@ -91,6 +91,9 @@ worker_attempt(struct smtpd *d, struct envelope *env, const struct route *rt,
 	int *accepted, nacc = 0, i, code;
 
 	snprintf(where, sizeof(where), "%s:%s", rt->host, rt->port);
+	for (i = 0; i < n; i++)
+		strlcpy(env->rcpts[idx[i]].remote, where,
+			sizeof(env->rcpts[0].remote));
 	if (smtpc_connect(&c, rt->host, rt->port, d->conf.timeout,
 			  d->verbose ? stderr : NULL) < 0) {
 		for (i = 0; i < n; i++)
@@ -350,6 +353,7 @@ worker_run(struct smtpd *d, const char *id)
 	if (deliver_pending(d, &env, datafd, size, &open) < 0)
 		_exit(WORKER_UNRECORDED);
 	now = time(NULL);
+	env.last_try = now;
 	if (env.attempts < 0xffff)
 		env.attempts++;
 	for (i = 0; i < env.nrcpt; i++) {

@@ -4,9 +4,12 @@
  *   created SECS
  *   next        SECS          (right-aligned in 12 columns)
  *   attempts     N            (right-aligned in 5 columns)
+ *   tried SECS                (the last attempt; absent before the first)
+ *   warned 1                  (the delay notice was sent; else absent)
  *   sender ADDRESS            (empty for the null sender)
  *   rcpt pending|done|failed|bounced ADDRESS   (the state in 7 columns)
  *   error TEXT                (the last error of the rcpt line above)
+ *   remote TEXT               (the host it was last tried at, likewise)
  * A key and its value are separated by any run of blanks, so the older
  * files ("rcpt pending ADDRESS", "next SECS") read the same; an error's
  * text is everything after the key's one blank, as written.  Fields are
@@ -73,6 +76,18 @@ put_line(char *buf, size_t cap, size_t *n, size_t skip, off_t *off,
 	return 0;
 }
 
+/* src into dst with CR and LF made blanks */
+static void
+one_line(char *dst, const char *src, size_t size)
+{
+	size_t k;
+
+	strlcpy(dst, src, size);
+	for (k = 0; dst[k]; k++)
+		if (dst[k] == '\n' || dst[k] == '\r')
+			dst[k] = ' ';
+}
+
 int
 queue_env_format(struct envelope *env, char **out, size_t *outlen)
 {
@@ -84,7 +99,7 @@ queue_env_format(struct envelope *env, char **out, size_t *outlen)
 		errno = E2BIG;
 		return -1;
 	}
-	cap = (size_t)QUEUE_ENV_LINE_MAX * (5 + 2 * (size_t)env->nrcpt);
+	cap = (size_t)QUEUE_ENV_LINE_MAX * (7 + 3 * (size_t)env->nrcpt);
 	buf = xmalloc(cap);
 	if (put_line(buf, cap, &n, 0, NULL, "id %s\ncreated %lld\n", env->id,
 		     (long long)env->created) < 0 ||
@@ -92,24 +107,28 @@ queue_env_format(struct envelope *env, char **out, size_t *outlen)
 		     NEXT_WIDTH, (long long)env->next_try) < 0 ||
 	    put_line(buf, cap, &n, 9, &env->attempts_off, "attempts %*d\n",
 		     ATTEMPTS_WIDTH, env->attempts) < 0 ||
+	    (env->last_try > 0 &&
+	     put_line(buf, cap, &n, 0, NULL, "tried %lld\n",
+		      (long long)env->last_try) < 0) ||
+	    (env->warned &&
+	     put_line(buf, cap, &n, 0, NULL, "warned 1\n") < 0) ||
 	    put_line(buf, cap, &n, 0, NULL, "sender %s\n", env->sender) < 0)
 		goto fail;
 	env->next_room = NEXT_WIDTH;
 	env->attempts_room = ATTEMPTS_WIDTH;
 	for (i = 0; i < env->nrcpt; i++) {
 		struct qrcpt *q = &env->rcpts[i];
-		char err[sizeof(q->error)];
-		size_t k;
-		/* the error text is one line, whatever the peer sent */
-		strlcpy(err, q->error, sizeof(err));
-		for (k = 0; err[k]; k++)
-			if (err[k] == '\n' || err[k] == '\r')
-				err[k] = ' ';
+		char err[sizeof(q->error)], remote[sizeof(q->remote)];
+		/* free texts are one line, whatever the peer sent */
+		one_line(err, q->error, sizeof(err));
+		one_line(remote, q->remote, sizeof(remote));
 		if (put_line(buf, cap, &n, 5, &q->state_off, "rcpt %-*s %s\n",
 			     STATE_WIDTH, queue_env_state_name(q->state),
 			     q->addr) < 0 ||
 		    (err[0] &&
-		     put_line(buf, cap, &n, 0, NULL, "error %s\n", err) < 0))
+		     put_line(buf, cap, &n, 0, NULL, "error %s\n", err) < 0) ||
+		    (remote[0] &&
+		     put_line(buf, cap, &n, 0, NULL, "remote %s\n", remote) < 0))
 			goto fail;
 		q->state_room = STATE_WIDTH;
 	}
@@ -215,7 +234,11 @@ queue_env_parse(const char *text, size_t len, struct envelope *env)
 			env->attempts = (int)(env_number(v, &ok) & 0xffff);
 			env->attempts_off = field;
 			env->attempts_room = room;
-		} else if (strcmp(line, "sender") == 0) {
+		} else if (strcmp(line, "tried") == 0)
+			env->last_try = (time_t)env_number(v, &ok);
+		else if (strcmp(line, "warned") == 0)
+			env->warned = env_number(v, &ok) != 0;
+		else if (strcmp(line, "sender") == 0) {
 			/* the null path has nothing after the key */
 			have_sender = 1;
 			if (strlcpy(env->sender, v, sizeof(env->sender)) >=
@@ -231,6 +254,12 @@ queue_env_parse(const char *text, size_t len, struct envelope *env)
 				/* free text: all after the key's blank */
 				strlcpy(env->rcpts[env->nrcpt - 1].error, raw,
 					sizeof(env->rcpts[0].error));
+		} else if (strcmp(line, "remote") == 0) {
+			if (env->nrcpt == 0)
+				ok = 0;
+			else
+				strlcpy(env->rcpts[env->nrcpt - 1].remote, raw,
+					sizeof(env->rcpts[0].remote));
 		} else
 			ok = 0;
 	}

@@ -29,9 +29,9 @@
 #define QUEUE_RCPT_MAX 100000
 /* the longest line written or read: a recipient or its error */
 #define QUEUE_ENV_LINE_MAX (ADDR_MAX + 600)
-/* the largest envelope: five header lines, two lines a recipient */
+/* the largest envelope: seven header lines, three lines a recipient */
 #define QUEUE_ENV_MAX \
-	((size_t)QUEUE_ENV_LINE_MAX * (5 + 2 * (size_t)QUEUE_RCPT_MAX))
+	((size_t)QUEUE_ENV_LINE_MAX * (7 + 3 * (size_t)QUEUE_RCPT_MAX))
 
 /* failed: permanently, the bounce not yet sent; bounced: it was sent */
 enum qrcpt_state { QR_PENDING, QR_DONE, QR_FAILED, QR_BOUNCED };
@@ -40,6 +40,9 @@ struct qrcpt {
 	char addr[ADDR_MAX];
 	enum qrcpt_state state;
 	char error[512];
+	/* the host last tried for it, "HOST [ADDRESS]:PORT" (`smtpd -q`,
+	 * the bounce's Remote-MTA); "" before the first attempt */
+	char remote[300];
 	off_t state_off; /* the state field in the file, and its room */
 	int state_room;
 };
@@ -49,6 +52,8 @@ struct envelope {
 	time_t created;
 	time_t next_try;
 	int attempts;
+	time_t last_try; /* the last delivery attempt; 0: none yet */
+	int warned;	 /* the delay notice (delay_warning) was sent */
 	char sender[ADDR_MAX];
 	struct qrcpt *rcpts;
 	int nrcpt;
