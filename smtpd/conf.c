@@ -120,6 +120,8 @@ static const struct conf_row conf_rows[] = {
     {"auth_fail_limit", T_RATE, "10 5m", CONF_FIELD(auth_fail_limit), 0,
      COUNT_MAX},
     {"log", T_LOG, "stderr", CONF_FIELD(log_syslog), 0, 0},
+    /* issue 11, standard bounces */
+    {"delay_warning", T_DURATION, "4h", CONF_FIELD(delay_warning), 0, YEAR},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))

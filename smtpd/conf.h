@@ -57,6 +57,8 @@ struct conf {
 	int auth_fail_limit;  /* failed logins per client address (0: off) */
 	int auth_fail_window; /* seconds they are counted, and refused */
 	int log_syslog;	      /* `log syslog`: 1; `log stderr`: 0 */
+	/* issue 11, standard bounces (relay/bounce.c) */
+	long long delay_warning; /* queued this long: one delay notice; 0: off */
 };
 
 const char *service_name(enum service svc);

@@ -361,8 +361,7 @@ worker_run(struct smtpd *d, const char *id)
 		if (q->state == QR_PENDING &&
 		    now - env.created >= d->conf.queue_lifetime) {
 			char why[sizeof(q->error)];
-			strlcpy(why, "delivery time expired (queue_lifetime): ",
-				sizeof(why));
+			strlcpy(why, BOUNCE_EXPIRED, sizeof(why));
 			strlcat(why, q->error[0] ? q->error : "not delivered",
 				sizeof(why));
 			strlcpy(q->error, why, sizeof(q->error));
@@ -382,6 +381,9 @@ worker_run(struct smtpd *d, const char *id)
 		if (pending > 0 && record_bounced(d, &env) < 0)
 			_exit(WORKER_UNRECORDED);
 	}
+	/* the one delay notice, once the message is delay_warning old */
+	if (pending > 0 && bounce_delay_notice(d, &env, datafd, now) < 0)
+		log_warnx("%s: delay notice to be tried again", id);
 	if (pending == 0 && failed == 0) {
 		if (queue_remove(d->conf.queue, id) < 0)
 			log_warn("%s: remove from queue", id);
