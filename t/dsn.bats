@@ -321,3 +321,24 @@ Subject: injected 0AB0CDEF02" ]
 	run ! grep -q '^warned' "$abc_ROOT/queue/env/0AB0CDEF05"
 	[ "$(queue_count abc)" = 1 ]
 }
+
+@test "delay_warning: 0 and durations up to 365d accepted by smtpd -n, anything else refused" {
+	# check VALUE: `smtpd -n` on abc's config with delay_warning VALUE
+	check() {
+		cp "$abc_ROOT/etc/extra.conf" "$abc_ROOT/etc/extra.base" 2>/dev/null || true
+		daemon_conf abc "delay_warning $1"
+		daemon_write_conf abc
+		mv "$abc_ROOT/etc/extra.base" "$abc_ROOT/etc/extra.conf"
+		run "$SMTPD_BIN" -n -f "$abc_ROOT/etc/smtpd.conf"
+		echo "$output"
+	}
+	for v in 0 2s 30m 4h 365d; do
+		check "$v"
+		[ "$status" = 0 ]
+	done
+	for v in -1s 366d soon; do
+		check "$v"
+		[ "$status" = 78 ]
+		echo "$output" | grep -Eq "smtpd\.conf:[0-9]+: delay_warning: bad value '$v' \(from 0 to 31536000\)$"
+	done
+}
