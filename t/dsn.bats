@@ -7,7 +7,8 @@
 # Diagnostic-Code, Last-Attempt-Date (Will-Retry-Until when delayed),
 # and the quoted headers.  Bounces: a peer's 550, queue_lifetime expiry
 # (a peer that never answered, and one that answered 451), no route, a
-# header block over the quoting limit.  Delay notices: after
+# header block over the quoting limit, an envelope with "remote" as the
+# MX relay writes it (HOST [ADDRESS]:PORT).  Delay notices: after
 # delay_warning, once only; the 4h default; none with delay_warning 0;
 # none for the null sender.
 #
@@ -81,25 +82,27 @@ inject() {
 deferrals() { grep -c "$1: to=<.*> status=deferred" "$(log_of abc)" || true; }
 at_least_deferred() { [ "$(deferrals "$2")" -ge "$1" ]; }
 
-ALICE_SENDER="msg.Return-Path=<>
-msg.From=Mail Delivery System <MAILER-DAEMON@mx.abc.com>
-msg.To=<alice@abc.com>"
-BOUNCE_HEAD="$ALICE_SENDER
-msg.Subject=Undelivered Mail Returned to Sender
-msg.Auto-Submitted=auto-replied
-msg.MIME-Version=1.0
-msg.type=multipart/report
-msg.report-type=delivery-status
-parts=text/plain message/delivery-status text/rfc822-headers
-dsn.Reporting-MTA=dns; mx.abc.com"
-DELAY_HEAD="$ALICE_SENDER
-msg.Subject=Delayed Mail (still being retried)
-msg.Auto-Submitted=auto-replied
-msg.MIME-Version=1.0
-msg.type=multipart/report
-msg.report-type=delivery-status
-parts=text/plain message/delivery-status text/rfc822-headers
-dsn.Reporting-MTA=dns; mx.abc.com"
+# report_head failed|delayed QID: the report's lines before the recipients,
+# for a notice about message QID from alice@abc.com
+report_head() {
+	local subject="Undelivered Mail Returned to Sender"
+	[ "$1" = delayed ] && subject="Delayed Mail (still being retried)"
+	printf '%s\n' "msg.Return-Path=<>" \
+		"msg.From=Mail Delivery System <MAILER-DAEMON@mx.abc.com>" \
+		"msg.To=<alice@abc.com>" "msg.Subject=$subject" \
+		"msg.Auto-Submitted=auto-replied" "msg.MIME-Version=1.0" \
+		"msg.type=multipart/report" "msg.report-type=delivery-status" \
+		"parts=text/plain message/delivery-status text/rfc822-headers" \
+		"dsn.Reporting-MTA=dns; mx.abc.com" "dsn.X-Smtpd-Queue-ID=$2" \
+		"dsn.X-Smtpd-Sender=rfc822; alice@abc.com" "dsn.Arrival-Date=DATE"
+}
+
+# await_notice SECS: wait that long at most for the one message to
+# alice@abc.com, then parse it (dsn_of_alice)
+await_notice() {
+	wait_for "$1" has 1 abc abc.com alice
+	dsn_of_alice
+}
 
 @test "the peer's 550: a multipart/report bounce naming the failed recipient only, every field" {
 	fake_start "220 fake.example ESMTP" "250 fake.example" "250 ok" \
@@ -108,14 +111,10 @@ dsn.Reporting-MTA=dns; mx.abc.com"
 	before=$(date +%s)
 	alice_sends "to a ghost" bob@fake.example carol@fake.example
 	after=$(date +%s)
-	wait_for 10 has 1 abc abc.com alice
-	dsn_of_alice
+	await_notice 10
 	qid=$(qid_for bob@fake.example)
 	[ -n "$qid" ]
-	[ "$(report)" = "$BOUNCE_HEAD
-dsn.X-Smtpd-Queue-ID=$qid
-dsn.X-Smtpd-Sender=rfc822; alice@abc.com
-dsn.Arrival-Date=DATE
+	[ "$(report)" = "$(report_head failed $qid)
 rcpt1.Final-Recipient=rfc822; bob@fake.example
 rcpt1.Action=failed
 rcpt1.Status=5.1.1
@@ -147,13 +146,9 @@ Subject: to a ghost" ]
 @test "no route: Status 5.4.4, our own error as an X-Smtpd Diagnostic-Code, no Remote-MTA" {
 	daemon_start abc
 	alice_sends "nowhere" foo@nowhere.example
-	wait_for 10 has 1 abc abc.com alice
-	dsn_of_alice
+	await_notice 10
 	qid=$(qid_for foo@nowhere.example)
-	[ "$(report)" = "$BOUNCE_HEAD
-dsn.X-Smtpd-Queue-ID=$qid
-dsn.X-Smtpd-Sender=rfc822; alice@abc.com
-dsn.Arrival-Date=DATE
+	[ "$(report)" = "$(report_head failed $qid)
 rcpt1.Final-Recipient=rfc822; foo@nowhere.example
 rcpt1.Action=failed
 rcpt1.Status=5.4.4
@@ -171,13 +166,9 @@ boundary=ok" ]
 	daemon_conf abc "queue_lifetime 2s"
 	daemon_start abc
 	alice_sends "expires" bob@down.example bob@fake.example
-	wait_for 20 has 1 abc abc.com alice
-	dsn_of_alice
+	await_notice 20
 	qid=$(qid_for bob@fake.example)
-	[ "$(report)" = "$BOUNCE_HEAD
-dsn.X-Smtpd-Queue-ID=$qid
-dsn.X-Smtpd-Sender=rfc822; alice@abc.com
-dsn.Arrival-Date=DATE
+	[ "$(report)" = "$(report_head failed $qid)
 rcpt1.Final-Recipient=rfc822; bob@down.example
 rcpt1.Action=failed
 rcpt1.Status=5.4.7
@@ -195,6 +186,44 @@ boundary=ok" ]
 	[ $(($(epoch rcpt1.Last-Attempt-Date) - $(epoch dsn.Arrival-Date))) -ge 2 ]
 	human | grep -qx "<bob@fake.example>: delivery time expired (queue_lifetime): 127.0.0.1:$FAKE_PORT said: 451 4.3.0 Try again later"
 	quoted | grep -qx 'Subject: expires'
+	wait_for 10 queue_empty abc
+}
+
+@test "from the envelope as the MX relay records it: Remote-MTA is the host name, a reply without an enhanced code is X.0.0, other bytes are '?'" {
+	# failed recipients whose bounce is not sent yet, "remote" as
+	# "HOST [ADDRESS]:PORT"; the worker sends the bounce at once
+	now=$(date +%s)
+	inject 0AB0CDEF06 "$((now - 60))" alice@abc.com a@fake.example
+	printf '%s\n' "id 0AB0CDEF06" "created $((now - 60))" "next $now" \
+		"attempts 1" "tried $((now - 30))" "sender alice@abc.com" \
+		"rcpt failed a@fake.example" \
+		"error mx1.fake.example [192.0.2.1]:25 said: 550 no such user" \
+		"remote mx1.fake.example [192.0.2.1]:25" \
+		"rcpt done c@fake.example" \
+		"remote mx1.fake.example [192.0.2.1]:25" \
+		"rcpt failed b@fake.example" \
+		"error mx2.fake.example [2001:db8::1]:25 said: 554 5.7.1 <b@fake.example>: caf$(printf '\xe9') denied" \
+		"remote mx2.fake.example [2001:db8::1]:25" >"$abc_ROOT/queue/env/0AB0CDEF06"
+	daemon_start abc
+	await_notice 10
+	[ "$(report)" = "$(report_head failed 0AB0CDEF06)
+rcpt1.Final-Recipient=rfc822; a@fake.example
+rcpt1.Action=failed
+rcpt1.Status=5.0.0
+rcpt1.Remote-MTA=dns; mx1.fake.example
+rcpt1.Diagnostic-Code=smtp; 550 no such user
+rcpt1.Last-Attempt-Date=DATE
+rcpt2.Final-Recipient=rfc822; b@fake.example
+rcpt2.Action=failed
+rcpt2.Status=5.7.1
+rcpt2.Remote-MTA=dns; mx2.fake.example
+rcpt2.Diagnostic-Code=smtp; 554 5.7.1 <b@fake.example>: caf? denied
+rcpt2.Last-Attempt-Date=DATE
+boundary=ok" ]
+	[ "$(epoch dsn.Arrival-Date)" = $((now - 60)) ]
+	[ "$(epoch rcpt1.Last-Attempt-Date)" -ge $((now - 30)) ]
+	[ "$(human | grep '^<')" = "<a@fake.example>: mx1.fake.example [192.0.2.1]:25 said: 550 no such user
+<b@fake.example>: mx2.fake.example [2001:db8::1]:25 said: 554 5.7.1 <b@fake.example>: caf? denied" ]
 	wait_for 10 queue_empty abc
 }
 
@@ -230,13 +259,9 @@ boundary=ok" ]
 	daemon_conf abc "delay_warning 2s"
 	daemon_start abc
 	alice_sends "slow" bob@fake.example
-	wait_for 20 has 1 abc abc.com alice
-	dsn_of_alice
+	await_notice 20
 	qid=$(qid_for bob@fake.example)
-	[ "$(report)" = "$DELAY_HEAD
-dsn.X-Smtpd-Queue-ID=$qid
-dsn.X-Smtpd-Sender=rfc822; alice@abc.com
-dsn.Arrival-Date=DATE
+	[ "$(report)" = "$(report_head delayed $qid)
 rcpt1.Final-Recipient=rfc822; bob@fake.example
 rcpt1.Action=delayed
 rcpt1.Status=4.3.0
@@ -281,12 +306,8 @@ The delivery report and the headers of your message are attached." ]
 	inject 0AB0CDEF03 "$young" alice@abc.com carol@fake.example
 	inject 0AB0CDEF04 "$old" "" dave@fake.example
 	daemon_start abc
-	wait_for 20 has 1 abc abc.com alice
-	dsn_of_alice
-	[ "$(report)" = "$DELAY_HEAD
-dsn.X-Smtpd-Queue-ID=0AB0CDEF02
-dsn.X-Smtpd-Sender=rfc822; alice@abc.com
-dsn.Arrival-Date=DATE
+	await_notice 20
+	[ "$(report)" = "$(report_head delayed 0AB0CDEF02)
 rcpt1.Final-Recipient=rfc822; bob@fake.example
 rcpt1.Action=delayed
 rcpt1.Status=4.3.0

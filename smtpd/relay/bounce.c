@@ -488,8 +488,12 @@ bounce_delay_notice(struct smtpd *d, struct envelope *env, int datafd,
 	if (npending == 0 || c->delay_warning == 0 || env->warned ||
 	    env->sender[0] == '\0' || now - env->created < c->delay_warning)
 		return 0;
-	if (notice_send(d, env, datafd, NOTICE_DELAYED) < 0)
+	if (notice_send(d, env, datafd, NOTICE_DELAYED) < 0) {
+		log_warnx("%s: delay notice not sent: tried again after the "
+			  "next attempt",
+			  env->id);
 		return -1;
+	}
 	env->warned = 1;
 	if (queue_env_write(c->queue, env) < 0) {
 		log_warnx("%s: delay notice sent but not recorded: it may be "

@@ -382,8 +382,8 @@ worker_run(struct smtpd *d, const char *id)
 			_exit(WORKER_UNRECORDED);
 	}
 	/* the one delay notice, once the message is delay_warning old */
-	if (pending > 0 && bounce_delay_notice(d, &env, datafd, now) < 0)
-		log_warnx("%s: delay notice to be tried again", id);
+	if (pending > 0)
+		bounce_delay_notice(d, &env, datafd, now); /* logs its failures */
 	if (pending == 0 && failed == 0) {
 		if (queue_remove(d->conf.queue, id) < 0)
 			log_warn("%s: remove from queue", id);
