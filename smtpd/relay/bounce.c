@@ -259,12 +259,14 @@ human_part(FILE *out, const struct conf *c, const struct envelope *env,
 		duration_words(queued, sizeof(queued), c->delay_warning);
 		duration_words(lifetime, sizeof(lifetime), c->queue_lifetime);
 		fprintf(out,
-			"This is a warning only: you need not send your message "
-			"again.\n\n"
-			"Your message (queue id %s) has not been delivered to\n"
+			"This is a warning only: you need not send your "
+			"message again.\n\n"
+			"Your message (queue id %s) has not been delivered "
+			"to\n"
 			"the recipients below for %s or more.  It will be "
 			"tried\n"
-			"again until it is %s old, and you will be told if it\n"
+			"again until it is %s old, and you will be told if "
+			"it\n"
 			"cannot be delivered by then:\n\n",
 			env->id, queued, lifetime);
 	}
@@ -275,9 +277,12 @@ human_part(FILE *out, const struct conf *c, const struct envelope *env,
 		fputc('<', out);
 		put_clean(out, q->addr);
 		fputs(">: ", out);
-		put_clean(out, q->error[0]		? q->error
-			       : kind == NOTICE_FAILED ? "delivery failed"
-						       : "not delivered yet");
+		if (q->error[0])
+			put_clean(out, q->error);
+		else
+			fputs(kind == NOTICE_FAILED ? "delivery failed"
+						    : "not delivered yet",
+			      out);
 		fputc('\n', out);
 	}
 	fprintf(out, "\nThe delivery report and the headers of your message "
@@ -419,8 +424,8 @@ notice_send(struct smtpd *d, const struct envelope *env, int datafd,
 	/* the relay child's table is from its start: see added accounts */
 	if (local[0])
 		passwd_refresh(&d->accounts);
-	if (local[0] && passwd_lookup(&d->accounts, sender.local,
-				      sender.domain) == NULL) {
+	if (local[0] &&
+	    passwd_lookup(&d->accounts, sender.local, sender.domain) == NULL) {
 		log_warnx("%s: sender <%s> has no mailbox: no notice", env->id,
 			  env->sender);
 		return 0;
