@@ -23,6 +23,7 @@ struct route {
 	char domain[ADDR_DOMAIN_MAX + 1]; /* or "*" */
 	char host[256];
 	char port[16];
+	int mx; /* `route DOMAIN mx`: the DNS MX hosts (mxroute.h) */
 };
 
 #define CONF_LISTEN_MAX 16
@@ -57,6 +58,9 @@ struct conf {
 	int auth_fail_limit;  /* failed logins per client address (0: off) */
 	int auth_fail_window; /* seconds they are counted, and refused */
 	int log_syslog;	      /* `log syslog`: 1; `log stderr`: 0 */
+	/* MX routing (mxroute.h) */
+	char resolver_addr[64]; /* `resolver`: IPv4 address, "" for resolv.conf's */
+	char resolver_port[16];
 };
 
 const char *service_name(enum service svc);
