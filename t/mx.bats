@@ -2,12 +2,13 @@
 # mx.bats - `route * mx` (RFC 5321 §5.1): abc delivers by the MX records
 # a DNS server on loopback (t/dnsd.py, `resolver`) gives from a zone each
 # test writes; the MX hosts are two real daemons, p1 (mx1) and p2 (mx2),
-# on port 25 of their own loopback addresses.  Covered: preference order
-# and the next MX when the first is down, the implicit MX, null MX
-# (556 5.1.10), NXDOMAIN (5.1.2), SERVFAIL retried, this host among the
-# MX hosts (only more preferred ones; none: 5.4.6), an answer too big
-# for UDP fetched over TCP, a static route winning over mx, recipient
-# verification through the MX, and `smtpd -q` naming the host tried.
+# on port 25 of their own loopback addresses.  Covered: preference
+# order and the next MX when the first is down, AAAA before A, the
+# implicit MX, null MX (556 5.1.10), NXDOMAIN (5.1.2), SERVFAIL retried,
+# this host among the MX hosts (only more preferred ones; none: 5.4.6),
+# an answer too big for UDP fetched over TCP, a static route winning
+# over mx, recipient verification through the MX (a null MX refused at
+# RCPT), `smtpd -q` naming the host tried, and the config's checks.
 
 load helpers
 load smtp_helpers
@@ -55,6 +56,24 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	grep -q "to=<bob@example.net> status=sent relay=mx2.example.net\[$MX2_ADDR\]:25 " "$(log_of abc)"
 	# in the same attempt: mx1 first, then mx2, one delivery
 	[ "$(attempts_for example.net)" = 1 ]
+}
+
+@test "an MX host's AAAA addresses are tried first, then its A addresses" {
+	# mx1's AAAA is p2's address, IPv4-mapped: AF_INET6 reaches it
+	zone "example.net MX 10 mx1.example.net" "mx1.example.net AAAA ::ffff:$MX2_ADDR"
+	peer_start p1
+	peer_start p2
+	daemon_start abc
+	alice_sends "aaaa" bob@example.net
+	wait_for 15 has 1 p2 example.net bob
+	has 0 p1 example.net bob
+	grep -q "to=<bob@example.net> status=sent relay=mx1.example.net\[::ffff:$MX2_ADDR\]:25 " "$(log_of abc)"
+	# the AAAA address refuses: the A address gets the next one
+	daemon_stop p2
+	alice_sends "a" bob@example.net
+	wait_for 15 has 1 p1 example.net bob
+	grep -q "to=<bob@example.net> status=sent relay=mx1.example.net\[$MX1_ADDR\]:25 " "$(log_of abc)"
+	[ "$(attempts_for example.net)" = 2 ]
 }
 
 @test "no MX record: the domain's own address (implicit MX)" {
@@ -169,17 +188,19 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	run ! grep -q "example.net MX" "$DNS_LOG"
 }
 
-@test "verify_recipients asks the MX host, the next one when the first is down" {
+@test "verify_recipients asks the MX host, the next one when the first is down; a null MX is refused" {
 	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
 	daemon_conf abc "verify_recipients yes"
 	peer_start p2
 	daemon_start abc
+	zone "null.example MX 0 ."
 	run chat -p "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
 		"MAIL FROM:<alice@abc.com>" "RCPT TO:<nobody@example.net>" \
-		"RCPT TO:<bob@example.net>" QUIT
+		"RCPT TO:<bob@example.net>" "RCPT TO:<bob@null.example>" QUIT
 	echo "$output"
-	[ "${lines[-3]}" = "550 5.1.1 <nobody@example.net>: Recipient address rejected: undeliverable address: mx2.example.net[$MX2_ADDR]:25 said: 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown" ]
-	[ "${lines[-2]}" = "250 2.1.5 Recipient OK" ]
+	[ "${lines[-2]}" = "550 5.1.1 <bob@null.example>: Recipient address rejected: undeliverable address: 556 5.1.10 null.example: Domain does not accept mail (null MX)" ]
+	[ "${lines[-4]}" = "550 5.1.1 <nobody@example.net>: Recipient address rejected: undeliverable address: mx2.example.net[$MX2_ADDR]:25 said: 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown" ]
+	[ "${lines[-3]}" = "250 2.1.5 Recipient OK" ]
 	grep -q ": verify to=<nobody@example.net> code=550 relay=mx2.example.net\[$MX2_ADDR\]:25 " "$(log_of abc)"
 	grep -q ": verify to=<bob@example.net> code=250 relay=mx2.example.net\[$MX2_ADDR\]:25" "$(log_of abc)"
 }

@@ -5,9 +5,11 @@
  * MAIL FROM:<> / RCPT TO / RSET (as Postfix's reject_unverified_recipient
  * does with its probes).  A peer's 5xx becomes our 550 5.1.1 so the user
  * learns at once; a 4xx or a peer that cannot be reached leaves the
- * recipient accepted and queued.  Definite answers (2xx, 5xx) are cached
- * for verify_cache seconds in the queue's verify/ directory, one small
- * file per address, shared by all session children.
+ * recipient accepted and queued; a domain whose lookup fails for good
+ * (NXDOMAIN, null MX) is refused the same way.  Definite answers (2xx,
+ * 5xx) are cached for verify_cache seconds in the queue's verify/
+ * directory, one small file per address, shared by all session
+ * children.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,10 +142,12 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 	if ((code = cache_get(c, r->text, text, sizeof(text))) == 0) {
 		char answer[sizeof(text)] = "";
 		/* a domain that cannot be looked up now is left to the
-		 * relay, as an unreachable peer is */
-		if (mxroute_lookup(c, r->addr.domain, &mr, answer,
-				   sizeof(answer)) != 0)
-			code = -1;
+		 * relay, as an unreachable peer is; one that never will be
+		 * (NXDOMAIN, null MX, no route: mxroute.h) is refused */
+		int found = mxroute_lookup(c, r->addr.domain, &mr, answer,
+					   sizeof(answer));
+		if (found != 0)
+			code = found >= 500 ? found : -1;
 		else
 			code = verify_probe(c, &mr, r->text, answer,
 					    sizeof(answer), where,
@@ -151,8 +155,8 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 		if ((nl = strchr(answer, '\n')) != NULL)
 			*nl = '\0';
 		snprintf(text, sizeof(text), "%s%s%.200s",
-			 code > 0 ? where : "", code > 0 ? " said: " : "",
-			 answer);
+			 code > 0 && found == 0 ? where : "",
+			 code > 0 && found == 0 ? " said: " : "", answer);
 		if (code >= 200 && code < 300)
 			cache_put(c, r->text, code, "");
 		else if (code >= 500)
