@@ -3,9 +3,9 @@
 # a DNS server on loopback (t/dnsd.py, `resolver`) gives from a zone each
 # test writes; the MX hosts are two real daemons, p1 (mx1) and p2 (mx2),
 # on port 25 of their own loopback addresses.  Covered: preference
-# order and the next MX when the first is down, AAAA before A, the
-# implicit MX, null MX (556 5.1.10), NXDOMAIN (5.1.2), SERVFAIL retried,
-# this host among the MX hosts (only more preferred ones; none: 5.4.6),
+# order and the next MX when the first is down or greets with 421, AAAA
+# before A, the implicit MX, null MX (556 5.1.10), NXDOMAIN (5.1.2),
+# SERVFAIL retried, this host among the MX hosts (only more preferred ones; none: 5.4.6),
 # an answer too big for UDP fetched over TCP, a static route winning
 # over mx, recipient verification through the MX (a null MX refused at
 # RCPT), `smtpd -q` naming the host tried, and the config's checks.
@@ -56,6 +56,28 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	grep -q "to=<bob@example.net> status=sent relay=mx2.example.net\[$MX2_ADDR\]:25 " "$(log_of abc)"
 	# in the same attempt: mx1 first, then mx2, one delivery
 	[ "$(attempts_for example.net)" = 1 ]
+}
+
+@test "an MX host that greets with 421: the next one gets it" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	greeter_start "$MX1_ADDR" "421 4.3.2 mx1 is busy"
+	peer_start p2
+	daemon_start abc
+	alice_sends "busy" bob@example.net
+	wait_for 15 has 1 p2 example.net bob
+	[ "$(grep -c greeted "$TEST_ROOT/greeter.log")" = 1 ]
+	grep -q "to=<bob@example.net> status=sent relay=mx2.example.net\[$MX2_ADDR\]:25 " "$(log_of abc)"
+	[ "$(attempts_for example.net)" = 1 ]
+}
+
+@test "the last MX host greets with 421: deferred, its reply recorded" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	greeter_start "$MX2_ADDR" "421 4.3.2 mx2 is busy"
+	daemon_start abc # mx1: nothing listens
+	alice_sends "busy" bob@example.net
+	wait_for 15 eval '[ "$(grep -c "to=<bob@example.net> status=deferred" "$(log_of abc)")" -ge 1 ]'
+	status_line example.net | grep -q "status=deferred relay=mx2.example.net\[$MX2_ADDR\]:25 .*(mx2.example.net\[$MX2_ADDR\]:25 said: 421 4.3.2 mx2 is busy)$"
+	[ "$(queue_count abc)" = 1 ]
 }
 
 @test "an MX host's AAAA addresses are tried first, then its A addresses" {

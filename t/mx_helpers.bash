@@ -11,7 +11,11 @@
 #   zone LINE...            add lines to the zone ("NAME TYPE VALUE...")
 #   peer_domain NAME DOMAIN peer NAME also takes mail for bob@DOMAIN
 #   peer_start NAME         start peer NAME (p1 or p2)
-#   mx_teardown             stop the DNS server (then test_teardown)
+#   greeter_start ADDR REPLY  a server on ADDR:25 that answers every
+#                           connection with REPLY and closes it, noting
+#                           each in $TEST_ROOT/greeter.log
+#   mx_teardown             stop the DNS server and the greeter (then
+#                           test_teardown)
 #
 # The peers' addresses are in a 127.25.N.0/24 picked at random, so that
 # tests run at the same time (or another program on 127.0.0.1:25) do not
@@ -46,9 +50,31 @@ peer_domain() {
 
 peer_start() { daemon_start "$1"; }
 
+greeter_start() {
+	python3 - "$1" "$2" "$TEST_ROOT/greeter.log" </dev/null >/dev/null 2>&1 3>&- <<'PY' &
+import socket, sys, time
+addr, reply, log = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((addr, 25))
+s.listen(8)
+open(log + ".ready", "w").close()
+s.settimeout(120)
+while True:
+    c, _ = s.accept()
+    c.sendall((reply + "\r\n").encode())
+    open(log, "a").write("greeted\n")
+    c.close()
+PY
+	GREETER_PID=$!
+	wait_for 5 test -e "$TEST_ROOT/greeter.log.ready"
+}
+
 mx_teardown() {
-	if [ -n "${DNS_PID:-}" ]; then
-		kill "$DNS_PID" 2>/dev/null || true
-		wait "$DNS_PID" 2>/dev/null || true
-	fi
+	local p
+	for p in "${DNS_PID:-}" "${GREETER_PID:-}"; do
+		[ -n "$p" ] || continue
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 }
