@@ -5,10 +5,11 @@
 # on port 25 of their own loopback addresses.  Covered: preference
 # order and the next MX when the first is down or greets with 421, AAAA
 # before A, the implicit MX, null MX (556 5.1.10), NXDOMAIN (5.1.2),
-# SERVFAIL retried, this host among the MX hosts (only more preferred ones; none: 5.4.6),
-# an answer too big for UDP fetched over TCP, a static route winning
-# over mx, recipient verification through the MX (a null MX refused at
-# RCPT), `smtpd -q` naming the host tried, and the config's checks.
+# SERVFAIL retried, this host among the MX hosts (only more preferred
+# ones; none: 5.4.6), an answer too big for UDP fetched over TCP, a
+# static route winning over mx, recipient verification through the MX
+# (a null MX refused at RCPT), `smtpd -q` naming the host tried, and the
+# config's checks.
 
 load helpers
 load smtp_helpers
