@@ -10,6 +10,8 @@ re-read for every query so a test may change it, one record a line:
     NAME A 192.0.2.1
     NAME AAAA 2001:db8::1
     NAME SERVFAIL            (every query for NAME gets SERVFAIL)
+    NAME LOOP                (an MX answer whose exchange is a
+                              compression pointer to itself: malformed)
 
 A name in no line gets NXDOMAIN; a name with no record of the type
 asked gets an empty NOERROR answer.  Over UDP an answer longer than 512
@@ -31,18 +33,18 @@ NAMES = {v: k for k, v in TYPES.items()}
 
 
 def load(zone):
-    records, servfail = {}, set()
+    records, special = {}, {}
     with open(zone) as f:
         for line in f:
             w = line.split()
             if not w or w[0].startswith("#"):
                 continue
             name = w[0].rstrip(".").lower()
-            if w[1] == "SERVFAIL":
-                servfail.add(name)
+            if w[1] in ("SERVFAIL", "LOOP"):
+                special[name] = w[1]
             else:
                 records.setdefault(name, []).append((w[1], w[2:]))
-    return records, servfail
+    return records, special
 
 
 def encode_name(name):
@@ -73,10 +75,15 @@ def answer(query, zone, proto, log):
     if log:
         with open(log, "a") as f:
             f.write("%s %s %s\n" % (proto, name, NAMES.get(qtype, qtype)))
-    records, servfail = load(zone)
+    records, special = load(zone)
     rcode, rrs = 0, []
-    if name in servfail:
+    if special.get(name) == "SERVFAIL":
         rcode = 2
+    elif special.get(name) == "LOOP":
+        # the exchange starts at offset 12 + len(question) + 12 + 2
+        at = 12 + len(question) + 12 + 2
+        d = struct.pack("!H", 10) + struct.pack("!H", 0xC000 | at)
+        rrs.append(struct.pack("!HHHIH", 0xC00C, 15, 1, 60, len(d)) + d)
     elif name not in records:
         rcode = 3
     else:

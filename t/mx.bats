@@ -4,12 +4,12 @@
 # test writes; the MX hosts are two real daemons, p1 (mx1) and p2 (mx2),
 # on port 25 of their own loopback addresses.  Covered: preference
 # order and the next MX when the first is down or greets with 421, AAAA
-# before A, the implicit MX, null MX (556 5.1.10), NXDOMAIN (5.1.2),
-# SERVFAIL retried, this host among the MX hosts (only more preferred
-# ones; none: 5.4.6), an answer too big for UDP fetched over TCP, a
-# static route winning over mx, recipient verification through the MX
-# (a null MX refused at RCPT), `smtpd -q` naming the host tried, and the
-# config's checks.
+# before A, equal preferences shuffled, the implicit MX, null MX (556
+# 5.1.10), NXDOMAIN (5.1.2), SERVFAIL and a malformed answer retried,
+# this host among the MX hosts (only more preferred ones; none: 5.4.6),
+# an answer too big for UDP fetched over TCP, a static route winning
+# over mx, recipient verification through the MX (a null MX refused at
+# RCPT), `smtpd -q` naming the host tried, and the config's checks.
 
 load helpers
 load smtp_helpers
@@ -147,6 +147,34 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	peer_start p1
 	wait_for 15 has 1 p1 broken.example bob
 	wait_for 10 queue_empty abc
+}
+
+@test "a malformed answer (a name pointing at itself) is a DNS failure, retried" {
+	zone "loop.example LOOP"
+	daemon_start abc
+	alice_sends "loop" bob@loop.example
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@loop.example> status=deferred" "$(log_of abc)")" -ge 2 ]'
+	status_line loop.example | grep -q "status=deferred relay=none .*(451 4.4.3 loop.example: DNS lookup failed (MX), will retry)$"
+	[ "$(queue_count abc)" = 1 ]
+	kill -0 "$abc_PID"
+}
+
+@test "MX hosts of equal preference share the mail (shuffled)" {
+	local i
+	zone "example.net MX 10 mx1.example.net" "example.net MX 10 mx2.example.net"
+	peer_start p1
+	peer_start p2
+	daemon_start abc
+	# 20 messages, each to mx1 or mx2 at random: all to one host
+	# happens once in 2^19 runs
+	for i in $(seq 1 20); do
+		alice_sends "shuffle $i" bob@example.net
+		accepted
+	done
+	wait_for 30 eval '[ $(($(count p1 example.net bob) + $(count p2 example.net bob))) = 20 ]'
+	[ "$(count p1 example.net bob)" -ge 1 ]
+	[ "$(count p2 example.net bob)" -ge 1 ]
 }
 
 @test "this host among the MX hosts: only more preferred ones are tried" {
