@@ -79,6 +79,7 @@ parse_rr(const unsigned char *msg, size_t len, size_t *off, struct dns_rr *rr)
 	unsigned type, class, rdlen;
 	int named;
 
+	memset(rr, 0, sizeof(*rr));
 	if ((named = dns_name(msg, len, off, rr->name)) == -1 ||
 	    len - *off < 10)
 		return -1;
@@ -144,8 +145,9 @@ dns_parse(const unsigned char *msg, size_t len, struct dns_answer *a)
 	for (i = 0; i < an; i++) {
 		struct dns_rr rr;
 		int r = parse_rr(msg, len, &off, &rr);
+		/* a truncated answer may end in the middle of a record */
 		if (r < 0)
-			return a->tc ? 0 : -1; /* a truncated answer ends early */
+			return a->tc ? 0 : -1;
 		if (r > 0 && a->nrr < DNS_RR_MAX)
 			a->rr[a->nrr++] = rr;
 	}

@@ -29,17 +29,17 @@
 #define DNS_JUMPS_MAX 32 /* compression pointers followed in one name */
 
 struct dns_rr {
-	int type;			/* DNS_T_MX, DNS_T_A or DNS_T_AAAA */
-	char name[DNS_NAME_MAX + 1];	/* the owner, "" for the root */
-	int pref;			/* MX: the preference */
-	char target[DNS_NAME_MAX + 1];	/* MX: the exchange, "" for "." */
-	unsigned char addr[16];		/* A: 4 bytes, AAAA: 16 */
+	int type;		       /* DNS_T_MX, DNS_T_A or DNS_T_AAAA */
+	char name[DNS_NAME_MAX + 1];   /* the owner, "" for the root */
+	int pref;		       /* MX: the preference */
+	char target[DNS_NAME_MAX + 1]; /* MX: the exchange, "" for "." */
+	unsigned char addr[16];	       /* A: 4 bytes, AAAA: 16 */
 };
 
 struct dns_answer {
 	int id;
 	int rcode;
-	int tc;			/* truncated: the whole answer needs TCP */
+	int tc; /* truncated: the whole answer needs TCP */
 	int nrr;
 	struct dns_rr rr[DNS_RR_MAX];
 };

@@ -200,9 +200,10 @@ lookup_mx(const struct conf *c, const char *domain, struct mxroute *mr,
 		goto out;
 	}
 	if (a.rcode == DNS_RCODE_NXDOMAIN) {
-		snprintf(err, errsize,
-			 "550 5.1.2 %s: Host or domain name not found (NXDOMAIN)",
-			 domain);
+		snprintf(
+		    err, errsize,
+		    "550 5.1.2 %s: Host or domain name not found (NXDOMAIN)",
+		    domain);
 		code = 550;
 		goto out;
 	}

@@ -34,8 +34,8 @@ struct mxroute {
  * 5.1.2, null MX 556 5.1.10, mail that would loop back to this host
  * 5.4.6: bounced).
  */
-int mxroute_lookup(const struct conf *c, const char *domain,
-		   struct mxroute *mr, char *err, size_t errsize);
+int mxroute_lookup(const struct conf *c, const char *domain, struct mxroute *mr,
+		   char *err, size_t errsize);
 
 /* the host as logs and error texts name it, Postfix's way:
  * "NAME[ADDR]:PORT", or "ADDR:PORT" when the name is the address */
