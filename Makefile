@@ -37,7 +37,7 @@ DEFS        = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
               -DSYSCONFDIR=\"$(SYSCONFDIR)\" -DSKELDIR=\"$(DATADIR)/maildir-skel\"
 CPPFLAGS   += -Ilib $(DEFS)
 SMTPD_CPPFLAGS = -Ismtpd
-LDLIBS_SMTPD = -lcrypt
+LDLIBS_SMTPD = -lcrypt -lresolv
 
 B          ?= .
 LIB_SRC    = $(wildcard lib/*.c)
@@ -179,7 +179,7 @@ $(sort $(FUZZ_OBJ) $(FUZZ_MAILC_OBJ)): build/fuzz/obj/%.o: %.c $(HDRS)
 
 $(filter-out $(FUZZ_MAILC_TARGETS),$(FUZZ_TARGETS)): build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
-	  $(FUZZ_OBJ) -lcrypt
+	  $(FUZZ_OBJ) -lcrypt -lresolv
 
 $(FUZZ_MAILC_TARGETS): build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_MAILC_OBJ)
 	clang $(FUZZ_CFLAGS) -Imailc -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \

@@ -16,6 +16,7 @@
  * (parse_size, parse_duration, file_read_line, xsnprintf) and lib/addr.c
  * (a domain is valid when "x@domain" parses as an address).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -65,12 +66,13 @@ enum conf_type {
 	T_NAME,	    /* one word kept as written (a user name): char[size] */
 	T_LISTEN,   /* SERVICE HOST:PORT, repeatable: c->listen[] */
 	T_DOMAINS,  /* DOMAIN..., repeatable: c->domains, lower-cased */
-	T_ROUTE,    /* DOMAIN|* HOST:PORT, repeatable: c->routes */
+	T_ROUTE,    /* DOMAIN|* HOST:PORT|mx, repeatable: c->routes */
 	T_RETRY,    /* MIN MAX durations: MIN as T_DURATION, then retry_max
 		       from MIN to RETRY_MAX_MAX */
 	T_RATE,	    /* N DURATION: N as T_COUNT, then auth_fail_window from
 		       1s to a day */
 	T_LOG,	    /* stderr|syslog: the int field, 1 for syslog */
+	T_RESOLVER, /* IPV4[:PORT]: resolver_addr, resolver_port (53) */
 };
 
 struct conf_row {
@@ -122,6 +124,7 @@ static const struct conf_row conf_rows[] = {
     {"log", T_LOG, "stderr", CONF_FIELD(log_syslog), 0, 0},
     /* issue 11, standard bounces */
     {"delay_warning", T_DURATION, "4h", CONF_FIELD(delay_warning), 0, YEAR},
+    {"resolver", T_RESOLVER, NULL, CONF_FIELD(resolver_addr), 0, 0},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))
@@ -353,10 +356,12 @@ parse_route(struct parse *p, const struct conf_row *r, char **v)
 	}
 	strlcpy(rt.domain, v[0], sizeof(rt.domain));
 	str_lower(rt.domain);
-	if (parse_hostport(v[1], rt.host, sizeof(rt.host), rt.port,
+	if (strcmp(v[1], "mx") == 0)
+		rt.mx = 1;
+	else if (parse_hostport(v[1], rt.host, sizeof(rt.host), rt.port,
 			   sizeof(rt.port)) < 0) {
-		conf_error(p, "%s: bad address '%s' (want host:port)", r->name,
-			   v[1]);
+		conf_error(p, "%s: bad address '%s' (want host:port or mx)",
+			   r->name, v[1]);
 		return;
 	}
 	c->routes = xreallocarray(c->routes, (size_t)c->nroutes + 1,
@@ -392,6 +397,26 @@ parse_rate(struct parse *p, const struct conf_row *r, char **v)
 	store_number(p, &window, v[1], parse_duration(v[1]));
 }
 
+/* the DNS server to ask: an IPv4 address, the port 53 unless given
+ * (glibc's resolver state holds IPv4 name servers only) */
+static void
+parse_resolver(struct parse *p, const struct conf_row *r, char **v)
+{
+	struct conf *c = p->c;
+	unsigned char a[4];
+	char buf[sizeof(c->resolver_addr) + 6];
+
+	if (xsnprintf(buf, sizeof(buf), "%s%s", v[0],
+		      strchr(v[0], ':') ? "" : ":53") < 0 ||
+	    parse_hostport(buf, c->resolver_addr, sizeof(c->resolver_addr),
+			   c->resolver_port, sizeof(c->resolver_port)) < 0 ||
+	    inet_pton(AF_INET, c->resolver_addr, a) != 1) {
+		c->resolver_addr[0] = '\0';
+		conf_error(p, "%s: bad address '%s' (want IPv4[:PORT])",
+			   r->name, v[0]);
+	}
+}
+
 /* each type's parser, and how many values it takes (0: it counts them) */
 static const struct conf_type_info {
 	void (*parse)(struct parse *, const struct conf_row *, char **);
@@ -404,6 +429,7 @@ static const struct conf_type_info {
     [T_LISTEN] = {parse_listen, 2},	[T_DOMAINS] = {parse_domains, 0},
     [T_ROUTE] = {parse_route, 2},	[T_RETRY] = {parse_retry, 2},
     [T_RATE] = {parse_rate, 2},		[T_LOG] = {parse_choice, 1},
+    [T_RESOLVER] = {parse_resolver, 1},
 };
 
 /* w[0..n-1] are the values after the name, w[n] is NULL */

@@ -23,6 +23,7 @@ struct route {
 	char domain[ADDR_DOMAIN_MAX + 1]; /* or "*" */
 	char host[256];
 	char port[16];
+	int mx; /* `route DOMAIN mx`: the DNS MX hosts (mxroute.h) */
 };
 
 #define CONF_LISTEN_MAX 16
@@ -59,6 +60,9 @@ struct conf {
 	int log_syslog;	      /* `log syslog`: 1; `log stderr`: 0 */
 	/* issue 11, standard bounces (relay/bounce.c) */
 	long long delay_warning; /* queued this long: one delay notice; 0: off */
+	/* MX routing (mxroute.h) */
+	char resolver_addr[64]; /* `resolver`: IPv4 address, "" for resolv.conf's */
+	char resolver_port[16];
 };
 
 const char *service_name(enum service svc);

@@ -201,10 +201,11 @@ refused() {
 		"$CONF:2: domain: not a domain: two_.example"
 }
 
-@test "route DOMAIN|* HOST:PORT" {
+@test "route DOMAIN|* HOST:PORT|mx" {
 	accepted "route xyz.com 127.0.0.1:3525" "route * [2001:db8::5]:25"
+	accepted "route xyz.com mx" "route * mx"
 	refused 2 "route: not a domain: bad_domain" "route bad_domain 127.0.0.1:25"
-	refused 2 "route: bad address 'mx.xyz.com' (want host:port)" \
+	refused 2 "route: bad address 'mx.xyz.com' (want host:port or mx)" \
 		"route xyz.com mx.xyz.com"
 	refused 2 "route: expects 2 values" "route xyz.com"
 }

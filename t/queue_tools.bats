@@ -72,8 +72,8 @@ unlocked() { ! data_locked abc "$1"; }
 	echo "$output"
 	[ "$status" = 0 ]
 	[[ "${lines[0]}" == "$other  age "* ]]
-	[[ "${lines[2]}" =~ ^$id\ \ held\ \ age\ [0-9]+h[0-9]{2}m[0-9]{2}s\ \ size\ [0-9]+\ \ from\ \<alice@abc\.com\>\ \ attempts\ [1-9][0-9]*$ ]]
-	[ "${lines[3]}" = "    to <bob@xyz.com>  pending  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
+	[[ "${lines[2]}" =~ ^$id\ \ held\ \ age\ [0-9]+h[0-9]{2}m[0-9]{2}s\ \ size\ [0-9]+\ \ from\ \<alice@abc\.com\>\ \ attempts\ [1-9][0-9]*\ \ last\ attempt\ [0-9-]{10}\ [0-9:]{8}$ ]]
+	[ "${lines[3]}" = "    to <bob@xyz.com>  pending  at 127.0.0.1 [127.0.0.1]:$xyz_SMTP  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
 	[ "${lines[-1]}" = "2 messages in the queue, 1 of them on hold" ]
 	run q release "$other"
 	[ "$status" = 0 ]

@@ -322,9 +322,9 @@ after" ]
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" = 4 ]
-	[[ "${lines[0]}" =~ ^$id\ \ age\ 0h00m[0-9]{2}s\ \ size\ $size\ \ from\ \<alice@abc\.com\>\ \ attempts\ [1-9][0-9]*$ ]]
-	[ "${lines[1]}" = "    to <bob@xyz.com>  pending  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
-	[ "${lines[2]}" = "    to <alice@xyz.com>  pending  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
+	[[ "${lines[0]}" =~ ^$id\ \ age\ 0h00m[0-9]{2}s\ \ size\ $size\ \ from\ \<alice@abc\.com\>\ \ attempts\ [1-9][0-9]*\ \ last\ attempt\ [0-9-]{10}\ [0-9:]{8}$ ]]
+	[ "${lines[1]}" = "    to <bob@xyz.com>  pending  at 127.0.0.1 [127.0.0.1]:$xyz_SMTP  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
+	[ "${lines[2]}" = "    to <alice@xyz.com>  pending  at 127.0.0.1 [127.0.0.1]:$xyz_SMTP  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
 	[ "${lines[3]}" = "1 message in the queue" ]
 }
 
@@ -541,7 +541,7 @@ QUIT" ]
 	wait_for 15 eval '[ "$(grep -c "to=<bob@fake.example> status=deferred" "$(log_of abc)")" -ge 2 ]'
 	run "$SMTPD_BIN" -q -f "$abc_ROOT/etc/smtpd.conf"
 	echo "$output"
-	[ "${lines[1]}" = "    to <bob@fake.example>  pending  last error: 127.0.0.1:$FAKE_PORT said: 451 4.3.0 Try again later" ]
+	[ "${lines[1]}" = "    to <bob@fake.example>  pending  at 127.0.0.1 [127.0.0.1]:$FAKE_PORT  last error: 127.0.0.1:$FAKE_PORT said: 451 4.3.0 Try again later" ]
 	[ "$(queue_count abc)" = 1 ]
 	has 0 abc abc.com alice
 }

@@ -162,7 +162,7 @@ PY
 	echo "envelope: $(env_size) bytes"
 	run "$SMTPD_BIN" -q -f "$abc_ROOT/etc/smtpd.conf"
 	[ "$status" -eq 0 ]
-	[ "$(printf '%s\n' "$output" | grep -c '  pending  last error: ')" = 10001 ]
+	[ "$(printf '%s\n' "$output" | grep -c "  pending  at 127.0.0.1 \[127.0.0.1\]:$FAKE_PORT  last error: ")" = 10001 ]
 	fake_start "220 fake.example ESMTP"
 	wait_for 60 queue_empty abc
 	[ "$(grep -c '^RCPT TO:' "$FAKE_LOG")" = 10001 ]

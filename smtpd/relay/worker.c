@@ -6,7 +6,9 @@
  * Results per recipient: 2xx done; 5xx failed (bounced); 4xx, a refused
  * connection or a timeout stay pending with growing delays (retry_delay
  * MIN MAX, doubling) until queue_lifetime, then failed.  A recipient
- * whose domain has no route fails at once.
+ * whose domain has no route fails at once; its destination's hosts come
+ * from mxroute.c (static route or MX), tried in turn until one greets,
+ * and a failed DNS lookup is a 4xx or a 5xx as mxroute.h says.
  *
  * Recording never needs new space where it matters: right after the
  * peer's 250 the recipients it took are marked done in place (their
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "conf_lookup.h"
+#include "mxroute.h"
 #include "log.h"
 #include "smtpc.h"
 #include "util.h"
@@ -79,30 +82,65 @@ rcpt_result(struct qrcpt *q, int code, const char *where, const char *text)
 }
 
 /*
- * One SMTP transaction for the recipients in idx[] (all the same route).
- * Results are written into env->rcpts.
+ * Connect to the route's hosts in turn (mxroute.h) until one greets
+ * with 220: a connection that fails or a greeting that is not 220
+ * (RFC 5321 §3.1: 4xx, or 554 "no service here") moves on to the next
+ * host, each failure recorded, so what stays is the last host's.  Each
+ * recipient's remote names the host last tried.  0 connected, with the
+ * host as error texts name it in where; -1 when no host took it.
+ */
+static int
+worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
+	       const int *idx, int n, struct smtpc *c, char *where,
+	       size_t wsize)
+{
+	char remote[sizeof(env->rcpts[0].remote)];
+	int h, i, code;
+
+	for (h = 0; h < mr->nhosts; h++) {
+		const struct mxhost *host = &mr->hosts[h];
+		mxhost_where(host, where, wsize);
+		mxhost_remote(host, remote, sizeof(remote));
+		for (i = 0; i < n; i++) {
+			/* a greeting's 5xx from the last host alone counts */
+			env->rcpts[idx[i]].state = QR_PENDING;
+			strlcpy(env->rcpts[idx[i]].remote, remote,
+				sizeof(remote));
+		}
+		if (smtpc_connect(c, host->addr, host->port, d->conf.timeout,
+				  d->verbose ? stderr : NULL) < 0) {
+			for (i = 0; i < n; i++)
+				rcpt_result(&env->rcpts[idx[i]], -1, where,
+					    c->err);
+			continue;
+		}
+		if ((code = smtpc_reply(c)) == 220)
+			return 0;
+		for (i = 0; i < n; i++)
+			rcpt_result(&env->rcpts[idx[i]], code, where,
+				    code < 0 ? c->err : c->text);
+		smtpc_close(c);
+	}
+	return -1;
+}
+
+/*
+ * One SMTP transaction for the recipients in idx[] (all the same
+ * destination), with the first of mr's hosts that answers.  Results are
+ * written into env->rcpts.
  */
 static void
-worker_attempt(struct smtpd *d, struct envelope *env, const struct route *rt,
-	      int *idx, int n, int datafd, off_t size)
+worker_attempt(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
+	       int *idx, int n, int datafd, off_t size)
 {
 	struct smtpc c;
 	char where[300];
 	int *accepted, nacc = 0, i, code;
 
-	snprintf(where, sizeof(where), "%s:%s", rt->host, rt->port);
-	for (i = 0; i < n; i++)
-		strlcpy(env->rcpts[idx[i]].remote, where,
-			sizeof(env->rcpts[0].remote));
-	if (smtpc_connect(&c, rt->host, rt->port, d->conf.timeout,
-			  d->verbose ? stderr : NULL) < 0) {
-		for (i = 0; i < n; i++)
-			rcpt_result(&env->rcpts[idx[i]], -1, where, c.err);
+	if (worker_connect(d, env, mr, idx, n, &c, where, sizeof(where)) < 0)
 		return;
-	}
 	accepted = xcalloc((size_t)n, sizeof(*accepted));
-	if ((code = smtpc_reply(&c)) != 220 ||
-	    (code = smtpc_hello(&c, d->conf.hostname)) / 100 != 2)
+	if ((code = smtpc_hello(&c, d->conf.hostname)) / 100 != 2)
 		goto all_fail;
 	/* RFC 2920: MAIL and every RCPT in one write when PIPELINING */
 	if (c.ext & SMTPC_EXT_SIZE)
@@ -186,50 +224,73 @@ record_done(struct smtpd *d, struct envelope *env, const int *idx, int n)
 	return r;
 }
 
+/* the recipient's domain, or NULL (then its error is set) */
+static const char *
+rcpt_domain(struct qrcpt *q, struct mailaddr *a)
+{
+	if (addr_parse_mailbox(q->addr, a) == 0)
+		return a->domain;
+	rcpt_result(q, 553, "smtpd", "553 5.1.3 bad recipient address");
+	return NULL;
+}
+
+/* both domains go the same way: one static route, or one domain
+ * (its MX hosts, or its "no route" error) */
+static int
+same_destination(const struct conf *c, const char *x, const char *y)
+{
+	const struct route *rt = conf_route(c, x);
+
+	return rt == conf_route(c, y) &&
+	       ((rt != NULL && !rt->mx) || str_ieq(x, y));
+}
+
 /*
- * Group the pending recipients by route and try each group, recording
- * each group's deliveries before the next.  -1 when they could not be
- * recorded: then nothing more is tried.
+ * Group the pending recipients by destination, look up its hosts and
+ * try them, recording each group's deliveries before the next.  A
+ * lookup that fails fails the group (mxroute.h: 4xx stays pending, 5xx
+ * fails).  -1 when deliveries could not be recorded: then nothing more
+ * is tried.
  */
 static int
 deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
 		off_t size, const sigset_t *open)
 {
 	sigset_t held;
+	struct mxroute mr;
 	int *idx = xcalloc((size_t)env->nrcpt, sizeof(*idx));
 	char *tried = xcalloc((size_t)env->nrcpt, 1);
-	int i, j, n, r = 0;
+	char err[sizeof(env->rcpts[0].error)];
+	int i, j, n, code, r = 0;
 
 	for (i = 0; i < env->nrcpt && r == 0; i++) {
-		const struct route *rt;
-		struct mailaddr a;
-		if (tried[i] || env->rcpts[i].state != QR_PENDING)
+		struct mailaddr a, b;
+		if (tried[i] || env->rcpts[i].state != QR_PENDING ||
+		    rcpt_domain(&env->rcpts[i], &a) == NULL)
 			continue;
-		if (addr_parse_mailbox(env->rcpts[i].addr, &a) < 0) {
-			rcpt_result(&env->rcpts[i], 553, "smtpd",
-				    "553 5.1.3 bad recipient address");
-			continue;
-		}
-		if ((rt = conf_route(&d->conf, a.domain)) == NULL) {
-			snprintf(env->rcpts[i].error, sizeof(env->rcpts[i].error),
-				 "554 5.4.4 no route to domain %s", a.domain);
-			env->rcpts[i].state = QR_FAILED;
-			continue;
-		}
-		/* every pending recipient with the same route, in one go */
+		/* every pending recipient with the same destination */
 		n = 0;
 		for (j = i; j < env->nrcpt; j++) {
-			struct mailaddr b;
 			if (tried[j] || env->rcpts[j].state != QR_PENDING ||
 			    addr_parse_mailbox(env->rcpts[j].addr, &b) < 0 ||
-			    conf_route(&d->conf, b.domain) != rt)
+			    !same_destination(&d->conf, a.domain, b.domain))
 				continue;
 			tried[j] = 1;
 			idx[n++] = j;
 		}
 		sigprocmask(SIG_SETMASK, open, &held);
-		worker_attempt(d, env, rt, idx, n, datafd, size);
+		code = mxroute_lookup(&d->conf, a.domain, &mr, err, sizeof(err));
+		if (code == 0)
+			worker_attempt(d, env, &mr, idx, n, datafd, size);
 		sigprocmask(SIG_SETMASK, &held, NULL);
+		for (j = 0; code != 0 && j < n; j++) {
+			/* no host was tried this time: none is named */
+			struct qrcpt *q = &env->rcpts[idx[j]];
+			strlcpy(q->error, err, sizeof(q->error));
+			q->remote[0] = '\0';
+			if (code >= 500)
+				q->state = QR_FAILED;
+		}
 		r = record_done(d, env, idx, n);
 	}
 	free(idx);
@@ -301,19 +362,28 @@ record_bounced(struct smtpd *d, struct envelope *env)
 
 /*
  * The log line of one recipient tried in this attempt (smtpd(8),
- * LOGGING): the peer it went to (none when there is no route), the
- * seconds since the message arrived, the reply or error last.
+ * LOGGING): the host it was last tried at, as error texts name it
+ * ("none" when no host was tried), the seconds since the message
+ * arrived, the reply or error last.
  */
 static void
-log_result(struct smtpd *d, const struct envelope *env, const struct qrcpt *q)
+log_result(const struct envelope *env, const struct qrcpt *q)
 {
-	const struct route *rt = NULL;
-	struct mailaddr a;
+	struct mxhost h;
 	char relay[300] = "none";
+	const char *open = strstr(q->remote, " ["), *close;
 
-	if (addr_parse_mailbox(q->addr, &a) == 0 &&
-	    (rt = conf_route(&d->conf, a.domain)) != NULL)
-		snprintf(relay, sizeof(relay), "%s:%s", rt->host, rt->port);
+	/* back from the envelope's "NAME [ADDR]:PORT" */
+	if (open != NULL && (close = strstr(open, "]:")) != NULL &&
+	    (size_t)(open - q->remote) < sizeof(h.name) &&
+	    (size_t)(close - open - 2) < sizeof(h.addr) &&
+	    strlcpy(h.port, close + 2, sizeof(h.port)) < sizeof(h.port)) {
+		memcpy(h.name, q->remote, (size_t)(open - q->remote));
+		h.name[open - q->remote] = '\0';
+		memcpy(h.addr, open + 2, (size_t)(close - open - 2));
+		h.addr[close - open - 2] = '\0';
+		mxhost_where(&h, relay, sizeof(relay));
+	}
 	log_info("%s: to=<%s> status=%s relay=%s delay=%.2f%s%s%s", env->id,
 		 log_value(q->addr),
 		 q->state == QR_DONE	  ? "sent"
@@ -368,7 +438,7 @@ worker_run(struct smtpd *d, const char *id)
 			q->state = QR_FAILED;
 		}
 		if (before[i] == QR_PENDING)
-			log_result(d, &env, q);
+			log_result(&env, q);
 		pending += q->state == QR_PENDING;
 		failed += q->state == QR_FAILED;
 	}

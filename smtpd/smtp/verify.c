@@ -1,12 +1,15 @@
 /*
  * verify.c - recipient verification at RCPT time (verify_recipients):
- * a remote recipient is checked with the peer its route names, by
+ * a remote recipient is checked with the peer its route leads to (the
+ * first host of mxroute_lookup's list that answers: static or MX), by
  * MAIL FROM:<> / RCPT TO / RSET (as Postfix's reject_unverified_recipient
  * does with its probes).  A peer's 5xx becomes our 550 5.1.1 so the user
  * learns at once; a 4xx or a peer that cannot be reached leaves the
- * recipient accepted and queued.  Definite answers (2xx, 5xx) are cached
- * for verify_cache seconds in the queue's verify/ directory, one small
- * file per address, shared by all session children.
+ * recipient accepted and queued; a domain whose lookup fails for good
+ * (NXDOMAIN, null MX) is refused the same way.  Definite answers (2xx,
+ * 5xx) are cached for verify_cache seconds in the queue's verify/
+ * directory, one small file per address, shared by all session
+ * children.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include "smtpc.h"
 #include "util.h"
 #include "conf_lookup.h"
+#include "mxroute.h"
 
 #include "smtp/reply.h"
 #include "smtp/verify.h"
@@ -90,29 +94,35 @@ cache_put(const struct conf *c, const char *addr, int code, const char *text)
 		log_warn("verify: %s", path);
 }
 
-/* ask the peer; its RCPT reply code (its text in text), or -1 when it
- * could not be asked (why in text) */
+/* ask the first of mr's hosts that greets (as the relay worker
+ * would deliver: mxroute.h); its RCPT reply code (its text in text), or
+ * -1 when none could be asked (why in text); the host in where */
 static int
-verify_probe(const struct conf *c, const struct route *rt, const char *addr,
-	     char *text, size_t size)
+verify_probe(const struct conf *c, const struct mxroute *mr, const char *addr,
+	     char *text, size_t size, char *where, size_t wsize)
 {
 	struct smtpc sc;
-	int code = -1;
+	int code = -1, h;
 	int timeout = c->timeout < VERIFY_TIMEOUT ? c->timeout : VERIFY_TIMEOUT;
 
-	if (smtpc_connect(&sc, rt->host, rt->port, timeout, NULL) < 0) {
-		strlcpy(text, sc.err, size);
-		return -1;
+	for (h = 0; h < mr->nhosts && code < 0; h++) {
+		mxhost_where(&mr->hosts[h], where, wsize);
+		if (smtpc_connect(&sc, mr->hosts[h].addr, mr->hosts[h].port,
+				  timeout, NULL) < 0) {
+			strlcpy(text, sc.err, size);
+			continue;
+		}
+		if (smtpc_reply(&sc) == 220 &&
+		    smtpc_hello(&sc, c->hostname) / 100 == 2 &&
+		    smtpc_cmd(&sc, "MAIL FROM:<>") / 100 == 2) {
+			code = smtpc_cmd(&sc, "RCPT TO:<%s>", addr);
+			strlcpy(text, sc.text, size);
+			smtpc_cmd(&sc, "RSET");
+			smtpc_cmd(&sc, "QUIT");
+		} else
+			strlcpy(text, sc.err[0] ? sc.err : sc.text, size);
+		smtpc_close(&sc);
 	}
-	if (smtpc_reply(&sc) == 220 && smtpc_hello(&sc, c->hostname) / 100 == 2 &&
-	    smtpc_cmd(&sc, "MAIL FROM:<>") / 100 == 2) {
-		code = smtpc_cmd(&sc, "RCPT TO:<%s>", addr);
-		strlcpy(text, sc.text, size);
-		smtpc_cmd(&sc, "RSET");
-		smtpc_cmd(&sc, "QUIT");
-	} else
-		strlcpy(text, sc.err, size);
-	smtpc_close(&sc);
 	return code;
 }
 
@@ -120,31 +130,46 @@ int
 verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 {
 	const struct conf *c = &s->d->conf;
-	const struct route *rt;
-	char text[600] = "", *nl;
+	struct mxroute mr;
+	char text[600] = "", where[300] = "none", *nl;
 	int code;
 
 	if (!c->verify_recipients || r->addr.literal ||
-	    (rt = conf_route(c, r->addr.domain)) == NULL)
+	    conf_route(c, r->addr.domain) == NULL)
 		return 0;
+	/* text: the peer and the first line of its answer, as Postfix
+	 * quotes it ("HOST said: ..."); cached so */
 	if ((code = cache_get(c, r->text, text, sizeof(text))) == 0) {
-		code = verify_probe(c, rt, r->text, text, sizeof(text));
+		char answer[sizeof(text)] = "";
+		/* a domain that cannot be looked up now is left to the
+		 * relay, as an unreachable peer is; one that never will be
+		 * (NXDOMAIN, null MX, no route: mxroute.h) is refused */
+		int found = mxroute_lookup(c, r->addr.domain, &mr, answer,
+					   sizeof(answer));
+		if (found != 0)
+			code = found >= 500 ? found : -1;
+		else
+			code = verify_probe(c, &mr, r->text, answer,
+					    sizeof(answer), where,
+					    sizeof(where));
+		if ((nl = strchr(answer, '\n')) != NULL)
+			*nl = '\0';
+		snprintf(text, sizeof(text), "%s%s%.200s",
+			 code > 0 && found == 0 ? where : "",
+			 code > 0 && found == 0 ? " said: " : "", answer);
 		if (code >= 200 && code < 300)
 			cache_put(c, r->text, code, "");
 		else if (code >= 500)
 			cache_put(c, r->text, code, text);
 	}
-	/* name the peer and quote its first line, as Postfix does */
-	if ((nl = strchr(text, '\n')) != NULL)
-		*nl = '\0';
-	log_info("%s: verify to=<%s> code=%d relay=%s:%s%s%s%s", s->qid,
-		 log_value(r->text), code, rt->host, rt->port, text[0] ? " (" : "", text,
+	log_info("%s: verify to=<%s> code=%d relay=%s%s%s%s", s->qid,
+		 log_value(r->text), code, where, text[0] ? " (" : "", text,
 		 text[0] ? ")" : "");
 	if (code >= 500) {
 		smtp_reject(s, r->text,
 			    "550 5.1.1 <%s>: Recipient address rejected: "
-			    "undeliverable address: %s:%s said: %.200s",
-			    r->text, rt->host, rt->port, text);
+			    "undeliverable address: %s",
+			    r->text, text);
 		return -1;
 	}
 	return 0;

@@ -133,6 +133,20 @@ admin_enter(const char *queue)
 	return 0;
 }
 
+/* "  last attempt YYYY-MM-DD HH:MM:SS" (local time), "" before the first */
+static const char *
+last_attempt(const struct envelope *env, char *buf, size_t size)
+{
+	struct tm tm;
+	char when[32];
+
+	if (env->last_try <= 0 || localtime_r(&env->last_try, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0 ||
+	    xsnprintf(buf, size, "  last attempt %s", when) < 0)
+		return "";
+	return buf;
+}
+
 /* the messages of sub (env, or hold: marked) as `smtpd -q` lists them;
  * their count, or -1 */
 static int
@@ -152,6 +166,7 @@ print_messages(const char *queue, const char *sub, FILE *out)
 	}
 	for (i = 0; i < n; i++) {
 		struct envelope env;
+		char tried[64];
 		off_t size = 0;
 		int fd = queue_data_open(queue, ids[i], &size);
 		long age;
@@ -170,12 +185,17 @@ print_messages(const char *queue, const char *sub, FILE *out)
 		age = (long)(now - env.created);
 		fprintf(out,
 			"%s  %sage %ldh%02ldm%02lds  size %lld  from <%s>  "
-			"attempts %d\n",
+			"attempts %d%s\n",
 			env.id, held ? "held  " : "", age / 3600, age / 60 % 60,
-			age % 60, (long long)size, env.sender, env.attempts);
+			age % 60, (long long)size, env.sender, env.attempts,
+			last_attempt(&env, tried, sizeof(tried)));
+		/* the host each was last tried at, "NAME [ADDR]:PORT" */
 		for (j = 0; j < env.nrcpt; j++)
-			fprintf(out, "    to <%s>  %s%s%s\n", env.rcpts[j].addr,
+			fprintf(out, "    to <%s>  %s%s%s%s%s\n",
+				env.rcpts[j].addr,
 				queue_env_state_name(env.rcpts[j].state),
+				env.rcpts[j].remote[0] ? "  at " : "",
+				env.rcpts[j].remote,
 				env.rcpts[j].error[0] ? "  last error: " : "",
 				env.rcpts[j].error);
 		queue_env_free(&env);

@@ -1,0 +1,294 @@
+#!/usr/bin/env bats
+# mx.bats - `route * mx` (RFC 5321 §5.1): abc delivers by the MX records
+# a DNS server on loopback (t/dnsd.py, `resolver`) gives from a zone each
+# test writes; the MX hosts are two real daemons, p1 (mx1) and p2 (mx2),
+# on port 25 of their own loopback addresses.  Covered: preference
+# order and the next MX when the first is down or greets with 421, AAAA
+# before A, equal preferences shuffled, the implicit MX, null MX (556
+# 5.1.10), NXDOMAIN (5.1.2), SERVFAIL and a malformed answer retried,
+# this host among the MX hosts (only more preferred ones; none: 5.4.6),
+# an answer too big for UDP fetched over TCP, a static route winning
+# over mx, recipient verification through the MX (a null MX refused at
+# RCPT), `smtpd -q` naming the host tried, and the config's checks.
+
+load helpers
+load smtp_helpers
+load relay_helpers
+load mx_helpers
+
+setup() {
+	mx_setup
+}
+
+teardown() {
+	mx_teardown
+	test_teardown
+}
+
+# the status of bob@DOMAIN's last delivery attempt, as abc logs it
+status_line() { grep "to=<bob@$1> status=" "$(log_of abc)" | tail -n 1; }
+# how many delivery attempts abc made for bob@DOMAIN
+attempts_for() { grep -Ec "to=<bob@$1> status=(sent|deferred|bounced) " "$(log_of abc)" || true; }
+# alice_sends's message was taken
+accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
+
+@test "mail goes to the most preferred MX host, not the others" {
+	zone "example.net MX 20 mx2.example.net" "example.net MX 10 mx1.example.net"
+	peer_start p1
+	peer_start p2
+	daemon_start abc
+	alice_sends "by mx" bob@example.net
+	accepted
+	wait_for 15 has 1 p1 example.net bob
+	has 0 p2 example.net bob
+	wait_for 10 queue_empty abc
+	grep -q "to=<bob@example.net> status=sent relay=mx1.example.net\[$MX1_ADDR\]:25 " "$(log_of abc)"
+	grep -qx "udp example.net MX" "$DNS_LOG"
+}
+
+@test "the most preferred MX host down: the next one gets it" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	peer_start p2 # p1 stays down: nothing listens on $MX1_ADDR:25
+	daemon_start abc
+	alice_sends "fallback" bob@example.net
+	accepted
+	wait_for 15 has 1 p2 example.net bob
+	wait_for 10 queue_empty abc
+	grep -q "to=<bob@example.net> status=sent relay=mx2.example.net\[$MX2_ADDR\]:25 " "$(log_of abc)"
+	# in the same attempt: mx1 first, then mx2, one delivery
+	[ "$(attempts_for example.net)" = 1 ]
+}
+
+@test "an MX host that greets with 421: the next one gets it" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	greeter_start "$MX1_ADDR" "421 4.3.2 mx1 is busy"
+	peer_start p2
+	daemon_start abc
+	alice_sends "busy" bob@example.net
+	wait_for 15 has 1 p2 example.net bob
+	[ "$(grep -c greeted "$TEST_ROOT/greeter.log")" = 1 ]
+	grep -q "to=<bob@example.net> status=sent relay=mx2.example.net\[$MX2_ADDR\]:25 " "$(log_of abc)"
+	[ "$(attempts_for example.net)" = 1 ]
+}
+
+@test "the last MX host greets with 421: deferred, its reply recorded" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	greeter_start "$MX2_ADDR" "421 4.3.2 mx2 is busy"
+	daemon_start abc # mx1: nothing listens
+	alice_sends "busy" bob@example.net
+	wait_for 15 eval '[ "$(grep -c "to=<bob@example.net> status=deferred" "$(log_of abc)")" -ge 1 ]'
+	status_line example.net | grep -q "status=deferred relay=mx2.example.net\[$MX2_ADDR\]:25 .*(mx2.example.net\[$MX2_ADDR\]:25 said: 421 4.3.2 mx2 is busy)$"
+	[ "$(queue_count abc)" = 1 ]
+}
+
+@test "an MX host's AAAA addresses are tried first, then its A addresses" {
+	# mx1's AAAA is p2's address, IPv4-mapped: AF_INET6 reaches it
+	zone "example.net MX 10 mx1.example.net" "mx1.example.net AAAA ::ffff:$MX2_ADDR"
+	peer_start p1
+	peer_start p2
+	daemon_start abc
+	alice_sends "aaaa" bob@example.net
+	wait_for 15 has 1 p2 example.net bob
+	has 0 p1 example.net bob
+	grep -q "to=<bob@example.net> status=sent relay=mx1.example.net\[::ffff:$MX2_ADDR\]:25 " "$(log_of abc)"
+	# the AAAA address refuses: the A address gets the next one
+	daemon_stop p2
+	alice_sends "a" bob@example.net
+	wait_for 15 has 1 p1 example.net bob
+	grep -q "to=<bob@example.net> status=sent relay=mx1.example.net\[$MX1_ADDR\]:25 " "$(log_of abc)"
+	[ "$(attempts_for example.net)" = 2 ]
+}
+
+@test "no MX record: the domain's own address (implicit MX)" {
+	zone "implicit.example A $MX2_ADDR"
+	peer_domain p2 implicit.example
+	peer_start p2
+	daemon_start abc
+	alice_sends "implicit" bob@implicit.example
+	wait_for 15 has 1 p2 implicit.example bob
+	grep -q "to=<bob@implicit.example> status=sent relay=implicit.example\[$MX2_ADDR\]:25 " "$(log_of abc)"
+	grep -q "udp implicit.example MX" "$DNS_LOG"
+}
+
+@test "a null MX (0 .) bounces at once with 556 5.1.10" {
+	zone "null.example MX 0 ."
+	daemon_start abc
+	alice_sends "null mx" bob@null.example
+	accepted
+	wait_for 15 has 1 abc abc.com alice
+	wait_for 10 queue_empty abc
+	status_line null.example | grep -q "status=bounced relay=none .*(556 5.1.10 null.example: Domain does not accept mail (null MX))$"
+	[ "$(attempts_for null.example)" = 1 ]
+	grep -q "556 5.1.10" "$(maildir_files abc.com alice abc)"
+}
+
+@test "NXDOMAIN bounces at once with 5.1.2" {
+	daemon_start abc
+	alice_sends "nxdomain" bob@nowhere.example
+	wait_for 15 has 1 abc abc.com alice
+	wait_for 10 queue_empty abc
+	status_line nowhere.example | grep -q "status=bounced relay=none .*(550 5.1.2 nowhere.example: Host or domain name not found (NXDOMAIN))$"
+	grep -q "5.1.2" "$(maildir_files abc.com alice abc)"
+}
+
+@test "SERVFAIL is retried: the message stays queued, no bounce" {
+	zone "broken.example SERVFAIL"
+	daemon_start abc
+	alice_sends "servfail" bob@broken.example
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@broken.example> status=deferred" "$(log_of abc)")" -ge 2 ]'
+	status_line broken.example | grep -q "status=deferred relay=none .*(451 4.4.3 broken.example: DNS lookup failed (MX), will retry)$"
+	[ "$(queue_count abc)" = 1 ]
+	has 0 abc abc.com alice
+	# the server comes back: delivered on a later try
+	sed -i '/SERVFAIL/d' "$ZONE"
+	zone "broken.example MX 10 mx1.example.net"
+	peer_domain p1 broken.example
+	peer_start p1
+	wait_for 15 has 1 p1 broken.example bob
+	wait_for 10 queue_empty abc
+}
+
+@test "a malformed answer (a name pointing at itself) is a DNS failure, retried" {
+	zone "loop.example LOOP"
+	daemon_start abc
+	alice_sends "loop" bob@loop.example
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@loop.example> status=deferred" "$(log_of abc)")" -ge 2 ]'
+	status_line loop.example | grep -q "status=deferred relay=none .*(451 4.4.3 loop.example: DNS lookup failed (MX), will retry)$"
+	[ "$(queue_count abc)" = 1 ]
+	kill -0 "$abc_PID"
+}
+
+@test "MX hosts of equal preference share the mail (shuffled)" {
+	local i
+	zone "example.net MX 10 mx1.example.net" "example.net MX 10 mx2.example.net"
+	peer_start p1
+	peer_start p2
+	daemon_start abc
+	# 20 messages, each to mx1 or mx2 at random: all to one host
+	# happens once in 2^19 runs
+	for i in $(seq 1 20); do
+		alice_sends "shuffle $i" bob@example.net
+		accepted
+	done
+	wait_for 30 eval '[ $(($(count p1 example.net bob) + $(count p2 example.net bob))) = 20 ]'
+	[ "$(count p1 example.net bob)" -ge 1 ]
+	[ "$(count p2 example.net bob)" -ge 1 ]
+}
+
+@test "this host among the MX hosts: only more preferred ones are tried" {
+	# abc is mx.abc.com: at 10 for backup.example, behind mx1 at 5 and
+	# before mx2 at 20; mx1 is down, and mx2 must never be tried
+	zone "backup.example MX 5 mx1.example.net" \
+		"backup.example MX 10 mx.abc.com" "backup.example MX 20 mx2.example.net"
+	peer_domain p2 backup.example
+	peer_start p2
+	daemon_start abc
+	alice_sends "backup" bob@backup.example
+	wait_for 15 eval '[ "$(grep -c "to=<bob@backup.example> status=deferred" "$(log_of abc)")" -ge 2 ]'
+	status_line backup.example | grep -q "relay=mx1.example.net\[$MX1_ADDR\]:25 "
+	run ! grep -q "to=<bob@backup.example> status=.* relay=mx2" "$(log_of abc)"
+	has 0 p2 backup.example bob
+	[ "$(queue_count abc)" = 1 ]
+	# mx1 comes up: it gets it
+	peer_domain p1 backup.example
+	peer_start p1
+	wait_for 15 has 1 p1 backup.example bob
+	has 0 p2 backup.example bob
+}
+
+@test "this host the most preferred MX: 554 5.4.6 loops back to myself" {
+	zone "self.example MX 10 MX.ABC.COM." "self.example MX 20 mx2.example.net"
+	peer_domain p2 self.example
+	peer_start p2
+	daemon_start abc
+	alice_sends "self" bob@self.example
+	wait_for 15 has 1 abc abc.com alice
+	wait_for 10 queue_empty abc
+	status_line self.example | grep -q "status=bounced relay=none .*(554 5.4.6 mail for self.example loops back to myself)$"
+	has 0 p2 self.example bob
+}
+
+@test "an answer too big for UDP (TC=1) is fetched again over TCP" {
+	local i
+	zone "big.example MX 1 mx1.example.net"
+	for i in $(seq 1 30); do
+		zone "big.example MX 50 backup-host-number-$i.far-away.example"
+	done
+	peer_domain p1 big.example
+	peer_start p1
+	daemon_start abc
+	alice_sends "big" bob@big.example
+	wait_for 15 has 1 p1 big.example bob
+	grep -q "^udp big.example MX$" "$DNS_LOG"
+	grep -q "^tcp big.example MX$" "$DNS_LOG"
+	grep -q "to=<bob@big.example> status=sent relay=mx1.example.net\[$MX1_ADDR\]:25 " "$(log_of abc)"
+}
+
+@test "a static route wins over mx for its domain" {
+	zone "example.net MX 10 mx1.example.net"
+	daemon_conf abc "route example.net 127.0.0.1:$p2_SMTP"
+	peer_start p1
+	peer_start p2
+	daemon_start abc
+	alice_sends "static" bob@example.net
+	wait_for 15 has 1 p2 example.net bob
+	has 0 p1 example.net bob
+	grep -q "to=<bob@example.net> status=sent relay=127.0.0.1:$p2_SMTP " "$(log_of abc)"
+	run ! grep -q "example.net MX" "$DNS_LOG"
+}
+
+@test "verify_recipients asks the MX host, the next one when the first is down; a null MX is refused" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	daemon_conf abc "verify_recipients yes"
+	peer_start p2
+	daemon_start abc
+	zone "null.example MX 0 ."
+	run chat -p "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
+		"MAIL FROM:<alice@abc.com>" "RCPT TO:<nobody@example.net>" \
+		"RCPT TO:<bob@example.net>" "RCPT TO:<bob@null.example>" QUIT
+	echo "$output"
+	[ "${lines[-2]}" = "550 5.1.1 <bob@null.example>: Recipient address rejected: undeliverable address: 556 5.1.10 null.example: Domain does not accept mail (null MX)" ]
+	[ "${lines[-4]}" = "550 5.1.1 <nobody@example.net>: Recipient address rejected: undeliverable address: mx2.example.net[$MX2_ADDR]:25 said: 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown" ]
+	[ "${lines[-3]}" = "250 2.1.5 Recipient OK" ]
+	grep -q ": verify to=<nobody@example.net> code=550 relay=mx2.example.net\[$MX2_ADDR\]:25 " "$(log_of abc)"
+	grep -q ": verify to=<bob@example.net> code=250 relay=mx2.example.net\[$MX2_ADDR\]:25" "$(log_of abc)"
+}
+
+@test "smtpd -q shows the host and address last tried, and when" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	daemon_start abc # neither peer is up
+	alice_sends "listed" bob@example.net
+	wait_for 15 eval '"$SMTPD_BIN" -q -f "$abc_ROOT/etc/smtpd.conf" | grep -q "last error"'
+	run "$SMTPD_BIN" -q -f "$abc_ROOT/etc/smtpd.conf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ \ \ attempts\ [1-9][0-9]*\ \ last\ attempt\ [0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}$ ]]
+	[ "${lines[1]}" = "    to <bob@example.net>  pending  at mx2.example.net [$MX2_ADDR]:25  last error: mx2.example.net[$MX2_ADDR]:25: connect to $MX2_ADDR port 25: Connection refused" ]
+}
+
+@test "resolver takes an IPv4 address and an optional port; route takes mx" {
+	daemon_write_conf abc
+	run "$SMTPD_BIN" -n -f "$abc_ROOT/etc/smtpd.conf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for bad in "resolver ::1" "resolver dns.example:53" "resolver 127.0.0.1:0" \
+		"resolver 127.0.0.1:x"; do
+		printf '%s\n' "$bad" >"$abc_ROOT/etc/extra.conf"
+		daemon_write_conf abc
+		run "$SMTPD_BIN" -n -f "$abc_ROOT/etc/smtpd.conf"
+		echo "$bad: $output"
+		[ "$status" -eq 78 ]
+		[[ "$output" == *"resolver: bad address '${bad#resolver }' (want IPv4[:PORT])"* ]]
+	done
+	printf '%s\n' "resolver 192.0.2.53" "route example.org mx" >"$abc_ROOT/etc/extra.conf"
+	daemon_write_conf abc
+	run "$SMTPD_BIN" -n -f "$abc_ROOT/etc/smtpd.conf"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "route example.org mxx" >"$abc_ROOT/etc/extra.conf"
+	daemon_write_conf abc
+	run "$SMTPD_BIN" -n -f "$abc_ROOT/etc/smtpd.conf"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"route: bad address 'mxx' (want host:port or mx)"* ]]
+}
