@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "cidr.h"
 
 enum service { SVC_SMTP, SVC_SUBMISSION, SVC_POP3, SVC_COUNT };
 
@@ -57,6 +58,10 @@ struct conf {
 	int auth_fail_limit;  /* failed logins per client address (0: off) */
 	int auth_fail_window; /* seconds they are counted, and refused */
 	int log_syslog;	      /* `log syslog`: 1; `log stderr`: 0 */
+	/* loops and relaying clients (issue 11, part 3) */
+	int max_hops;		/* more Received: than this: refused, bounced */
+	struct cidr *relay_from; /* clients that may relay without AUTH */
+	int nrelay_from;
 };
 
 const char *service_name(enum service svc);
