@@ -208,6 +208,49 @@ hello" ]
 	wait_for 10 queue_empty abc
 }
 
+# rcpt_reply HOST PORT RCPT: the reply to RCPT TO:<RCPT> after EHLO and
+# MAIL, over IPv4 or IPv6 (HOST as written: 127.0.0.1, ::1)
+rcpt_reply() {
+	python3 - "$@" <<'PY'
+import socket, sys
+host, port, rcpt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((host, port), timeout=30)
+f = s.makefile("rb")
+def reply():
+    while True:
+        line = f.readline().decode().rstrip("\r\n")
+        if len(line) < 4 or line[3] != "-":
+            return line
+reply()
+for cmd in ("EHLO lan.example", "MAIL FROM:<alice@example.org>", "RCPT TO:<%s>" % rcpt, "QUIT"):
+    s.sendall(cmd.encode() + b"\r\n")
+    r = reply()
+    if cmd.startswith("RCPT"):
+        print(r)
+PY
+}
+
+@test "relay_from: IPv6 networks, and an IPv4 client on an IPv6 socket is matched as IPv4" {
+	daemon_init main example.org
+	any=$(free_port) v6=$(free_port)
+	daemon_conf main "listen smtp [::]:$any" "listen smtp [::1]:$v6" \
+		"relay_from 127.0.0.1/32 ::1/128"
+	smtpd_start
+	# ::ffff:127.0.0.1 on the [::] socket is 127.0.0.1
+	[ "$(rcpt_reply 127.0.0.1 "$any" bob@remote.example)" = "250 2.1.5 Recipient OK" ]
+	[ "$(rcpt_reply ::1 "$v6" bob@remote.example)" = "250 2.1.5 Recipient OK" ]
+	daemon_stop main
+	: >"$main_ROOT/etc/extra.conf"
+	daemon_conf main "listen smtp [::]:$any" "listen smtp [::1]:$v6" \
+		"relay_from 127.0.0.2/32 ::2/128 fe80::/10"
+	smtpd_start
+	[ "$(rcpt_reply 127.0.0.1 "$any" bob@remote.example)" = "554 5.7.1 Relay access denied" ]
+	[ "$(rcpt_reply ::1 "$v6" bob@remote.example)" = "554 5.7.1 Relay access denied" ]
+	[ "$(rcpt_reply 127.0.0.1 "$SMTP_PORT" bob@remote.example)" = "554 5.7.1 Relay access denied" ]
+	# local recipients need no relay_from
+	[ "$(rcpt_reply ::1 "$v6" bob@example.org)" = "250 2.1.5 Recipient OK" ]
+}
+
 @test "relay_from: bad networks are refused by smtpd -n, naming the line" {
 	smtpd_start
 	cp "$TROOT/etc/smtpd.conf" "$TROOT/etc/bad.conf"
