@@ -36,7 +36,8 @@ feed(struct msghdr *h, const char *p, size_t n, size_t piece)
 		size_t len = lf ? (size_t)(lf - p) + 1 : n, off = 0;
 
 		while (off < len) {
-			size_t k = piece && len - off > piece ? piece : len - off;
+			size_t k =
+			    piece && len - off > piece ? piece : len - off;
 			int complete = lf != NULL && off + k == len;
 			int was_ended = h->ended;
 			enum msghdr_kind kind =

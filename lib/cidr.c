@@ -83,8 +83,8 @@ cidr_parse(const char *s, struct cidr *c, const char **why)
 int
 cidr_match(const struct cidr *c, const char *ip)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
-						 0, 0, 0, 0, 0xff, 0xff};
+	/* ::ffff:0:0/96 (RFC 4291 §2.5.5.2) */
+	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
 	unsigned char a[16];
 	int v6;
 

@@ -84,7 +84,8 @@ field_end(struct msghdr *h)
 {
 	char *v = h->value, *end;
 
-	if (h->field == F_DELIVERED_TO && h->ndelivered < MSGHDR_DELIVERED_MAX + 1) {
+	if (h->field == F_DELIVERED_TO &&
+	    h->ndelivered < MSGHDR_DELIVERED_MAX + 1) {
 		h->ndelivered++;
 		h->value[h->vlen] = '\0';
 		while (*v == ' ' || *v == '\t')
@@ -201,10 +202,11 @@ int
 msghdr_delivered_to(const struct msghdr *h, const char *addr)
 {
 	int i, n = h->ndelivered < MSGHDR_DELIVERED_MAX ? h->ndelivered
-						       : MSGHDR_DELIVERED_MAX;
+							: MSGHDR_DELIVERED_MAX;
 
 	for (i = 0; i < n; i++)
-		if (h->delivered[i][0] != '\0' && str_ieq(h->delivered[i], addr))
+		if (h->delivered[i][0] != '\0' &&
+		    str_ieq(h->delivered[i], addr))
 			return 1;
 	return 0;
 }

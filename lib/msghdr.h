@@ -42,11 +42,11 @@ enum msghdr_kind {
 };
 
 struct msghdr {
-	int ended;	/* the header block has ended */
-	int separator;	/* ... at an empty line (not at a body line) */
-	int bol;	/* the next piece starts a line */
-	int field;	/* the field the current line is part of (enum in .c) */
-	int had_field;	/* a field came before: a blank line start continues it */
+	int ended;     /* the header block has ended */
+	int separator; /* ... at an empty line (not at a body line) */
+	int bol;       /* the next piece starts a line */
+	int field;     /* the field the current line is part of (enum in .c) */
+	int had_field; /* a field came: a line starting blank continues it */
 	unsigned long received; /* Received: fields */
 	int date, message_id;	/* Date: / Message-ID: present */
 	int ndelivered;		/* Delivered-To: fields, kept or not */

@@ -408,9 +408,9 @@ parse_networks(struct parse *p, const struct conf_row *r, char **v)
 			conf_error(p, "%s: %s: %s", r->name, *v, why);
 			continue;
 		}
-		c->relay_from = xreallocarray(c->relay_from,
-					      (size_t)c->nrelay_from + 1,
-					      sizeof(*c->relay_from));
+		c->relay_from =
+		    xreallocarray(c->relay_from, (size_t)c->nrelay_from + 1,
+				  sizeof(*c->relay_from));
 		c->relay_from[c->nrelay_from++] = net;
 	}
 }

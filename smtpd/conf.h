@@ -59,7 +59,7 @@ struct conf {
 	int auth_fail_window; /* seconds they are counted, and refused */
 	int log_syslog;	      /* `log syslog`: 1; `log stderr`: 0 */
 	/* loops and relaying clients (issue 11, part 3) */
-	int max_hops;		/* more Received: than this: refused, bounced */
+	int max_hops; /* more Received: than this: refused, bounced */
 	struct cidr *relay_from; /* clients that may relay without AUTH */
 	int nrelay_from;
 };

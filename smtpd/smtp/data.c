@@ -164,8 +164,8 @@ data_loop_check(struct smtp_session *s, const struct msghdr *hdr)
 	}
 	for (i = 0; i < s->nrcpt; i++)
 		if (msghdr_delivered_to(hdr, s->rcpts[i].delivered_to)) {
-			log_info("%s: Delivered-To: <%s> already there",
-				 s->qid, log_value(s->rcpts[i].delivered_to));
+			log_info("%s: Delivered-To: <%s> already there", s->qid,
+				 log_value(s->rcpts[i].delivered_to));
 			smtp_reject(s, s->rcpts[i].text,
 				    "554 5.4.6 Mail loop detected");
 			return -1;
@@ -180,8 +180,8 @@ data_loop_check(struct smtp_session *s, const struct msghdr *hdr)
  * author's.  -1 if they do not fit (they always do).
  */
 static int
-submission_headers(struct smtp_session *s, const struct msghdr *hdr,
-		   char *buf, size_t size)
+submission_headers(struct smtp_session *s, const struct msghdr *hdr, char *buf,
+		   size_t size)
 {
 	char date[64];
 	int n = 0;

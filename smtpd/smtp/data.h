@@ -19,8 +19,8 @@ enum data_result { DATA_OK, DATA_TOO_BIG, DATA_IO_ERROR, DATA_LOST };
  * §2.1) before that line, as Postfix's cleanup adds it; so does a
  * message with no header at all.
  */
-enum data_result data_receive(struct smtp_session *s, int *spoolfd,
-			      off_t *size, struct msghdr *hdr);
+enum data_result data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
+			      struct msghdr *hdr);
 /*
  * The checks of the end of DATA, on hdr: more than max_hops Received:
  * is 554 5.4.0, a Delivered-To: naming a recipient's delivered_to is
