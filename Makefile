@@ -162,6 +162,8 @@ FUZZ_SECONDS ?= 20
 FUZZ_MAX_LEN ?= 4096
 # fuzz_dot: DATA lines longer than smtp/data.c's 8 KB chunks and lineio's buffer
 FUZZ_MAX_LEN_dot ?= 40000
+# fuzz_msghdr: header lines longer than lib/msghdr.c's 8 KB read buffer
+FUZZ_MAX_LEN_msghdr ?= 40000
 FUZZ_FLAGS   ?=
 FUZZ_SAN     = address,undefined
 FUZZ_CFLAGS  = $(WARN) -Wno-strict-prototypes $(CPPFLAGS) -Ismtpd -DFUZZING \

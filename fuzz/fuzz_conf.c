@@ -99,6 +99,16 @@ check_conf(const struct conf *c)
 	CHECK(in_range(c->retry_max, c->retry_min, 7 * 86400));
 	CHECK(in_range(c->verify_recipients, 0, 1));
 	CHECK(in_range(c->resolve_clients, 0, 1));
+	CHECK(in_range(c->max_hops, 1, 1000));
+	for (i = 0; i < c->nrelay_from; i++) {
+		const struct cidr *n = &c->relay_from[i];
+		char ip[INET6_ADDRSTRLEN];
+		CHECK(in_range(n->bits, 0, n->v6 ? 128 : 32));
+		/* a network holds its own address */
+		CHECK(inet_ntop(n->v6 ? AF_INET6 : AF_INET, n->addr, ip,
+				sizeof(ip)) != NULL);
+		CHECK(conf_relay_client(c, ip));
+	}
 	CHECK(strlen(c->user) < sizeof(c->user));
 	CHECK(strlen(c->hostname) < sizeof(c->hostname));
 	(void)conf_mailbox(c, "../x", "example.org", box, sizeof(box));

@@ -9,7 +9,7 @@
  * is one row, plus at most one new type.  Every error names the file, the
  * line and the problem; all of a file's errors are reported and any one
  * fails the load.  A single-valued directive may repeat: the last one
- * wins.  listen, domain and route add up.
+ * wins.  listen, domain, route and relay_from add up.
  *
  * It only parses and checks: binding, dropping privileges and creating
  * the directories it names are setup.c's job.  It relies on lib/util.c
@@ -73,6 +73,7 @@ enum conf_type {
 		       1s to a day */
 	T_LOG,	    /* stderr|syslog: the int field, 1 for syslog */
 	T_RESOLVER, /* IPV4[:PORT]: resolver_addr, resolver_port (53) */
+	T_NETWORKS, /* NETWORK..., repeatable: c->relay_from */
 };
 
 struct conf_row {
@@ -125,6 +126,8 @@ static const struct conf_row conf_rows[] = {
     /* issue 11, standard bounces */
     {"delay_warning", T_DURATION, "4h", CONF_FIELD(delay_warning), 0, YEAR},
     {"resolver", T_RESOLVER, NULL, CONF_FIELD(resolver_addr), 0, 0},
+    {"max_hops", T_COUNT, "50", CONF_FIELD(max_hops), 1, 1000},
+    {"relay_from", T_NETWORKS, NULL, CONF_LIST, 0, 0},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))
@@ -417,6 +420,28 @@ parse_resolver(struct parse *p, const struct conf_row *r, char **v)
 	}
 }
 
+/* the good networks of a line are kept even when one is bad */
+static void
+parse_networks(struct parse *p, const struct conf_row *r, char **v)
+{
+	struct conf *c = p->c;
+	struct cidr net;
+	const char *why;
+
+	if (v[0] == NULL)
+		conf_error(p, "%s: expects at least one network", r->name);
+	for (; *v != NULL; v++) {
+		if (cidr_parse(*v, &net, &why) < 0) {
+			conf_error(p, "%s: %s: %s", r->name, *v, why);
+			continue;
+		}
+		c->relay_from =
+		    xreallocarray(c->relay_from, (size_t)c->nrelay_from + 1,
+				  sizeof(*c->relay_from));
+		c->relay_from[c->nrelay_from++] = net;
+	}
+}
+
 /* each type's parser, and how many values it takes (0: it counts them) */
 static const struct conf_type_info {
 	void (*parse)(struct parse *, const struct conf_row *, char **);
@@ -430,6 +455,7 @@ static const struct conf_type_info {
     [T_ROUTE] = {parse_route, 2},	[T_RETRY] = {parse_retry, 2},
     [T_RATE] = {parse_rate, 2},		[T_LOG] = {parse_choice, 1},
     [T_RESOLVER] = {parse_resolver, 1},
+    [T_NETWORKS] = {parse_networks, 0},
 };
 
 /* w[0..n-1] are the values after the name, w[n] is NULL */
@@ -575,4 +601,7 @@ conf_free(struct conf *c)
 	c->domains = NULL;
 	c->routes = NULL;
 	c->ndomains = c->nroutes = 0;
+	free(c->relay_from);
+	c->relay_from = NULL;
+	c->nrelay_from = 0;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "cidr.h"
 
 enum service { SVC_SMTP, SVC_SUBMISSION, SVC_POP3, SVC_COUNT };
 
@@ -63,6 +64,10 @@ struct conf {
 	/* MX routing (mxroute.h) */
 	char resolver_addr[64]; /* `resolver`: IPv4 address, "" for resolv.conf's */
 	char resolver_port[16];
+	/* loops and relaying clients (issue 11, part 3) */
+	int max_hops; /* more Received: than this: refused, bounced */
+	struct cidr *relay_from; /* clients that may relay without AUTH */
+	int nrelay_from;
 };
 
 const char *service_name(enum service svc);

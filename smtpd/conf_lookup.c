@@ -94,3 +94,14 @@ conf_mailbox_root(const struct conf *c, char *buf, size_t size)
 	if ((slash = strrchr(buf, '/')) != NULL)
 		slash[slash == buf ? 1 : 0] = '\0';
 }
+
+int
+conf_relay_client(const struct conf *c, const char *ip)
+{
+	int i;
+
+	for (i = 0; i < c->nrelay_from; i++)
+		if (cidr_match(&c->relay_from[i], ip))
+			return 1;
+	return 0;
+}

@@ -19,5 +19,8 @@ int conf_mailbox(const struct conf *c, const char *local, const char *domain,
 /* the mail root: the directory part of the mailbox template before its
  * first % ("/var/mail" of "/var/mail/%d/%u"); "" when it has none */
 void conf_mailbox_root(const struct conf *c, char *buf, size_t size);
+/* 1 when the client address ip is in a `relay_from` network: it may
+ * relay without AUTH (Postfix's mynetworks) */
+int conf_relay_client(const struct conf *c, const char *ip);
 
 #endif

@@ -38,6 +38,7 @@
 #include "conf_lookup.h"
 #include "mxroute.h"
 #include "log.h"
+#include "msghdr.h"
 #include "smtpc.h"
 #include "util.h"
 
@@ -298,6 +299,35 @@ deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
 	return r;
 }
 
+/*
+ * More Received: lines in the queued message (ours included) than
+ * max_hops: a loop between relays, or a path no peer would take (RFC
+ * 5321 §6.3; it would refuse it at the end of DATA).  Every pending
+ * recipient fails, before any connection, and is bounced.
+ */
+static void
+hops_check(struct smtpd *d, struct envelope *env, int datafd)
+{
+	struct msghdr h;
+	int i;
+
+	if (msghdr_scan_fd(&h, datafd) < 0) {
+		log_warn("%s: read queued data", env->id);
+		return;
+	}
+	if (h.received <= (unsigned long)d->conf.max_hops)
+		return;
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpts[i].state == QR_PENDING) {
+			snprintf(env->rcpts[i].error,
+				 sizeof(env->rcpts[i].error),
+				 "554 5.4.0 Too many hops (%lu Received: "
+				 "headers, max_hops %d)",
+				 h.received, d->conf.max_hops);
+			env->rcpts[i].state = QR_FAILED;
+		}
+}
+
 /* the indices of the recipients whose state is not what it was */
 static int
 changed(const struct envelope *env, const enum qrcpt_state *before,
@@ -420,6 +450,7 @@ worker_run(struct smtpd *d, const char *id)
 	before = xcalloc((size_t)env.nrcpt, sizeof(*before));
 	for (i = 0; i < env.nrcpt; i++)
 		before[i] = env.rcpts[i].state;
+	hops_check(d, &env, datafd);
 	if (deliver_pending(d, &env, datafd, size, &open) < 0)
 		_exit(WORKER_UNRECORDED);
 	now = time(NULL);

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dot.h"
 #include "log.h"
+#include "msghdr.h"
 #include "util.h"
 
 #include "smtp/data.h"
@@ -61,7 +63,8 @@ spool_put(struct spool *sp, const char *p, size_t n)
 }
 
 enum data_result
-data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
+data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
+	     struct msghdr *hdr)
 {
 	static char chunk[DATA_CHUNK + 1];
 	struct spool *sp;
@@ -80,6 +83,7 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
 		sp->error = 1;
 	}
 	dot_in_init(&dot);
+	msghdr_init(hdr);
 	for (;;) {
 		enum lio_status st =
 		    lio_read_line(&s->lio, chunk, sizeof(chunk), &len);
@@ -111,9 +115,15 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
 				  out);
 		if (received > limit)
 			continue; /* keep reading, answer 552 at the end */
+		if (msghdr_feed(hdr, out, outlen, st == LIO_LINE) ==
+		    MSGHDR_NOSEP) {
+			spool_put(sp, "\n", 1);
+			stored++;
+		}
 		spool_put(sp, out, outlen);
 		stored += (off_t)outlen;
 	}
+	msghdr_end(hdr);
 	spool_flush(sp);
 	if (result == DATA_OK) {
 		if (received > limit)
@@ -131,19 +141,89 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size)
 }
 
 /*
+ * The loop checks of the end of DATA (RFC 5321 §6.3; DESIGN.md "Loops"):
+ * 0, or -1 when answered.  More Delivered-To: fields than msghdr keeps
+ * is a loop whatever they say.
+ */
+static int
+data_loop_check(struct smtp_session *s, const struct msghdr *hdr)
+{
+	int i;
+
+	if (hdr->received > (unsigned long)s->d->conf.max_hops) {
+		log_info("%s: %lu Received: headers, max_hops %d", s->qid,
+			 hdr->received, s->d->conf.max_hops);
+		smtp_reject(s, NULL, "554 5.4.0 Too many hops");
+		return -1;
+	}
+	if (hdr->ndelivered > MSGHDR_DELIVERED_MAX) {
+		log_info("%s: more than %d Delivered-To: headers", s->qid,
+			 MSGHDR_DELIVERED_MAX);
+		smtp_reject(s, NULL, "554 5.4.6 Mail loop detected");
+		return -1;
+	}
+	for (i = 0; i < s->nrcpt; i++)
+		if (msghdr_delivered_to(hdr, s->rcpts[i].delivered_to)) {
+			log_info("%s: Delivered-To: <%s> already there", s->qid,
+				 log_value(s->rcpts[i].delivered_to));
+			smtp_reject(s, s->rcpts[i].text,
+				    "554 5.4.6 Mail loop detected");
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * RFC 6409 §8.2, §8.3: a message submitted with AUTH that lacks Date: or
+ * Message-ID: gets them here (Message-ID <QID@hostname>, unique as the
+ * queue id is).  Relayed mail is left as it came: headers are its
+ * author's.  -1 if they do not fit (they always do).
+ */
+static int
+submission_headers(struct smtp_session *s, const struct msghdr *hdr, char *buf,
+		   size_t size)
+{
+	char date[64];
+	int n = 0;
+
+	buf[0] = '\0';
+	if (!s->authenticated)
+		return 0;
+	if (!hdr->date) {
+		rfc5322_date(date, sizeof(date), time(NULL));
+		if ((n = xsnprintf(buf, size, "Date: %s\n", date)) < 0)
+			return -1;
+	}
+	if (!hdr->message_id &&
+	    xsnprintf(buf + n, size - (size_t)n, "Message-ID: <%s@%s>\n",
+		      s->qid, s->d->conf.hostname) < 0)
+		return -1;
+	return 0;
+}
+
+/*
  * Hand the spooled message to deliver() (every recipient, or none) and
  * answer.  The stop signals stay held until the answer is on its way: a
  * shutdown between the delivery and its 250 would make the client send
  * the message again.
  */
 void
-data_deliver(struct smtp_session *s, int spoolfd, off_t size)
+data_deliver(struct smtp_session *s, int spoolfd, off_t size,
+	     const struct msghdr *hdr)
 {
 	struct delivery dv;
 	const char **rcpts;
+	char added[512];
 	sigset_t saved;
 	int *local, i;
 
+	if (data_loop_check(s, hdr) < 0)
+		return;
+	if (submission_headers(s, hdr, added, sizeof(added)) < 0) {
+		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "
+			      "again later");
+		return;
+	}
 	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
 	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
 	for (i = 0; i < s->nrcpt; i++) {
@@ -160,6 +240,7 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 	dv.rcpts = rcpts;
 	dv.local = local;
 	dv.nrcpt = s->nrcpt;
+	dv.add_headers = added;
 	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
 		 "proto=%s%s%s",
 		 s->qid, log_value(s->from_text), (long long)size, s->nrcpt,

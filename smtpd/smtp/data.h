@@ -7,15 +7,29 @@
 
 #include <sys/types.h>
 
+#include "msghdr.h"
 #include "smtp/smtp.h"
 
 enum data_result { DATA_OK, DATA_TOO_BIG, DATA_IO_ERROR, DATA_LOST };
 
-/* read the text up to <CRLF>.<CRLF>; the spool and its size on DATA_OK */
-enum data_result data_receive(struct smtp_session *s, int *spoolfd,
-			      off_t *size);
-/* every recipient gets the spooled message, or none does (deliver());
- * answered 250 or 451, the answer sent before a stop signal may act */
-void data_deliver(struct smtp_session *s, int spoolfd, off_t size);
+/*
+ * Read the text up to <CRLF>.<CRLF>; the spool and its size on DATA_OK,
+ * and what its header block holds in *hdr (msghdr.h).  A header block
+ * that ends on a line that is not empty gets the empty line (RFC 5322
+ * §2.1) before that line, as Postfix's cleanup adds it; so does a
+ * message with no header at all.
+ */
+enum data_result data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
+			      struct msghdr *hdr);
+/*
+ * The checks of the end of DATA, on hdr: more than max_hops Received:
+ * is 554 5.4.0, a Delivered-To: naming a recipient's delivered_to is
+ * 554 5.4.6 (a loop).  Then every recipient gets the spooled message, or
+ * none does (deliver()), with Date: and Message-ID: added when an
+ * authenticated client's message lacks them (RFC 6409 §8); answered 250
+ * or 451, the answer sent before a stop signal may act.
+ */
+void data_deliver(struct smtp_session *s, int spoolfd, off_t size,
+		  const struct msghdr *hdr);
 
 #endif

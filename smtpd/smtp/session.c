@@ -251,11 +251,13 @@ smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 				    r.text);
 			return;
 		}
-	} else if (!s->authenticated) {
+	} else if (!s->authenticated &&
+		   !conf_relay_client(&s->d->conf, s->client_ip)) {
 		smtp_reject(s, r.text, "554 5.7.1 Relay access denied");
 		return;
 	} else if (verify_rcpt(s, &r) < 0)
 		return;
+	strlcpy(r.delivered_to, r.text, sizeof(r.delivered_to));
 	for (i = 0; i < s->nrcpt; i++)
 		if (str_ieq(s->rcpts[i].text, r.text))
 			break;
@@ -271,6 +273,7 @@ smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 static void
 smtp_cmd_data(struct smtp_session *s, char *arg)
 {
+	struct msghdr hdr;
 	enum data_result r;
 	int spoolfd = -1;
 	off_t size = 0;
@@ -280,7 +283,7 @@ smtp_cmd_data(struct smtp_session *s, char *arg)
 		return;
 	}
 	smtp_reply(s, "354 Start mail input; end with <CRLF>.<CRLF>");
-	r = data_receive(s, &spoolfd, &size);
+	r = data_receive(s, &spoolfd, &size, &hdr);
 	switch (r) {
 	case DATA_LOST:
 		s->quit = 1;
@@ -293,7 +296,7 @@ smtp_cmd_data(struct smtp_session *s, char *arg)
 		smtp_reply(s, "451 4.3.0 Error: queue file write error");
 		break;
 	case DATA_OK:
-		data_deliver(s, spoolfd, size);
+		data_deliver(s, spoolfd, size, &hdr);
 		break;
 	}
 	if (spoolfd >= 0)

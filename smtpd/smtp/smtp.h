@@ -40,6 +40,9 @@ struct rcpt {
 	struct mailaddr addr;
 	char text[ADDR_MAX]; /* as formatted for headers and logs */
 	int local;
+	/* the address stamped as Delivered-To: for this target: a message
+	 * that already has it is a loop (data.c) */
+	char delivered_to[ADDR_MAX];
 };
 
 struct smtp_session {

@@ -36,6 +36,7 @@ trace_header(struct delivery *dv, const char *rcpt, int return_path,
 	     char *buf, size_t size)
 {
 	char date[64], rp[ADDR_MAX + 32] = "", forr[ADDR_MAX + 16] = "";
+	const char *add = dv->add_headers ? dv->add_headers : "";
 
 	rfc5322_date(date, sizeof(date), time(NULL));
 	if (return_path &&
@@ -45,13 +46,13 @@ trace_header(struct delivery *dv, const char *rcpt, int return_path,
 		return -1;
 	if (dv->helo == NULL)
 		return xsnprintf(buf, size,
-				 "%sReceived: by %s (smtpd) id %s%s; %s\n", rp,
-				 dv->d->conf.hostname, dv->qid, forr, date);
+				 "%sReceived: by %s (smtpd) id %s%s; %s\n%s", rp,
+				 dv->d->conf.hostname, dv->qid, forr, date, add);
 	return xsnprintf(buf, size,
 			 "%sReceived: from %s ([%s]) by %s (smtpd) with %s "
-			 "id %s%s; %s\n",
+			 "id %s%s; %s\n%s",
 			 rp, dv->helo, dv->client_ip, dv->d->conf.hostname,
-			 dv->proto, dv->qid, forr, date);
+			 dv->proto, dv->qid, forr, date, add);
 }
 
 /* what stops a session or a relay worker, blocked in deliver() */
@@ -87,7 +88,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	struct maildir_tx *tx;
 	struct queue_tx qtx;
 	struct envelope env;
-	char hdr[2048], maildir[PATH_MAX];
+	char hdr[4096], maildir[PATH_MAX];
 	int i, nremote = 0, failed = 0, n;
 	const char *one_remote = NULL;
 	sigset_t saved;

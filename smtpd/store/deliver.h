@@ -29,6 +29,9 @@ struct delivery {
 	const char **rcpts;    /* formatted addresses */
 	const int *local;      /* 1: local Maildir, 0: the queue */
 	int nrcpt;
+	/* header lines ("Name: value\n"...) written right after the trace
+	 * header in every copy, local and queued; NULL or "": none */
+	const char *add_headers;
 };
 
 int deliver(struct delivery *dv, int spoolfd, off_t size);
