@@ -136,7 +136,8 @@ could not be delivered to one or more recipients:
 The delivery report and the headers of your message are attached." ]
 	# the original's header block, every line of it, and not its body
 	quoted | grep -Eq "^Received: from client\.abc\.com \(\[127\.0\.0\.1\]\) by mx\.abc\.com \(smtpd\) with ESMTPA id $qid; "
-	[ "$(quoted | tail -n +2)" = "From: alice@abc.com
+	# (Date: and Message-ID: added to an AUTH submission: loops.bats)
+	[ "$(quoted | tail -n +2 | grep -Ev '^(Date|Message-ID): ')" = "From: alice@abc.com
 Subject: to a ghost" ]
 	# carol was delivered, and is in no notice
 	grep -q 'to=<carol@fake.example> status=sent' "$(log_of abc)"
