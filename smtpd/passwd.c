@@ -20,13 +20,14 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_lookup.h"
+#include "fileid.h"
 #include "lineio.h"
 #include "log.h"
 #include "passwd.h"
 #include "util.h"
 
 #define PASSWD_LINE_MAX 1024
-#define PASSWD_FILE_MAX (64L * 1024 * 1024)
+#define PASSWD_FILE_MAX ((size_t)64 * 1024 * 1024)
 
 /* the malformed lines read_table found, to name in a refused reload */
 struct bad_lines {
@@ -173,46 +174,6 @@ drop_duplicates(const char *path, struct account *v, size_t *np,
 	free(idx);
 }
 
-/* the whole file at fd, NUL-terminated, in a buffer to wipe; NULL on error */
-static char *
-read_whole(int fd, size_t *len)
-{
-	size_t cap = 8192, n = 0;
-	char *buf = xmalloc(cap + 1);
-	ssize_t got;
-
-	for (;;) {
-		if (n == cap) {
-			char *nbuf;
-			if (cap >= (size_t)PASSWD_FILE_MAX) {
-				errno = EFBIG;
-				break;
-			}
-			nbuf = xmalloc(cap * 2 + 1);
-			memcpy(nbuf, buf, n);
-			wipe(buf, n);
-			free(buf);
-			buf = nbuf;
-			cap *= 2;
-		}
-		got = pread(fd, buf + n, cap - n, (off_t)n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			if (got == 0) {
-				buf[n] = '\0';
-				*len = n;
-				return buf;
-			}
-			break;
-		}
-		n += (size_t)got;
-	}
-	wipe(buf, n);
-	free(buf);
-	return NULL;
-}
-
 /* parse the file at fd into a new table; the number of bad lines, or -1 */
 static int
 read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
@@ -226,7 +187,7 @@ read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
 	FILE *fp = NULL;
 
 	memset(bad, 0, sizeof(*bad));
-	if ((buf = read_whole(fd, &size)) == NULL) {
+	if ((buf = file_read_whole(fd, PASSWD_FILE_MAX, &size)) == NULL) {
 		log_warn("%s", t->path);
 		return -1;
 	}
@@ -266,27 +227,6 @@ read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
 	*vp = v;
 	*np = n;
 	return bad->count;
-}
-
-static void
-remember_file(struct accounts *t, const struct stat *st)
-{
-	t->dev = st->st_dev;
-	t->ino = st->st_ino;
-	t->size = st->st_size;
-	t->mtime = st->st_mtim;
-	t->ctime = st->st_ctim;
-}
-
-static int
-same_file(const struct accounts *t, const struct stat *st)
-{
-	return st->st_dev == t->dev && st->st_ino == t->ino &&
-	       st->st_size == t->size &&
-	       st->st_mtim.tv_sec == t->mtime.tv_sec &&
-	       st->st_mtim.tv_nsec == t->mtime.tv_nsec &&
-	       st->st_ctim.tv_sec == t->ctime.tv_sec &&
-	       st->st_ctim.tv_nsec == t->ctime.tv_nsec;
 }
 
 static void
@@ -350,7 +290,7 @@ load(struct accounts *t, const char *path, const struct conf *c)
 		close(fd);
 		return -1;
 	}
-	remember_file(t, &st);
+	file_id_set(&t->id, &st);
 	table_swap(t, v, n, fd);
 	return bad.count;
 }
@@ -377,7 +317,7 @@ reread(struct accounts *t, const struct stat *st)
 	int fd, held;
 
 	/* a version is tried once, not on every connection while it lasts */
-	remember_file(t, st);
+	file_id_set(&t->id, st);
 	t->unreadable = 0;
 	if ((fd = open_current(t, st, &held)) < 0) {
 		log_warn("%s: keeping the previous %zu accounts%s", t->path,
@@ -426,7 +366,7 @@ passwd_refresh(struct accounts *t)
 		t->unreadable = 1;
 		return -1;
 	}
-	if (t->loaded && same_file(t, &st))
+	if (t->loaded && file_id_same(&t->id, &st))
 		return 0;
 	return reread(t, &st);
 }
@@ -434,7 +374,7 @@ passwd_refresh(struct accounts *t)
 int
 passwd_reload(struct accounts *t)
 {
-	t->size = -1; /* no file has it: changed or not, it is read */
+	t->id.size = -1; /* no file has it: changed or not, it is read */
 	t->unreadable = 0;
 	return passwd_refresh(t);
 }
