@@ -120,6 +120,9 @@ static const struct conf_row conf_rows[] = {
     {"auth_fail_limit", T_RATE, "10 5m", CONF_FIELD(auth_fail_limit), 0,
      COUNT_MAX},
     {"log", T_LOG, "stderr", CONF_FIELD(log_syslog), 0, 0},
+    {"aliases", T_PATH, NULL, CONF_FIELD(aliases), 0, 0},
+    {"recipient_delimiter", T_NAME, NULL, CONF_FIELD(recipient_delimiter), 0,
+     0},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))

@@ -57,6 +57,10 @@ struct conf {
 	int auth_fail_limit;  /* failed logins per client address (0: off) */
 	int auth_fail_window; /* seconds they are counted, and refused */
 	int log_syslog;	      /* `log syslog`: 1; `log stderr`: 0 */
+	/* aliases (issue 11): the file ("": none), the characters that
+	 * end the user of user+tag ("": no tags) */
+	char aliases[PATH_MAX];
+	char recipient_delimiter[8];
 };
 
 const char *service_name(enum service svc);

@@ -140,15 +140,17 @@ void
 data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 {
 	struct delivery dv;
-	const char **rcpts;
+	const char **rcpts, **dto;
 	sigset_t saved;
 	int *local, i;
 
 	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
 	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
+	dto = xcalloc((size_t)s->nrcpt, sizeof(*dto));
 	for (i = 0; i < s->nrcpt; i++) {
 		rcpts[i] = s->rcpts[i].text;
 		local[i] = s->rcpts[i].local;
+		dto[i] = s->rcpts[i].delivered_to;
 	}
 	memset(&dv, 0, sizeof(dv));
 	dv.d = s->d;
@@ -159,6 +161,7 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 	dv.proto = s->authenticated ? "ESMTPA" : s->esmtp ? "ESMTP" : "SMTP";
 	dv.rcpts = rcpts;
 	dv.local = local;
+	dv.delivered_to = dto;
 	dv.nrcpt = s->nrcpt;
 	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
 		 "proto=%s%s%s",
@@ -176,4 +179,5 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size)
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	free(rcpts);
 	free(local);
+	free(dto);
 }

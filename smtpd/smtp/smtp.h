@@ -36,9 +36,14 @@ enum smtp_state {
 	S_ANY = 0x0f
 };
 
+/* one final target of the transaction: an RCPT gives one, or as many
+ * as its aliases expand to (expand.h) */
 struct rcpt {
 	struct mailaddr addr;
 	char text[ADDR_MAX]; /* as formatted for headers and logs */
+	/* stamped as Delivered-To: for it (expand.h's struct target);
+	 * a remote RCPT's own address */
+	char delivered_to[ADDR_MAX];
 	int local;
 };
 
