@@ -383,8 +383,8 @@ FRANK_BCRYPT='$2b$05$abcdefghijklmnopqrstuuQcMdxbk5yqg5YINF9qEt5leJM2JNhHW' # fr
 	[ "$(echo "$f" | grep -c .)" = 1 ]
 	cat "$f"
 	[ "$(sed -n 1p "$f")" = "Return-Path: <alice@example.org>" ]
-	sed -n 2p "$f" | grep -Eq '^Received: from client\.example \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with ESMTPA id [0-9A-F]+ for <bob@example.org>; '
-	[ "$(sed -n '3,$p' "$f")" = "Subject: submitted
+	sed -n 3p "$f" | grep -Eq '^Received: from client\.example \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with ESMTPA id [0-9A-F]+ for <bob@example.org>; '
+	[ "$(sed -n '4,$p' "$f")" = "Subject: submitted
 
 hello bob" ]
 }
