@@ -1,5 +1,6 @@
 /*
- * fileid.c - see fileid.h.  Relies on util.c (xmalloc, wipe).
+ * fileid.c - see fileid.h.  Relies on util.c (xmalloc, wipe) and
+ * log.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "fileid.h"
+#include "log.h"
 #include "util.h"
 
 void
@@ -67,4 +69,26 @@ file_read_whole(int fd, size_t max, size_t *len)
 	wipe(buf, n);
 	free(buf);
 	return NULL;
+}
+
+void
+file_bad_line(struct file_bad_lines *b, const char *path, int line,
+	      const char *why)
+{
+	log_warnx("%s:%d: %s", path, line, why);
+	if (b->count++ == 0) {
+		b->first_line = line;
+		strlcpy(b->first_why, why, sizeof(b->first_why));
+	}
+}
+
+void
+file_bad_refused(const struct file_bad_lines *b, const char *path, size_t n,
+		 const char *kept)
+{
+	log_warnx("%s: %d malformed line%s: keeping the previous %zu %s "
+		  "(%sline %d: %s)",
+		  path, b->count, b->count == 1 ? "" : "s", n, kept,
+		  b->count == 1 ? "" : "the first: ", b->first_line,
+		  b->first_why);
 }

@@ -16,27 +16,11 @@
 
 #include "addr.h"
 #include "aliases.h"
+#include "fileid.h"
 #include "log.h"
 #include "util.h"
 
 #define ALIASES_FILE_MAX ((size_t)64 * 1024 * 1024)
-
-/* the malformed lines a parse found, to name in a refused reload */
-struct bad_lines {
-	int count;
-	int first_line;
-	char first_why[200];
-};
-
-static void
-bad_line(struct bad_lines *b, const char *path, int line, const char *why)
-{
-	log_warnx("%s:%d: %s", path, line, why);
-	if (b->count++ == 0) {
-		b->first_line = line;
-		strlcpy(b->first_why, why, sizeof(b->first_why));
-	}
-}
 
 static void
 alias_free(struct alias *a)
@@ -183,7 +167,7 @@ alias_cmp(const void *x, const void *y)
 /* sort, and drop every entry whose key an earlier line has */
 static void
 sort_unique(const char *path, struct alias *v, size_t *np,
-	    struct bad_lines *bad)
+	    struct file_bad_lines *bad)
 {
 	char why[200];
 	size_t i, k, n = *np;
@@ -199,7 +183,7 @@ sort_unique(const char *path, struct alias *v, size_t *np,
 		xsnprintf(why, sizeof(why),
 			  "duplicate alias %.100s (the first is line %d)",
 			  v[i].key, v[k - 1].line);
-		bad_line(bad, path, v[i].line, why);
+		file_bad_line(bad, path, v[i].line, why);
 		alias_free(&v[i]);
 	}
 	*np = k;
@@ -208,7 +192,7 @@ sort_unique(const char *path, struct alias *v, size_t *np,
 /* parse the text of the file into a new table; the number of bad lines */
 static int
 parse_table(const char *path, char *buf, size_t size, struct alias **vp,
-	    size_t *np, struct bad_lines *bad)
+	    size_t *np, struct file_bad_lines *bad)
 {
 	char line[ALIASES_LINE_MAX + 2], *p;
 	struct alias *v = NULL, a;
@@ -225,7 +209,7 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 	       (got = file_read_line(fp, line, sizeof(line), &len)) != 0) {
 		lineno++;
 		if (got < 0 || memchr(line, '\0', len) != NULL) {
-			bad_line(bad, path, lineno,
+			file_bad_line(bad, path, lineno,
 				 got < 0 ? "line too long" : "NUL in line");
 			last_ok = 0;
 			continue;
@@ -237,11 +221,11 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 			continue; /* a comment does not end an entry */
 		if (p != line) { /* a continuation: more targets */
 			if (!last_ok)
-				bad_line(bad, path, lineno,
+				file_bad_line(bad, path, lineno,
 					 "a continuation line with no good "
 					 "alias line before it");
 			else if ((why = add_targets(&v[n - 1], p)) != NULL) {
-				bad_line(bad, path, lineno, why);
+				file_bad_line(bad, path, lineno, why);
 				last_ok = 0;
 			}
 			continue;
@@ -249,9 +233,9 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 		memset(&a, 0, sizeof(a));
 		last_ok = 0;
 		if (n == ALIASES_MAX)
-			bad_line(bad, path, lineno, "too many aliases");
+			file_bad_line(bad, path, lineno, "too many aliases");
 		else if (parse_entry(line, &a, &why) < 0) {
-			bad_line(bad, path, lineno, why);
+			file_bad_line(bad, path, lineno, why);
 			alias_free(&a);
 		} else {
 			a.line = lineno;
@@ -264,7 +248,7 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 		fclose(fp);
 	for (len = 0; len < n; len++)
 		if (v[len].ntargets == 0) {
-			bad_line(bad, path, v[len].line, "no target");
+			file_bad_line(bad, path, v[len].line, "no target");
 			alias_free(&v[len]);
 			v[len--] = v[--n];
 		}
@@ -277,7 +261,7 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 /* read and parse the file; -1 if it cannot be read */
 static int
 read_table(struct aliases *t, struct alias **vp, size_t *np,
-	   struct bad_lines *bad)
+	   struct file_bad_lines *bad)
 {
 	struct stat st;
 	size_t size;
@@ -310,7 +294,7 @@ table_swap(struct aliases *t, struct alias *v, size_t n)
 int
 aliases_load(struct aliases *t, const char *path)
 {
-	struct bad_lines bad;
+	struct file_bad_lines bad;
 	struct alias *v;
 	size_t n;
 
@@ -330,7 +314,7 @@ aliases_load(struct aliases *t, const char *path)
 int
 aliases_refresh(struct aliases *t)
 {
-	struct bad_lines bad;
+	struct file_bad_lines bad;
 	struct alias *v;
 	struct stat st;
 	size_t n;
@@ -356,11 +340,7 @@ aliases_refresh(struct aliases *t)
 	}
 	if (bad.count > 0) {
 		table_free(v, n);
-		log_warnx("%s: %d malformed line%s: keeping the previous %zu "
-			  "aliases (%sline %d: %s)",
-			  t->path, bad.count, bad.count == 1 ? "" : "s", t->n,
-			  bad.count == 1 ? "" : "the first: ", bad.first_line,
-			  bad.first_why);
+		file_bad_refused(&bad, t->path, t->n, "aliases");
 		return -1;
 	}
 	table_swap(t, v, n);

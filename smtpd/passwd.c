@@ -29,13 +29,6 @@
 #define PASSWD_LINE_MAX 1024
 #define PASSWD_FILE_MAX ((size_t)64 * 1024 * 1024)
 
-/* the malformed lines read_table found, to name in a refused reload */
-struct bad_lines {
-	int count;
-	int first_line;
-	char first_why[200];
-};
-
 static void
 account_free(struct account *a)
 {
@@ -55,16 +48,6 @@ table_free(struct account *v, size_t n)
 	for (i = 0; i < n; i++)
 		account_free(&v[i]);
 	free(v);
-}
-
-static void
-bad_line(struct bad_lines *b, const char *path, int line, const char *why)
-{
-	log_warnx("%s:%d: %s", path, line, why);
-	if (b->count++ == 0) {
-		b->first_line = line;
-		strlcpy(b->first_why, why, sizeof(b->first_why));
-	}
 }
 
 static int
@@ -135,7 +118,7 @@ account_cmp(const void *x, const void *y)
 /* drop every account whose address an earlier line has: that one wins */
 static void
 drop_duplicates(const char *path, struct account *v, size_t *np,
-		struct bad_lines *bad)
+		struct file_bad_lines *bad)
 {
 	struct account **idx;
 	int *first;
@@ -166,7 +149,7 @@ drop_duplicates(const char *path, struct account *v, size_t *np,
 		xsnprintf(why, sizeof(why),
 			  "duplicate account %s (the first is line %d)", addr,
 			  first[i]);
-		bad_line(bad, path, v[i].line, why);
+		file_bad_line(bad, path, v[i].line, why);
 		account_free(&v[i]);
 	}
 	*np = k;
@@ -177,7 +160,7 @@ drop_duplicates(const char *path, struct account *v, size_t *np,
 /* parse the file at fd into a new table; the number of bad lines, or -1 */
 static int
 read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
-	   struct bad_lines *bad)
+	   struct file_bad_lines *bad)
 {
 	char line[PASSWD_LINE_MAX + 2], *buf;
 	struct account *v = NULL, a;
@@ -199,18 +182,18 @@ read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
 		lineno++;
 		memset(&a, 0, sizeof(a));
 		if (got < 0)
-			bad_line(bad, t->path, lineno, "line too long");
+			file_bad_line(bad, t->path, lineno, "line too long");
 		else if (memchr(line, '\0', len) != NULL)
-			bad_line(bad, t->path, lineno, "NUL in line");
+			file_bad_line(bad, t->path, lineno, "NUL in line");
 		else if ((r = parse_line(line, &a, &why)) < 0)
-			bad_line(bad, t->path, lineno, why);
+			file_bad_line(bad, t->path, lineno, why);
 		else if (r == 0 && !mailbox_ok(t->conf, &a)) {
 			char msg[200];
 			xsnprintf(msg, sizeof(msg),
 				  "%.64s@%.80s cannot be a mailbox path (no /, "
 				  "blanks, controls or leading dot)",
 				  a.local, a.domain);
-			bad_line(bad, t->path, lineno, msg);
+			file_bad_line(bad, t->path, lineno, msg);
 			account_free(&a);
 		} else if (r == 0) {
 			a.line = lineno;
@@ -270,7 +253,7 @@ static int
 load(struct accounts *t, const char *path, const struct conf *c)
 {
 	struct account *v;
-	struct bad_lines bad;
+	struct file_bad_lines bad;
 	struct stat st;
 	size_t n;
 	int fd;
@@ -312,7 +295,7 @@ static int
 reread(struct accounts *t, const struct stat *st)
 {
 	struct account *v;
-	struct bad_lines bad;
+	struct file_bad_lines bad;
 	size_t n;
 	int fd, held;
 
@@ -339,11 +322,7 @@ reread(struct accounts *t, const struct stat *st)
 		table_free(v, n);
 		if (!held)
 			close(fd);
-		log_warnx("%s: %d malformed line%s: keeping the previous %zu "
-			  "accounts (%sline %d: %s)",
-			  t->path, bad.count, bad.count == 1 ? "" : "s", t->n,
-			  bad.count == 1 ? "" : "the first: ", bad.first_line,
-			  bad.first_why);
+		file_bad_refused(&bad, t->path, t->n, "accounts");
 		return -1;
 	}
 	table_swap(t, v, n, fd);
