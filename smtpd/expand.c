@@ -22,8 +22,12 @@ struct expand_ctx {
 	/* the aliases being expanded, outermost first */
 	char chain[EXPAND_DEPTH_MAX][ADDR_MAX];
 	int depth;
-	/* every address expanded so far (an alias, an account...) */
-	char **seen;
+	/* every address expanded so far (an alias, an account...), and
+	 * whether it led somewhere */
+	struct seen {
+		char *addr;
+		int led;
+	} *seen;
 	int nseen;
 	int work;
 };
@@ -111,18 +115,22 @@ expand_alias(struct expand_ctx *cx, const struct alias *al, const char *domain,
 	return any;
 }
 
+/* text's entry in the addresses seen: found (*isnew 0) or added */
 static int
-was_seen(struct expand_ctx *cx, const char *text)
+seen_index(struct expand_ctx *cx, const char *text, int *isnew)
 {
 	int i;
 
+	*isnew = 0;
 	for (i = 0; i < cx->nseen; i++)
-		if (str_ieq(cx->seen[i], text))
-			return 1;
+		if (str_ieq(cx->seen[i].addr, text))
+			return i;
 	cx->seen = xreallocarray(cx->seen, (size_t)cx->nseen + 1,
 				 sizeof(*cx->seen));
-	cx->seen[cx->nseen++] = xstrdup(text);
-	return 0;
+	cx->seen[cx->nseen].addr = xstrdup(text);
+	cx->seen[cx->nseen].led = 0;
+	*isnew = 1;
+	return cx->nseen++;
 }
 
 /* a with its recipient_delimiter part cut off, in base; 0 if it has none */
@@ -196,7 +204,7 @@ resolve(struct expand_ctx *cx, const struct mailaddr *a, const char *via)
 {
 	const struct account *acct;
 	char text[ADDR_MAX];
-	int i, r;
+	int i, r, seen, isnew;
 
 	if (addr_format(a, text, sizeof(text)) < 0)
 		return 0;
@@ -218,8 +226,10 @@ resolve(struct expand_ctx *cx, const struct mailaddr *a, const char *via)
 			cx->x->loops++;
 			return 0;
 		}
-	if (was_seen(cx, text))
-		return 1;
+	/* expanded already: its targets are in (or it led nowhere) */
+	seen = seen_index(cx, text, &isnew);
+	if (!isnew)
+		return cx->seen[seen].led;
 	if (cx->depth == EXPAND_DEPTH_MAX) {
 		log_info("alias <%s>: nested more than %d deep",
 			 log_value(text), EXPAND_DEPTH_MAX);
@@ -231,6 +241,7 @@ resolve(struct expand_ctx *cx, const struct mailaddr *a, const char *via)
 	if (!r && !cx->x->too_big && expand_is_postmaster(a->local))
 		r = postmaster(cx, a);
 	cx->depth--;
+	cx->seen[seen].led = r;
 	return r;
 }
 
@@ -247,7 +258,7 @@ expand_run(const struct smtpd *d, const struct mailaddr *a,
 	cx->fallback = fallback;
 	resolve(cx, a, NULL);
 	for (i = 0; i < cx->nseen; i++)
-		free(cx->seen[i]);
+		free(cx->seen[i].addr);
 	free(cx->seen);
 	free(cx);
 }

@@ -331,3 +331,14 @@ delivered() { grep -q '^250 Message received and to be delivered$' <<<"$output";
 	wait_for 10 queue_empty main
 	grep -q 'to=<bob@xyz.com> status=queued' "$TROOT/smtpd.log"
 }
+
+@test "postmaster whose alias leads nowhere, at a second domain too: kept in the first domain's postmaster Maildir" {
+	aliases_file "postmaster: nosuch@example.org"
+	start
+	send postmaster@example.net
+	delivered
+	send postmaster@example.org
+	delivered
+	[ "$(n example.org postmaster)" = 2 ]
+	grep -q 'alias postmaster (line 1): for <postmaster@example.net>, target nosuch@example.org leads nowhere' "$TROOT/smtpd.log"
+}
