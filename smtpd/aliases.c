@@ -105,12 +105,14 @@ target_problem(const char *t)
 	return valid_local(t) ? NULL : "a target is not a valid address";
 }
 
-/* split s at commas into a's targets; NULL or why it is malformed */
+/* split s at commas into more targets of a, all of them or none: NULL,
+ * or why it is malformed */
 static const char *
 add_targets(struct alias *a, char *s)
 {
 	char *save, *t, *end;
 	const char *why;
+	int before = a->ntargets;
 
 	for (t = strtok_r(s, ",", &save); t != NULL;
 	     t = strtok_r(NULL, ",", &save)) {
@@ -121,10 +123,14 @@ add_targets(struct alias *a, char *s)
 			*--end = '\0';
 		if (*t == '\0')
 			continue;
-		if ((why = target_problem(t)) != NULL)
+		if ((why = target_problem(t)) == NULL &&
+		    a->ntargets == ALIAS_TARGETS_MAX)
+			why = "too many targets (at most 1000)";
+		if (why != NULL) {
+			while (a->ntargets > before)
+				free(a->targets[--a->ntargets]);
 			return why;
-		if (a->ntargets == ALIAS_TARGETS_MAX)
-			return "too many targets (at most 1000)";
+		}
 		a->targets = xreallocarray(a->targets, (size_t)a->ntargets + 1,
 					   sizeof(*a->targets));
 		a->targets[a->ntargets++] = xstrdup(t);
@@ -196,7 +202,7 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 {
 	char line[ALIASES_LINE_MAX + 2], *p;
 	struct alias *v = NULL, a;
-	size_t n = 0, len;
+	size_t n = 0, len, i, k;
 	int lineno = 0, got, last_ok = 0;
 	const char *why;
 	FILE *fp = NULL;
@@ -210,7 +216,8 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 		lineno++;
 		if (got < 0 || memchr(line, '\0', len) != NULL) {
 			file_bad_line(bad, path, lineno,
-				 got < 0 ? "line too long" : "NUL in line");
+				      got < 0 ? "line too long"
+					      : "NUL in line");
 			last_ok = 0;
 			continue;
 		}
@@ -219,11 +226,12 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 			;
 		if (*p == '\0' || *p == '#')
 			continue; /* a comment does not end an entry */
-		if (p != line) { /* a continuation: more targets */
+		if (p != line) {  /* a continuation: more targets */
 			if (!last_ok)
-				file_bad_line(bad, path, lineno,
-					 "a continuation line with no good "
-					 "alias line before it");
+				file_bad_line(
+				    bad, path, lineno,
+				    "a continuation line with no good "
+				    "alias line before it");
 			else if ((why = add_targets(&v[n - 1], p)) != NULL) {
 				file_bad_line(bad, path, lineno, why);
 				last_ok = 0;
@@ -246,12 +254,16 @@ parse_table(const char *path, char *buf, size_t size, struct alias **vp,
 	}
 	if (fp)
 		fclose(fp);
-	for (len = 0; len < n; len++)
-		if (v[len].ntargets == 0) {
-			file_bad_line(bad, path, v[len].line, "no target");
-			alias_free(&v[len]);
-			v[len--] = v[--n];
+	/* a target is needed, on the entry's line or a continuation */
+	for (i = k = 0; i < n; i++) {
+		if (v[i].ntargets > 0) {
+			v[k++] = v[i];
+			continue;
 		}
+		file_bad_line(bad, path, v[i].line, "no target");
+		alias_free(&v[i]);
+	}
+	n = k;
 	sort_unique(path, v, &n, bad);
 	*vp = v;
 	*np = n;
@@ -334,8 +346,7 @@ aliases_refresh(struct aliases *t)
 	file_id_set(&t->id, &st);
 	t->unreadable = 0;
 	if (read_table(t, &v, &n, &bad) < 0) {
-		log_warn("%s: keeping the previous %zu aliases", t->path,
-			 t->n);
+		log_warn("%s: keeping the previous %zu aliases", t->path, t->n);
 		return -1;
 	}
 	if (bad.count > 0) {

@@ -26,7 +26,7 @@
 #include "fileid.h"
 
 #define ALIASES_LINE_MAX 1024
-#define ALIASES_MAX 100000	 /* entries in a file */
+#define ALIASES_MAX 100000     /* entries in a file */
 #define ALIAS_TARGETS_MAX 1000 /* targets of one entry */
 
 struct alias {

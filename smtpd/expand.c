@@ -15,6 +15,12 @@
 #include "passwd.h"
 #include "util.h"
 
+/* an address expanded, and whether it led somewhere */
+struct seen {
+	char *addr;
+	int led;
+};
+
 struct expand_ctx {
 	const struct smtpd *d;
 	struct expansion *x;
@@ -22,12 +28,8 @@ struct expand_ctx {
 	/* the aliases being expanded, outermost first */
 	char chain[EXPAND_DEPTH_MAX][ADDR_MAX];
 	int depth;
-	/* every address expanded so far (an alias, an account...), and
-	 * whether it led somewhere */
-	struct seen {
-		char *addr;
-		int led;
-	} *seen;
+	/* every address expanded so far (an alias, an account...) */
+	struct seen *seen;
 	int nseen;
 	int work;
 };
@@ -51,8 +53,7 @@ add_target(struct expand_ctx *cx, const char *addr, const char *delivered_to,
 	int i;
 
 	for (i = 0; i < x->n; i++)
-		if (str_ieq(x->v[i].addr, addr) &&
-		    x->v[i].local == local)
+		if (str_ieq(x->v[i].addr, addr) && x->v[i].local == local)
 			return 1;
 	x->v = xreallocarray(x->v, (size_t)x->n + 1, sizeof(*x->v));
 	t = &x->v[x->n++];
@@ -65,8 +66,7 @@ add_target(struct expand_ctx *cx, const char *addr, const char *delivered_to,
 
 /* the account a reached; text is a as written (its Delivered-To) */
 static int
-add_account(struct expand_ctx *cx, const struct account *acct,
-	    const char *text)
+add_account(struct expand_ctx *cx, const struct account *acct, const char *text)
 {
 	char addr[ADDR_MAX];
 
@@ -107,10 +107,10 @@ expand_alias(struct expand_ctx *cx, const struct alias *al, const char *domain,
 		if (resolve(cx, &t, text))
 			any = 1;
 		else if (!cx->x->too_big)
-			log_info("alias %s (line %d): for <%s>, target %s leads "
-				 "nowhere",
-				 al->key, al->line, log_value(text),
-				 al->targets[i]);
+			log_info(
+			    "alias %s (line %d): for <%s>, target %s leads "
+			    "nowhere",
+			    al->key, al->line, log_value(text), al->targets[i]);
 	}
 	return any;
 }
@@ -125,8 +125,8 @@ seen_index(struct expand_ctx *cx, const char *text, int *isnew)
 	for (i = 0; i < cx->nseen; i++)
 		if (str_ieq(cx->seen[i].addr, text))
 			return i;
-	cx->seen = xreallocarray(cx->seen, (size_t)cx->nseen + 1,
-				 sizeof(*cx->seen));
+	cx->seen =
+	    xreallocarray(cx->seen, (size_t)cx->nseen + 1, sizeof(*cx->seen));
 	cx->seen[cx->nseen].addr = xstrdup(text);
 	cx->seen[cx->nseen].led = 0;
 	*isnew = 1;
@@ -135,8 +135,7 @@ seen_index(struct expand_ctx *cx, const char *text, int *isnew)
 
 /* a with its recipient_delimiter part cut off, in base; 0 if it has none */
 static int
-strip_tag(const struct conf *c, const struct mailaddr *a,
-	  struct mailaddr *base)
+strip_tag(const struct conf *c, const struct mailaddr *a, struct mailaddr *base)
 {
 	size_t n;
 
@@ -170,8 +169,7 @@ postmaster(struct expand_ctx *cx, const struct mailaddr *a)
 
 /* the rules of expand.h for the address at a under the alias chain */
 static int
-resolve_local(struct expand_ctx *cx, const struct mailaddr *a,
-	      const char *text)
+resolve_local(struct expand_ctx *cx, const struct mailaddr *a, const char *text)
 {
 	const struct smtpd *d = cx->d;
 	const struct alias *al;
@@ -246,8 +244,8 @@ resolve(struct expand_ctx *cx, const struct mailaddr *a, const char *via)
 }
 
 static void
-expand_run(const struct smtpd *d, const struct mailaddr *a,
-	   struct expansion *x, int fallback)
+expand_run(const struct smtpd *d, const struct mailaddr *a, struct expansion *x,
+	   int fallback)
 {
 	struct expand_ctx *cx = xcalloc(1, sizeof(*cx));
 	int i;
@@ -287,8 +285,7 @@ postmaster_mailbox(const struct conf *c, char *buf, size_t size)
 }
 
 int
-expand_mailbox(const struct smtpd *d, const char *addr, char *buf,
-	       size_t size)
+expand_mailbox(const struct smtpd *d, const char *addr, char *buf, size_t size)
 {
 	const struct conf *c = &d->conf;
 	const struct account *a;

@@ -48,9 +48,9 @@ struct target {
 struct expansion {
 	struct target *v;
 	int n;
-	int loops;    /* branches dropped as loops or too deep */
-	int too_big;  /* EXPAND_WORK_MAX reached: v is incomplete */
-	int aliased;  /* an alias took part */
+	int loops;   /* branches dropped as loops or too deep */
+	int too_big; /* EXPAND_WORK_MAX reached: v is incomplete */
+	int aliased; /* an alias took part */
 };
 
 /*
