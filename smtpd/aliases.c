@@ -57,7 +57,7 @@ valid_local(const char *s)
 /*
  * The key of "user@domain", "user" or "@domain" in key (quotes of a
  * local part removed, lower-cased, as lookups make theirs); -1 if it is
- * none of those.
+ * none of those, or its user has an "@" (quoted).
  */
 static int
 make_key(const char *s, char *key, size_t size)
@@ -80,7 +80,8 @@ make_key(const char *s, char *key, size_t size)
 			    addr_parse_mailbox(buf, &a) < 0
 			? -1
 			: xsnprintf(key, size, "%s", a.local);
-	if (n < 0)
+	/* a quoted "@" would make "user@domain" of "@domain" and the like */
+	if (n < 0 || (s[0] != '@' && strchr(a.local, '@') != NULL))
 		return -1;
 	str_lower(key);
 	return 0;
