@@ -128,6 +128,9 @@ static const struct conf_row conf_rows[] = {
     {"resolver", T_RESOLVER, NULL, CONF_FIELD(resolver_addr), 0, 0},
     {"max_hops", T_COUNT, "50", CONF_FIELD(max_hops), 1, 1000},
     {"relay_from", T_NETWORKS, NULL, CONF_LIST, 0, 0},
+    {"aliases", T_PATH, NULL, CONF_FIELD(aliases), 0, 0},
+    {"recipient_delimiter", T_NAME, NULL, CONF_FIELD(recipient_delimiter), 0,
+     0},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))

@@ -68,6 +68,10 @@ struct conf {
 	int max_hops; /* more Received: than this: refused, bounced */
 	struct cidr *relay_from; /* clients that may relay without AUTH */
 	int nrelay_from;
+	/* aliases (issue 11): the file ("": none), the characters that
+	 * end the user of user+tag ("": no tags) */
+	char aliases[PATH_MAX];
+	char recipient_delimiter[8];
 };
 
 const char *service_name(enum service svc);

@@ -248,6 +248,7 @@ accept_one(struct listener *l)
 		return;
 	}
 	passwd_refresh(&smtpd.accounts);
+	aliases_refresh(&smtpd.aliases);
 	if (authgate_pair(gate) < 0) {
 		refuse(fd, l->svc);
 		return;
@@ -356,6 +357,7 @@ reload(void)
 		}
 	} else
 		passwd_reload(&smtpd.accounts); /* say again what is wrong */
+	aliases_reconfigure(&smtpd.aliases, c.aliases);
 	if (relay_pid > 0) {
 		kill(relay_pid, SIGTERM); /* restarted with the new routes */
 		relay_ending = 1;
@@ -473,14 +475,15 @@ master_loop(void)
 static void
 load_accounts(int check_only)
 {
-	int bad;
+	int bad = 0, abad = 0;
 
-	if (smtpd.conf.passwd[0] == '\0')
-		return;
-	bad = passwd_load_conf(&smtpd.accounts, &smtpd.conf);
-	if (bad < 0)
+	if (smtpd.conf.aliases[0] != '\0' &&
+	    (abad = aliases_load(&smtpd.aliases, smtpd.conf.aliases)) < 0)
 		exit(EX_CONFIG);
-	if (bad > 0 && check_only)
+	if (smtpd.conf.passwd[0] != '\0' &&
+	    (bad = passwd_load_conf(&smtpd.accounts, &smtpd.conf)) < 0)
+		exit(EX_CONFIG);
+	if ((bad > 0 || abad > 0) && check_only)
 		exit(EX_CONFIG);
 }
 
@@ -527,6 +530,7 @@ main(int argc, char *argv[])
 	if (check) {
 		if (preflight_check(&smtpd.conf) > 0)
 			exit(EX_CONFIG);
+		(void)preflight_postmaster(&smtpd);
 		fprintf(stderr, "smtpd: %s: configuration OK\n", config);
 		exit(0);
 	}

@@ -20,20 +20,14 @@
 #include "addr.h"
 #include "conf.h"
 #include "conf_lookup.h"
+#include "fileid.h"
 #include "lineio.h"
 #include "log.h"
 #include "passwd.h"
 #include "util.h"
 
 #define PASSWD_LINE_MAX 1024
-#define PASSWD_FILE_MAX (64L * 1024 * 1024)
-
-/* the malformed lines read_table found, to name in a refused reload */
-struct bad_lines {
-	int count;
-	int first_line;
-	char first_why[200];
-};
+#define PASSWD_FILE_MAX ((size_t)64 * 1024 * 1024)
 
 static void
 account_free(struct account *a)
@@ -54,16 +48,6 @@ table_free(struct account *v, size_t n)
 	for (i = 0; i < n; i++)
 		account_free(&v[i]);
 	free(v);
-}
-
-static void
-bad_line(struct bad_lines *b, const char *path, int line, const char *why)
-{
-	log_warnx("%s:%d: %s", path, line, why);
-	if (b->count++ == 0) {
-		b->first_line = line;
-		strlcpy(b->first_why, why, sizeof(b->first_why));
-	}
 }
 
 static int
@@ -134,7 +118,7 @@ account_cmp(const void *x, const void *y)
 /* drop every account whose address an earlier line has: that one wins */
 static void
 drop_duplicates(const char *path, struct account *v, size_t *np,
-		struct bad_lines *bad)
+		struct file_bad_lines *bad)
 {
 	struct account **idx;
 	int *first;
@@ -165,7 +149,7 @@ drop_duplicates(const char *path, struct account *v, size_t *np,
 		xsnprintf(why, sizeof(why),
 			  "duplicate account %s (the first is line %d)", addr,
 			  first[i]);
-		bad_line(bad, path, v[i].line, why);
+		file_bad_line(bad, path, v[i].line, why);
 		account_free(&v[i]);
 	}
 	*np = k;
@@ -173,50 +157,10 @@ drop_duplicates(const char *path, struct account *v, size_t *np,
 	free(idx);
 }
 
-/* the whole file at fd, NUL-terminated, in a buffer to wipe; NULL on error */
-static char *
-read_whole(int fd, size_t *len)
-{
-	size_t cap = 8192, n = 0;
-	char *buf = xmalloc(cap + 1);
-	ssize_t got;
-
-	for (;;) {
-		if (n == cap) {
-			char *nbuf;
-			if (cap >= (size_t)PASSWD_FILE_MAX) {
-				errno = EFBIG;
-				break;
-			}
-			nbuf = xmalloc(cap * 2 + 1);
-			memcpy(nbuf, buf, n);
-			wipe(buf, n);
-			free(buf);
-			buf = nbuf;
-			cap *= 2;
-		}
-		got = pread(fd, buf + n, cap - n, (off_t)n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			if (got == 0) {
-				buf[n] = '\0';
-				*len = n;
-				return buf;
-			}
-			break;
-		}
-		n += (size_t)got;
-	}
-	wipe(buf, n);
-	free(buf);
-	return NULL;
-}
-
 /* parse the file at fd into a new table; the number of bad lines, or -1 */
 static int
 read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
-	   struct bad_lines *bad)
+	   struct file_bad_lines *bad)
 {
 	char line[PASSWD_LINE_MAX + 2], *buf;
 	struct account *v = NULL, a;
@@ -226,7 +170,7 @@ read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
 	FILE *fp = NULL;
 
 	memset(bad, 0, sizeof(*bad));
-	if ((buf = read_whole(fd, &size)) == NULL) {
+	if ((buf = file_read_whole(fd, PASSWD_FILE_MAX, &size)) == NULL) {
 		log_warn("%s", t->path);
 		return -1;
 	}
@@ -238,18 +182,18 @@ read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
 		lineno++;
 		memset(&a, 0, sizeof(a));
 		if (got < 0)
-			bad_line(bad, t->path, lineno, "line too long");
+			file_bad_line(bad, t->path, lineno, "line too long");
 		else if (memchr(line, '\0', len) != NULL)
-			bad_line(bad, t->path, lineno, "NUL in line");
+			file_bad_line(bad, t->path, lineno, "NUL in line");
 		else if ((r = parse_line(line, &a, &why)) < 0)
-			bad_line(bad, t->path, lineno, why);
+			file_bad_line(bad, t->path, lineno, why);
 		else if (r == 0 && !mailbox_ok(t->conf, &a)) {
 			char msg[200];
 			xsnprintf(msg, sizeof(msg),
 				  "%.64s@%.80s cannot be a mailbox path (no /, "
 				  "blanks, controls or leading dot)",
 				  a.local, a.domain);
-			bad_line(bad, t->path, lineno, msg);
+			file_bad_line(bad, t->path, lineno, msg);
 			account_free(&a);
 		} else if (r == 0) {
 			a.line = lineno;
@@ -266,27 +210,6 @@ read_table(const struct accounts *t, int fd, struct account **vp, size_t *np,
 	*vp = v;
 	*np = n;
 	return bad->count;
-}
-
-static void
-remember_file(struct accounts *t, const struct stat *st)
-{
-	t->dev = st->st_dev;
-	t->ino = st->st_ino;
-	t->size = st->st_size;
-	t->mtime = st->st_mtim;
-	t->ctime = st->st_ctim;
-}
-
-static int
-same_file(const struct accounts *t, const struct stat *st)
-{
-	return st->st_dev == t->dev && st->st_ino == t->ino &&
-	       st->st_size == t->size &&
-	       st->st_mtim.tv_sec == t->mtime.tv_sec &&
-	       st->st_mtim.tv_nsec == t->mtime.tv_nsec &&
-	       st->st_ctim.tv_sec == t->ctime.tv_sec &&
-	       st->st_ctim.tv_nsec == t->ctime.tv_nsec;
 }
 
 static void
@@ -330,7 +253,7 @@ static int
 load(struct accounts *t, const char *path, const struct conf *c)
 {
 	struct account *v;
-	struct bad_lines bad;
+	struct file_bad_lines bad;
 	struct stat st;
 	size_t n;
 	int fd;
@@ -350,7 +273,7 @@ load(struct accounts *t, const char *path, const struct conf *c)
 		close(fd);
 		return -1;
 	}
-	remember_file(t, &st);
+	file_id_set(&t->id, &st);
 	table_swap(t, v, n, fd);
 	return bad.count;
 }
@@ -372,12 +295,12 @@ static int
 reread(struct accounts *t, const struct stat *st)
 {
 	struct account *v;
-	struct bad_lines bad;
+	struct file_bad_lines bad;
 	size_t n;
 	int fd, held;
 
 	/* a version is tried once, not on every connection while it lasts */
-	remember_file(t, st);
+	file_id_set(&t->id, st);
 	t->unreadable = 0;
 	if ((fd = open_current(t, st, &held)) < 0) {
 		log_warn("%s: keeping the previous %zu accounts%s", t->path,
@@ -399,11 +322,7 @@ reread(struct accounts *t, const struct stat *st)
 		table_free(v, n);
 		if (!held)
 			close(fd);
-		log_warnx("%s: %d malformed line%s: keeping the previous %zu "
-			  "accounts (%sline %d: %s)",
-			  t->path, bad.count, bad.count == 1 ? "" : "s", t->n,
-			  bad.count == 1 ? "" : "the first: ", bad.first_line,
-			  bad.first_why);
+		file_bad_refused(&bad, t->path, t->n, "accounts");
 		return -1;
 	}
 	table_swap(t, v, n, fd);
@@ -426,7 +345,7 @@ passwd_refresh(struct accounts *t)
 		t->unreadable = 1;
 		return -1;
 	}
-	if (t->loaded && same_file(t, &st))
+	if (t->loaded && file_id_same(&t->id, &st))
 		return 0;
 	return reread(t, &st);
 }
@@ -434,7 +353,7 @@ passwd_refresh(struct accounts *t)
 int
 passwd_reload(struct accounts *t)
 {
-	t->size = -1; /* no file has it: changed or not, it is read */
+	t->id.size = -1; /* no file has it: changed or not, it is read */
 	t->unreadable = 0;
 	return passwd_refresh(t);
 }

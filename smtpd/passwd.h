@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "fileid.h"
+
 struct conf;
 
 struct account {
@@ -35,11 +37,7 @@ struct accounts {
 	 */
 	int fd;
 	/* identity of the file last loaded (or refused), to notice a change */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct timespec ctime; /* chmod, chown: it may be readable now */
+	struct file_id id;
 	int loaded;
 	int unreadable; /* could not be read: warned already */
 };

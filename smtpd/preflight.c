@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf_lookup.h"
+#include "expand.h"
 #include "log.h"
 #include "preflight.h"
 #include "util.h"
@@ -186,4 +187,21 @@ preflight_check(const struct conf *c)
 	if (mailroot[0] != '\0')
 		bad += check_root(c, "mail root", mailroot, &r);
 	return bad;
+}
+
+int
+preflight_postmaster(const struct smtpd *d)
+{
+	char maildir[PATH_MAX];
+
+	if (expand_postmaster_ok(d, maildir, sizeof(maildir)))
+		return 0;
+	log_warnx("%s: warning: postmaster@%s leads nowhere (no alias, "
+		  "account or catch-all): its mail, and postmaster's at every "
+		  "local domain, is kept in %s, which no account reads; add "
+		  "\"postmaster: you@%s\" to the aliases file",
+		  d->conf.path, d->conf.domains[0],
+		  maildir[0] ? maildir : "(no Maildir either)",
+		  d->conf.domains[0]);
+	return 1;
 }

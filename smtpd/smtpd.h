@@ -1,6 +1,6 @@
 /*
  * smtpd.h - the state every process of the daemon shares: the parsed
- * config and the accounts table.  The master owns it; session children
+ * config, the accounts table and the aliases.  The master owns it; session children
  * and the relay child inherit it across fork().
  */
 #ifndef SMTPD_H
@@ -8,10 +8,12 @@
 
 #include "conf.h"
 #include "passwd.h"
+#include "aliases.h"
 
 struct smtpd {
 	struct conf conf;
 	struct accounts accounts;
+	struct aliases aliases; /* conf.aliases ("": none) */
 	int verbose;
 	int inetd; /* one session on stdin/stdout, logs to syslog */
 };

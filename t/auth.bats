@@ -383,11 +383,11 @@ FRANK_BCRYPT='$2b$05$abcdefghijklmnopqrstuuQcMdxbk5yqg5YINF9qEt5leJM2JNhHW' # fr
 	[ "$(echo "$f" | grep -c .)" = 1 ]
 	cat "$f"
 	[ "$(sed -n 1p "$f")" = "Return-Path: <alice@example.org>" ]
-	sed -n 2p "$f" | grep -Eq '^Received: from client\.example \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with ESMTPA id [0-9A-F]+ for <bob@example.org>; '
+	sed -n 3p "$f" | grep -Eq '^Received: from client\.example \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with ESMTPA id [0-9A-F]+ for <bob@example.org>; '
 	# what the message lacked, added (RFC 6409 §8; t/loops.bats)
-	sed -n 3p "$f" | grep -Eq '^Date: '
-	sed -n 4p "$f" | grep -Eq '^Message-ID: <[0-9A-F]+@mx\.example\.org>$'
-	[ "$(sed -n '5,$p' "$f")" = "Subject: submitted
+	sed -n 4p "$f" | grep -Eq '^Date: '
+	sed -n 5p "$f" | grep -Eq '^Message-ID: <[0-9A-F]+@mx\.example\.org>$'
+	[ "$(sed -n '6,$p' "$f")" = "Subject: submitted
 
 hello bob" ]
 }

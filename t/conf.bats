@@ -190,7 +190,12 @@ refused() {
 }
 
 @test "domain D...: several a line and several lines; a bad one is named" {
-	accepted "domain example.org Example.NET" "domain abc.com"
+	conf "domain example.org Example.NET" "domain abc.com"
+	check
+	[ "$status" = 0 ]
+	# nothing names postmaster (no aliases, no accounts): only a warning
+	expect_lines "$CONF: warning: postmaster@example.org leads nowhere (no alias, account or catch-all): its mail, and postmaster's at every local domain, is kept in /var/mail/example.org/postmaster, which no account reads; add \"postmaster: you@example.org\" to the aliases file" \
+		"smtpd: $CONF: configuration OK"
 	refused 2 "domain: expects at least one domain" "domain"
 	refused 3 "domain: not a domain: -bad.example" "domain ok.example" \
 		"domain good.example -bad.example other.example"

@@ -93,7 +93,7 @@ teardown() { mailc_teardown; }
 		cat "$f"
 		run ! grep -qi '^bcc' "$f"
 		run ! grep -q 'folded' "$f"
-		[ "$(header_of "$f" | grep -v '^Received:\|^Return-Path:' | grep -c 'bob@example.org')" = 0 ]
+		[ "$(header_of "$f" | grep -v '^Received:\|^Return-Path:\|^Delivered-To:' | grep -c 'bob@example.org')" = 0 ]
 		header_of "$f" | grep -qx 'Subject: secret'
 		[ "$(body_of "$f")" = "hush" ]
 	done
@@ -103,12 +103,12 @@ teardown() { mailc_teardown; }
 	run "$MAILC_BIN" -f alice@example.org -b bob@example.org alice@example.org <<<"blind"
 	[ "$status" -eq 0 ]
 	# both have it, and no header names bob in either copy: the trace lines
-	# aside, as bob's own says "for <bob@example.org>"
+	# aside, as bob's own say "for <bob@example.org>" and "Delivered-To:"
 	for u in alice bob; do
 		f=$(stored $u)
 		cat "$f"
 		header_of "$f" | grep -qx 'To: alice@example.org'
-		[ "$(header_of "$f" | grep -v '^Received:\|^Return-Path:' | grep -c 'bob@example.org')" = 0 ]
+		[ "$(header_of "$f" | grep -v '^Received:\|^Return-Path:\|^Delivered-To:' | grep -c 'bob@example.org')" = 0 ]
 		[ "$(body_of "$f")" = "blind" ]
 	done
 }

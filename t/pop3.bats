@@ -151,7 +151,7 @@ three_messages() {
 	uids = [u.split()[1].decode() for u in uidls]
 	check(sorted(u + ":2," for u in uids) == files, "UIDL is the name before ':' %r" % uids)
 	data = [open(os.path.join(maildir(), "cur", u + ":2,"), "rb").read() for u in uids]
-	check([d.split(b"\n")[2] for d in data] == [b"Subject: a", b"Subject: b", b"Subject: c"],
+	check([d.split(b"\n")[3] for d in data] == [b"Subject: a", b"Subject: b", b"Subject: c"],
 	      "delivery order")
 	n, size = p.stat()
 	check(n == 3 and size == sum(len(d) + d.count(b"\n") for d in data), "STAT %d %d" % (n, size))

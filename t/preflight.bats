@@ -10,6 +10,8 @@ load smtp_helpers
 
 setup() {
 	daemon_init main example.org
+	# postmaster leads somewhere: smtpd -n says nothing of it
+	echo 'postmaster@example.org:{PLAIN}pmpw' >>"$main_ROOT/etc/passwd"
 	CONF=$main_ROOT/etc/smtpd.conf
 	# absolute roots, so the messages name them as a reader would
 	daemon_conf main "queue $main_ROOT/queue" "mailbox $main_ROOT/mail/%d/%u"

@@ -79,12 +79,12 @@ deferred_once() { grep -q "to=<$2> status=deferred" "$(log_of "$1")"; }
 	cat "$f"
 	[ "$(sed -n 1p "$f")" = "Return-Path: <alice@abc.com>" ]
 	# xyz's trace line on top of abc's
-	sed -n 2p "$f" | grep -Eq '^Received: from mx\.abc\.com \(\[127\.0\.0\.1\]\) by mx\.xyz\.com \(smtpd\) with ESMTP id [0-9A-F]+ for <bob@xyz.com>; '
-	sed -n 3p "$f" | grep -Eq '^Received: from client\.abc\.com \(\[127\.0\.0\.1\]\) by mx\.abc\.com \(smtpd\) with ESMTPA id [0-9A-F]+ for <bob@xyz.com>; '
+	sed -n 3p "$f" | grep -Eq '^Received: from mx\.abc\.com \(\[127\.0\.0\.1\]\) by mx\.xyz\.com \(smtpd\) with ESMTP id [0-9A-F]+ for <bob@xyz.com>; '
+	sed -n 4p "$f" | grep -Eq '^Received: from client\.abc\.com \(\[127\.0\.0\.1\]\) by mx\.abc\.com \(smtpd\) with ESMTPA id [0-9A-F]+ for <bob@xyz.com>; '
 	# abc added what alice's message lacked (RFC 6409 §8)
-	sed -n 4p "$f" | grep -Eq '^Date: '
-	sed -n 5p "$f" | grep -Eq '^Message-ID: <[0-9A-F]+@mx\.abc\.com>$'
-	[ "$(sed -n '6,$p' "$f")" = "From: alice@abc.com
+	sed -n 5p "$f" | grep -Eq '^Date: '
+	sed -n 6p "$f" | grep -Eq '^Message-ID: <[0-9A-F]+@mx\.abc\.com>$'
+	[ "$(sed -n '7,$p' "$f")" = "From: alice@abc.com
 Subject: across
 
 Hello from abc." ]

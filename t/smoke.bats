@@ -25,6 +25,6 @@ teardown() { test_teardown; }
 	f=$(maildir_files example.org bob)
 	cat "$f"
 	[ "$(sed -n 1p "$f")" = "Return-Path: <x@remote.example>" ]
-	sed -n 2p "$f" | grep -Eqx 'Received: from client\.example \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with SMTP id [0-9A-F]+ for <bob@example\.org>; .+'
+	sed -n 3p "$f" | grep -Eqx 'Received: from client\.example \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with SMTP id [0-9A-F]+ for <bob@example\.org>; .+'
 	file_is <(strip_trace "$f") 'Subject: smoke\n\nhello bob\n'
 }

@@ -74,7 +74,7 @@ teardown() { test_teardown; }
 		"RCPT TO:<bob@example.org>" DATA "Subject: logged" "" "secret body" . QUIT
 	[ "${lines[-3]}" = "250 Message received and to be delivered" ]
 	f=$(maildir_files example.org bob)
-	qid=$(sed -n 2p "$f" | sed -n 's/.* id \([0-9A-F]*\) for .*/\1/p')
+	qid=$(sed -n 3p "$f" | sed -n 's/.* id \([0-9A-F]*\) for .*/\1/p')
 	[ -n "$qid" ]
 	log=$TROOT/smtpd.log
 	grep -Eq "^smtpd\[[0-9]+\]: $qid: from=<sender@remote.example> size=[0-9]+ nrcpt=2 client=\[127.0.0.1\] helo=client.example proto=ESMTP$" "$log"

@@ -27,7 +27,7 @@ send_msg() {
 	raw "$SMTP_PORT" '%s\r\n' "${cmds[@]}" DATA "$@" . QUIT
 }
 
-@test "the delivered file: Return-Path, Received, then the message with LF ends" {
+@test "the delivered file: Return-Path, Delivered-To, Received, then the message with LF ends" {
 	run send_msg "From: Sender <sender@remote.example>" "To: bob@example.org" \
 		"Subject: exact bytes" "" "line one" "  indented line two" "" "last line"
 	[ "${lines[-3]}" = "250 Message received and to be delivered" ]
@@ -35,9 +35,10 @@ send_msg() {
 	f=$(maildir_files example.org bob)
 	qid=$(sed -n 's/.*: \([0-9A-F]*\): from=<sender@remote.example> size=.*/\1/p' "$TROOT/smtpd.log")
 	[ -n "$qid" ]
-	run sed -n 1,2p "$f"
+	run sed -n 1,3p "$f"
 	[ "${lines[0]}" = "Return-Path: <sender@remote.example>" ]
-	[[ ${lines[1]} =~ ^"Received: from client.example ([127.0.0.1]) by mx.example.org (smtpd) with ESMTP id $qid for <bob@example.org>; "$DATE_RE$ ]]
+	[ "${lines[1]}" = "Delivered-To: bob@example.org" ]
+	[[ ${lines[2]} =~ ^"Received: from client.example ([127.0.0.1]) by mx.example.org (smtpd) with ESMTP id $qid for <bob@example.org>; "$DATE_RE$ ]]
 	file_is <(strip_trace "$f") '%s\n' "From: Sender <sender@remote.example>" \
 		"To: bob@example.org" "Subject: exact bytes" "" "line one" \
 		"  indented line two" "" "last line"
@@ -47,7 +48,7 @@ send_msg() {
 @test "HELO gives 'with SMTP' in Received:" {
 	GREET=HELO run send_msg "Subject: helo" "" "x"
 	f=$(maildir_files example.org bob)
-	run sed -n 2p "$f"
+	run sed -n 3p "$f"
 	[[ $output =~ ^"Received: from client.example ([127.0.0.1]) by mx.example.org (smtpd) with SMTP id "[0-9A-F]+" for <bob@example.org>; "$DATE_RE$ ]]
 }
 
@@ -94,8 +95,8 @@ send_msg() {
 	[ "$(maildir_count example.org alice)" = 1 ]
 	[ "$(maildir_count example.org bob)" = 1 ]
 	a=$(maildir_files example.org alice) b=$(maildir_files example.org bob)
-	sed -n 2p "$a" | grep -q ' for <alice@example.org>; '
-	sed -n 2p "$b" | grep -q ' for <bob@example.org>; '
+	sed -n 3p "$a" | grep -q ' for <alice@example.org>; '
+	sed -n 3p "$b" | grep -q ' for <bob@example.org>; '
 	file_is <(strip_trace "$a") 'Subject: to both\n\nshared body\n'
 	file_is <(strip_trace "$b") 'Subject: to both\n\nshared body\n'
 	grep -q ': from=<sender@remote.example> size=[0-9]* nrcpt=2 client=' "$TROOT/smtpd.log"
@@ -173,7 +174,7 @@ send_msg() {
 		[ "$(maildir_count example.org $u)" = 1 ]
 		f=$(maildir_files example.org $u)
 		[ "$(head -n 1 "$f")" = "Return-Path: <sender@remote.example>" ]
-		sed -n 2p "$f" | grep -Eq "^Received: from [^ ]+ \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with ESMTP id [0-9A-F]+ for <$u@example\.org>; "
+		sed -n 3p "$f" | grep -Eq "^Received: from [^ ]+ \(\[127\.0\.0\.1\]\) by mx\.example\.org \(smtpd\) with ESMTP id [0-9A-F]+ for <$u@example\.org>; "
 		file_is <(strip_trace "$f") '%s\n' "From: sender@remote.example" \
 			"To: alice@example.org, bob@example.org" "Subject: via smtplib" "" \
 			".leading dot" "." "plain line" "..two dots"
@@ -249,7 +250,7 @@ smuggle() {
 	run raw "$SMTP_PORT" 'HELO client.example\r\nMAIL FROM:<sender@remote.example>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n.\r\nQUIT\r\n'
 	[ "${lines[-3]}" = "250 Message received and to be delivered" ]
 	f=$(maildir_files example.org bob)
-	[ "$(wc -l <"$f")" = 2 ]
+	[ "$(wc -l <"$f")" = 3 ]
 	[ -z "$(strip_trace "$f")" ]
 }
 

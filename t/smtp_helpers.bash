@@ -18,8 +18,9 @@
 #                              the connection, "<open>" if it fell silent
 #   raw_stdin PORT             the same with the bytes of stdin
 #   file_is FILE FORMAT [ARG...]  FILE's bytes are exactly printf's output
-#   strip_trace FILE           FILE without its Return-Path: and Received:
-#                              lines (what the client sent, with LF ends)
+#   strip_trace FILE           FILE without its Return-Path:, Delivered-To:
+#                              and Received: lines (what the client sent,
+#                              with LF ends)
 #   daemon_children            pids of the daemon's children, sorted
 #   port_closed PORT           nothing accepts connections on PORT
 
@@ -109,7 +110,7 @@ file_is() {
 }
 
 strip_trace() {
-	tail -n +3 "$1"
+	tail -n +4 "$1"
 }
 
 # the daemon's children now, one pid a line (the relay child among them)

@@ -212,7 +212,7 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	     const struct msghdr *hdr)
 {
 	struct delivery dv;
-	const char **rcpts;
+	const char **rcpts, **dto;
 	char added[512];
 	sigset_t saved;
 	int *local, i;
@@ -226,9 +226,11 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	}
 	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
 	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
+	dto = xcalloc((size_t)s->nrcpt, sizeof(*dto));
 	for (i = 0; i < s->nrcpt; i++) {
 		rcpts[i] = s->rcpts[i].text;
 		local[i] = s->rcpts[i].local;
+		dto[i] = s->rcpts[i].delivered_to;
 	}
 	memset(&dv, 0, sizeof(dv));
 	dv.d = s->d;
@@ -239,6 +241,7 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	dv.proto = s->authenticated ? "ESMTPA" : s->esmtp ? "ESMTP" : "SMTP";
 	dv.rcpts = rcpts;
 	dv.local = local;
+	dv.delivered_to = dto;
 	dv.nrcpt = s->nrcpt;
 	dv.add_headers = added;
 	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
@@ -257,4 +260,5 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	free(rcpts);
 	free(local);
+	free(dto);
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "util.h"
 #include "conf_lookup.h"
+#include "expand.h"
 
 #include "smtp/auth.h"
 #include "smtp/data.h"
@@ -210,16 +211,130 @@ smtp_cmd_mail(struct smtp_session *s, char *arg)
 	smtp_reply(s, "250 2.1.0 Sender OK");
 }
 
+/*
+ * RCPT TO:<Postmaster>, no domain (RFC 5321 §4.5.1: any case, and it
+ * MUST be accepted) is postmaster@ the first local domain: what follows
+ * it, with a filled in; NULL when arg is not that.
+ */
+static const char *
+smtp_bare_postmaster(const struct smtp_session *s, const char *arg,
+		     struct mailaddr *a)
+{
+	const struct conf *c = &s->d->conf;
+
+	if (!str_iprefix(arg, "TO:"))
+		return NULL;
+	for (arg += 3; *arg == ' '; arg++)
+		;
+	if (!str_iprefix(arg, "<postmaster>") || c->ndomains == 0)
+		return NULL;
+	memset(a, 0, sizeof(*a));
+	strlcpy(a->local, "postmaster", sizeof(a->local));
+	strlcpy(a->domain, c->domains[0], sizeof(a->domain));
+	return arg + strlen("<postmaster>");
+}
+
+/* is it in the transaction already */
+static int
+smtp_rcpt_has(const struct smtp_session *s, const char *text)
+{
+	int i;
+
+	for (i = 0; i < s->nrcpt; i++)
+		if (str_ieq(s->rcpts[i].text, text))
+			return 1;
+	return 0;
+}
+
+static void
+smtp_rcpt_add(struct smtp_session *s, const struct rcpt *r)
+{
+	if (smtp_rcpt_has(s, r->text))
+		return;
+	s->rcpts = xreallocarray(s->rcpts, (size_t)s->nrcpt + 1,
+				 sizeof(*s->rcpts));
+	s->rcpts[s->nrcpt++] = *r;
+}
+
+/* the transaction's limit: max_recipients, and what the queue holds */
+static int
+smtp_rcpt_limit(const struct smtp_session *s)
+{
+	return s->d->conf.max_recipients < QUEUE_RCPT_MAX
+		   ? s->d->conf.max_recipients
+		   : QUEUE_RCPT_MAX;
+}
+
+/*
+ * A recipient in a local domain: its targets (expand.h) join the
+ * transaction, all of them or none.  0, or -1 when refused (answered).
+ */
+static int
+smtp_rcpt_local(struct smtp_session *s, const struct rcpt *r)
+{
+	struct expansion x;
+	struct rcpt t;
+	int i, nnew = 0, limit = smtp_rcpt_limit(s), ret = -1;
+
+	passwd_refresh(&s->d->accounts);
+	aliases_refresh(&s->d->aliases);
+	expand_address(s->d, &r->addr, &x);
+	for (i = 0; i < x.n; i++)
+		nnew += !smtp_rcpt_has(s, x.v[i].addr);
+	if (x.too_big)
+		smtp_reject(s, r->text,
+			    "550 5.3.0 <%s>: Recipient address rejected: alias "
+			    "expansion too large",
+			    r->text);
+	else if (x.n == 0 && x.loops)
+		smtp_reject(s, r->text,
+			    "550 5.4.6 <%s>: Recipient address rejected: alias "
+			    "loop",
+			    r->text);
+	else if (x.n == 0)
+		smtp_reject(s, r->text,
+			    "550 5.1.1 <%s>: Recipient address rejected: User "
+			    "unknown",
+			    r->text);
+	else if (nnew > limit) /* never fits: no use trying again */
+		smtp_reject(s, r->text,
+			    "550 5.5.3 <%s>: Recipient address rejected: it "
+			    "expands to more than %d recipients",
+			    r->text, limit);
+	else if (nnew > limit - s->nrcpt)
+		smtp_reject(s, r->text, "452 4.5.3 Too many recipients");
+	else
+		ret = 0;
+	for (i = 0; ret == 0 && i < x.n; i++) {
+		memset(&t, 0, sizeof(t));
+		if (addr_parse_mailbox(x.v[i].addr, &t.addr) < 0)
+			continue; /* made by addr_format: not expected */
+		strlcpy(t.text, x.v[i].addr, sizeof(t.text));
+		strlcpy(t.delivered_to, x.v[i].delivered_to,
+			sizeof(t.delivered_to));
+		t.local = x.v[i].local;
+		smtp_rcpt_add(s, &t);
+		if (x.aliased)
+			log_debug("%s: <%s> -> <%s>", s->qid,
+				  log_value(r->text), log_value(t.text));
+	}
+	if (ret == 0 && x.aliased)
+		log_info("%s: to=<%s> expands to %d address%s", s->qid,
+			 log_value(r->text), x.n, x.n == 1 ? "" : "es");
+	expand_free(&x);
+	return ret;
+}
+
 static void
 smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 {
 	struct rcpt r;
 	const char *rest;
-	int i;
 
 	memset(&r, 0, sizeof(r));
-	if ((rest = smtp_path_arg(arg, "TO:", &r.addr)) == NULL ||
-	    r.addr.null) {
+	if ((rest = smtp_bare_postmaster(s, arg, &r.addr)) == NULL &&
+	    ((rest = smtp_path_arg(arg, "TO:", &r.addr)) == NULL ||
+	     r.addr.null)) {
 		smtp_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	}
@@ -235,36 +350,23 @@ smtp_cmd_rcpt(struct smtp_session *s, char *arg)
 	}
 	/* the queue's envelope holds at most QUEUE_RCPT_MAX: refuse more
 	 * here rather than queue what the relay could not read back */
-	if (s->nrcpt >= s->d->conf.max_recipients ||
-	    s->nrcpt >= QUEUE_RCPT_MAX) {
+	if (s->nrcpt >= smtp_rcpt_limit(s)) {
 		smtp_reject(s, r.text, "452 4.5.3 Too many recipients");
 		return;
 	}
 	r.local = !r.addr.literal && conf_is_local(&s->d->conf, r.addr.domain);
 	if (r.local) {
-		passwd_refresh(&s->d->accounts);
-		if (passwd_lookup(&s->d->accounts, r.addr.local,
-				  r.addr.domain) == NULL) {
-			smtp_reject(s, r.text,
-				    "550 5.1.1 <%s>: Recipient address "
-				    "rejected: User unknown",
-				    r.text);
+		if (smtp_rcpt_local(s, &r) < 0)
 			return;
-		}
 	} else if (!s->authenticated &&
 		   !conf_relay_client(&s->d->conf, s->client_ip)) {
 		smtp_reject(s, r.text, "554 5.7.1 Relay access denied");
 		return;
 	} else if (verify_rcpt(s, &r) < 0)
 		return;
-	strlcpy(r.delivered_to, r.text, sizeof(r.delivered_to));
-	for (i = 0; i < s->nrcpt; i++)
-		if (str_ieq(s->rcpts[i].text, r.text))
-			break;
-	if (i == s->nrcpt) {
-		s->rcpts = xreallocarray(s->rcpts, (size_t)s->nrcpt + 1,
-					 sizeof(*s->rcpts));
-		s->rcpts[s->nrcpt++] = r;
+	else {
+		strlcpy(r.delivered_to, r.text, sizeof(r.delivered_to));
+		smtp_rcpt_add(s, &r);
 	}
 	s->state = S_RCPT;
 	smtp_reply(s, "250 2.1.5 Recipient OK");

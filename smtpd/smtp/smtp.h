@@ -36,13 +36,16 @@ enum smtp_state {
 	S_ANY = 0x0f
 };
 
+/* one final target of the transaction: an RCPT gives one, or as many
+ * as its aliases expand to (expand.h) */
 struct rcpt {
 	struct mailaddr addr;
 	char text[ADDR_MAX]; /* as formatted for headers and logs */
-	int local;
-	/* the address stamped as Delivered-To: for this target: a message
-	 * that already has it is a loop (data.c) */
+	/* stamped as Delivered-To: for it (expand.h's struct target);
+	 * a remote RCPT's own address.  A message that already has it is
+	 * a loop (data.c) */
 	char delivered_to[ADDR_MAX];
+	int local;
 };
 
 struct smtp_session {

@@ -1,7 +1,8 @@
 /*
- * deliver.c - see deliver.h.  The Return-Path: and Received: lines are
- * written here, per recipient for Maildir copies; the queued copy gets
- * Received: only, since Return-Path: belongs to the final delivery
+ * deliver.c - see deliver.h.  The Return-Path:, Delivered-To: and
+ * Received: lines are written here, per recipient for Maildir copies;
+ * the queued copy gets Received: (and the forwarding aliases'
+ * Delivered-To:) only, since Return-Path: belongs to the final delivery
  * (RFC 5321 §4.4).
  *
  * SIGTERM, SIGINT, SIGHUP and SHUTDOWN_END_SIGNAL (shutdown.c) are
@@ -24,23 +25,66 @@
 
 #include "log.h"
 #include "util.h"
-#include "conf_lookup.h"
+#include "expand.h"
 #include "shutdown.h"
 
 #include "store/deliver.h"
 #include "store/maildir.h"
 #include "store/queue.h"
 
+static const char *
+delivered_to(const struct delivery *dv, int i)
+{
+	return dv->delivered_to && dv->delivered_to[i] ? dv->delivered_to[i]
+						       : dv->rcpts[i];
+}
+
+/*
+ * The queued copy's Delivered-To: lines, one for each distinct
+ * forwarding alias (RFC 5321 §4.4 leaves Return-Path: to the final
+ * delivery; Delivered-To: travels, so a forward that comes back is
+ * seen as a loop).  Allocated; "" when none.
+ */
+static char *
+forward_lines(const struct delivery *dv)
+{
+	size_t size = 1, len = 0;
+	char *buf;
+	int i, j, n;
+
+	for (i = 0; i < dv->nrcpt; i++)
+		size += strlen(delivered_to(dv, i)) + 16;
+	buf = xmalloc(size);
+	buf[0] = '\0';
+	for (i = 0; i < dv->nrcpt; i++) {
+		const char *a = delivered_to(dv, i);
+		if (dv->local[i] || str_ieq(a, dv->rcpts[i]))
+			continue;
+		for (j = 0; j < i; j++)
+			if (!dv->local[j] && str_ieq(delivered_to(dv, j), a))
+				break;
+		if (j < i)
+			continue;
+		n = xsnprintf(buf + len, size - len, "Delivered-To: %s\n", a);
+		len += n > 0 ? (size_t)n : 0;
+	}
+	return buf;
+}
+
+/* Return-Path: (return_path), Delivered-To: (dto, or NULL), Received: */
 static int
 trace_header(struct delivery *dv, const char *rcpt, int return_path,
-	     char *buf, size_t size)
+	     const char *dto, char *buf, size_t size)
 {
-	char date[64], rp[ADDR_MAX + 32] = "", forr[ADDR_MAX + 16] = "";
+	char date[64], rp[2 * ADDR_MAX + 64] = "", forr[ADDR_MAX + 16] = "";
 	const char *add = dv->add_headers ? dv->add_headers : "";
 
 	rfc5322_date(date, sizeof(date), time(NULL));
 	if (return_path &&
 	    xsnprintf(rp, sizeof(rp), "Return-Path: <%s>\n", dv->sender) < 0)
+		return -1;
+	if (dto && xsnprintf(rp + strlen(rp), sizeof(rp) - strlen(rp),
+			     "Delivered-To: %s\n", dto) < 0)
 		return -1;
 	if (rcpt && xsnprintf(forr, sizeof(forr), " for <%s>", rcpt) < 0)
 		return -1;
@@ -91,6 +135,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	char hdr[4096], maildir[PATH_MAX];
 	int i, nremote = 0, failed = 0, n;
 	const char *one_remote = NULL;
+	char *fwd = NULL, *qhdr = NULL;
 	sigset_t saved;
 
 	tx = xcalloc((size_t)dv->nrcpt, sizeof(*tx));
@@ -99,18 +144,13 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	deliver_hold_signals(&saved);
 	/* step 1: every copy written and fsync'd, nothing visible yet */
 	for (i = 0; i < dv->nrcpt && !failed; i++) {
-		const struct account *a;
-		struct mailaddr ad;
 		if (!dv->local[i]) {
 			nremote++;
 			one_remote = dv->rcpts[i];
 			continue;
 		}
-		if (addr_parse_mailbox(dv->rcpts[i], &ad) < 0 ||
-		    (a = passwd_lookup(&dv->d->accounts, ad.local,
-				       ad.domain)) == NULL ||
-		    conf_mailbox(c, a->local, a->domain, maildir,
-				 sizeof(maildir)) < 0) {
+		if (expand_mailbox(dv->d, dv->rcpts[i], maildir,
+				   sizeof(maildir)) < 0) {
 			log_warnx("%s: to=<%s> status=deferred relay=local "
 				  "delay=%.2f (no mailbox)",
 				  dv->qid, log_value(dv->rcpts[i]),
@@ -118,7 +158,8 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 			failed = 1;
 			break;
 		}
-		if ((n = trace_header(dv, dv->rcpts[i], 1, hdr, sizeof(hdr))) < 0 ||
+		if ((n = trace_header(dv, dv->rcpts[i], 1, delivered_to(dv, i),
+				      hdr, sizeof(hdr))) < 0 ||
 		    maildir_prepare(&tx[i], maildir, c->maildir_skel,
 				    c->hostname, hdr, (size_t)n, spoolfd,
 				    size) < 0) {
@@ -141,9 +182,14 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 					sizeof(env.rcpts[0].addr));
 				env.rcpts[env.nrcpt++].state = QR_PENDING;
 			}
+		fwd = forward_lines(dv);
+		qhdr = xmalloc(strlen(fwd) + sizeof(hdr));
+		memcpy(qhdr, fwd, strlen(fwd));
 		if ((n = trace_header(dv, nremote == 1 ? one_remote : NULL, 0,
-				      hdr, sizeof(hdr))) < 0 ||
-		    queue_prepare(&qtx, c->queue, &env, hdr, (size_t)n, spoolfd,
+				      NULL, qhdr + strlen(fwd),
+				      sizeof(hdr))) < 0 ||
+		    queue_prepare(&qtx, c->queue, &env, qhdr,
+				  strlen(fwd) + (size_t)n, spoolfd,
 				  size) < 0) {
 			log_warnx("%s: status=deferred (cannot write the queue "
 				  "file)",
@@ -179,6 +225,8 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 			queue_wake(c->queue);
 	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
+	free(fwd);
+	free(qhdr);
 	free(env.rcpts);
 	free(tx);
 	return failed ? -1 : 0;

@@ -28,6 +28,14 @@ struct delivery {
 	const char *proto;     /* SMTP, ESMTP, ESMTPA */
 	const char **rcpts;    /* formatted addresses */
 	const int *local;      /* 1: local Maildir, 0: the queue */
+	/*
+	 * Per rcpt, the address stamped as Delivered-To: (expand.h): each
+	 * Maildir copy gets its own, below Return-Path: (as Postfix's
+	 * local(8)); the queued copy one for each distinct forwarding
+	 * alias among its recipients (one that differs from the recipient).
+	 * NULL, or a NULL entry: the recipient itself.
+	 */
+	const char **delivered_to;
 	int nrcpt;
 	/* header lines ("Name: value\n"...) written right after the trace
 	 * header in every copy, local and queued; NULL or "": none */
