@@ -130,10 +130,13 @@ inode_size() { stat -c '%i %s' "$Q/env/ID1"; }
 created 1000
 next         1000
 attempts     0
+tried 999
+warned 1
 sender a@x.test
 rcpt pending b@y.test
 rcpt pending c@y.test
-error 451 later" ]
+error 451 later
+remote mx.y.test [192.0.2.7]:25" ]
 }
 
 @test "states, next and attempts are written over themselves: same file, same size" {
@@ -145,8 +148,10 @@ error 451 later" ]
 $MARKED" ]
 	[ "$(inode_size)" = "$before" ]
 	env_file
-	[ "$(sed -n 3,7p "$Q/env/ID1")" = "next   1700000000
+	[ "$(sed -n 3,9p "$Q/env/ID1")" = "next   1700000000
 attempts    12
+tried 999
+warned 1
 sender a@x.test
 rcpt done    b@y.test
 rcpt failed  c@y.test" ]
