@@ -421,6 +421,11 @@ aliases_find(const struct aliases *t, const char *local, const char *domain)
 	const struct alias *a;
 	char k[ADDR_MAX + 1];
 
+	/* a quoted local part may hold an @ ("x@other"@domain): it must
+	 * never reach another domain's key or a catch-all ("@other"),
+	 * and no key has one (aliases with one are refused) */
+	if (strchr(local, '@') != NULL)
+		return NULL;
 	if (xsnprintf(k, sizeof(k), "%s@%s", local, domain) >= 0 &&
 	    (a = find_key(t, k)) != NULL)
 		return a;

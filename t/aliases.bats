@@ -342,3 +342,16 @@ delivered() { grep -q '^250 Message received and to be delivered$' <<<"$output";
 	[ "$(n example.org postmaster)" = 2 ]
 	grep -q 'alias postmaster (line 1): for <postmaster@example.net>, target nosuch@example.org leads nowhere' "$TROOT/smtpd.log"
 }
+
+@test "a quoted local part holding an @ reaches no other domain's alias and no catch-all by name" {
+	aliases_file "secret@example.net: carol@example.net" "@example.net: carol@example.net"
+	start
+	send '"secret@example.net"@example.org' '"@example.net"@example.org'
+	grep -q '^550 5.1.1 <"secret@example.net"@example.org>: Recipient address rejected: User unknown$' <<<"$output"
+	grep -q '^550 5.1.1 <"@example.net"@example.org>: Recipient address rejected: User unknown$' <<<"$output"
+	[ "$(n example.net carol)" = 0 ]
+	# the alias itself still works
+	send secret@example.net
+	delivered
+	[ "$(n example.net carol)" = 1 ]
+}
