@@ -364,3 +364,24 @@ Subject: injected 0AB0CDEF02" ]
 		echo "$output" | grep -Eq "smtpd\.conf:[0-9]+: delay_warning: bad value '$v' \(from 0 to 31536000\)$"
 	done
 }
+
+@test "a bounce reaches a local sender that is an alias or a user+tag, not only an account" {
+	printf '%s\n' "info@abc.com: alice" >"$abc_ROOT/etc/aliases"
+	daemon_conf abc "aliases aliases" "recipient_delimiter +"
+	now=$(date +%s)
+	inject 0AB0CDEF21 "$now" alice+lists@abc.com x@nowhere.example
+	inject 0AB0CDEF22 "$now" info@abc.com y@nowhere.example
+	daemon_start abc
+	wait_for 20 has 2 abc abc.com alice
+	wait_for 10 queue_empty abc
+	run ! grep -q 'has no mailbox: no notice' "$(log_of abc)"
+	for f in $(maildir_files abc.com alice abc); do
+		python3 "$BATS_TEST_DIRNAME/dsnparse.py" "$f" >"$DSN"
+		grep -qx 'rcpt1.Status=5.4.4' "$DSN"
+		grep -qx 'msg.Return-Path=<>' "$DSN"
+		sed -n 2p "$f"
+	done >"$TEST_ROOT/dt"
+	sort "$TEST_ROOT/dt" >"$TEST_ROOT/dt.sorted"
+	[ "$(cat "$TEST_ROOT/dt.sorted")" = "Delivered-To: alice+lists@abc.com
+Delivered-To: alice@abc.com" ]
+}

@@ -38,7 +38,8 @@
 
 #include "log.h"
 #include "util.h"
-#include "conf_lookup.h"
+#include "aliases.h"
+#include "expand.h"
 
 #include "relay/bounce.h"
 #include "store/deliver.h"
@@ -409,33 +410,47 @@ notice_send(struct smtpd *d, const struct envelope *env, int datafd,
 {
 	const struct conf *c = &d->conf;
 	struct mailaddr sender;
+	struct expansion x;
 	struct delivery dv;
 	struct quoted h;
 	char qid[24];
-	const char *rcpt[1];
-	int local[1], fd, r;
-	FILE *out;
+	const char **rcpt, **dto;
+	int *local, fd, i, r = -1;
+	FILE *out = NULL;
 
 	if (addr_parse_mailbox(env->sender, &sender) < 0) {
 		log_warnx("%s: sender <%s> unusable: no notice", env->id,
 			  env->sender);
 		return 0;
 	}
-	local[0] = !sender.literal && conf_is_local(c, sender.domain);
-	/* the relay child's table is from its start: see added accounts */
-	if (local[0])
-		passwd_refresh(&d->accounts);
-	if (local[0] &&
-	    passwd_lookup(&d->accounts, sender.local, sender.domain) == NULL) {
+	/*
+	 * Where the sender's mail goes, as RCPT would say (expand.h): the
+	 * account, or through the aliases file, user+tag, the catch-all or
+	 * postmaster; a remote sender is its own target.  The relay child's
+	 * tables are from its start: see what was added since.
+	 */
+	passwd_refresh(&d->accounts);
+	aliases_refresh(&d->aliases);
+	expand_address(d, &sender, &x);
+	if (x.n == 0) {
 		log_warnx("%s: sender <%s> has no mailbox: no notice", env->id,
 			  env->sender);
+		expand_free(&x);
 		return 0;
+	}
+	rcpt = xcalloc((size_t)x.n, sizeof(*rcpt));
+	dto = xcalloc((size_t)x.n, sizeof(*dto));
+	local = xcalloc((size_t)x.n, sizeof(*local));
+	for (i = 0; i < x.n; i++) {
+		rcpt[i] = x.v[i].addr;
+		dto[i] = x.v[i].delivered_to;
+		local[i] = x.v[i].local;
 	}
 	if ((fd = spool_create(c)) < 0 || (out = fdopen(fd, "w+")) == NULL) {
 		log_warn("%s: notice spool", env->id);
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		goto done;
 	}
 	queue_new_id(qid, sizeof(qid));
 	quoted_read(&h, datafd);
@@ -443,8 +458,7 @@ notice_send(struct smtpd *d, const struct envelope *env, int datafd,
 	free(h.text);
 	if (fflush(out) != 0 || ferror(out)) {
 		log_warn("%s: notice spool write", env->id);
-		fclose(out);
-		return -1;
+		goto done;
 	}
 	memset(&dv, 0, sizeof(dv));
 	dv.d = d;
@@ -452,15 +466,21 @@ notice_send(struct smtpd *d, const struct envelope *env, int datafd,
 	dv.sender = "";
 	dv.helo = NULL;
 	dv.proto = "local";
-	rcpt[0] = env->sender;
 	dv.rcpts = rcpt;
 	dv.local = local;
-	dv.nrcpt = 1;
+	dv.delivered_to = dto;
+	dv.nrcpt = x.n;
 	r = deliver(&dv, fd, ftello(out));
-	fclose(out);
 	if (r == 0)
 		log_info("%s: sender %s notification: %s", env->id,
 			 kind == NOTICE_FAILED ? "non-delivery" : "delay", qid);
+done:
+	if (out != NULL)
+		fclose(out);
+	free(rcpt);
+	free(dto);
+	free(local);
+	expand_free(&x);
 	return r;
 }
 
