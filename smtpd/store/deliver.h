@@ -4,11 +4,12 @@
  * remote recipients (and those failed for good at reception, for the
  * relay child to bounce).  All-or-nothing: every copy is written and
  * fsync'd first, then all are renamed into place; a failure at any step
- * removes what was written and the caller answers 451.  SIGTERM, SIGINT, SIGHUP
- * and SHUTDOWN_END_SIGNAL are held from the first copy written until all
- * are visible or removed; the end of the shutdown grace (shutdown.c),
- * coming while the copies were written, removes them (-1), and the
- * process ends when deliver() returns and unblocks it.
+ * removes what was written and the caller answers 451.  SIGTERM,
+ * SIGINT, SIGHUP and SHUTDOWN_END_SIGNAL are held from the first copy
+ * written until all are visible or removed; the end of the shutdown
+ * grace (shutdown.c), coming while the copies were written, removes
+ * them (-1), and the process ends when deliver() returns and unblocks
+ * it.
  * The session (after DATA) and the relay child (bounces) both deliver
  * through here.
  */
