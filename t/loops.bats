@@ -2,7 +2,8 @@
 # loops.bats - loops, hops and the submission fixes (issue 11, part 3):
 # `max_hops` (more Received: lines than that: 554 5.4.0 at the end of
 # DATA, bounced by the relay before it connects), Delivered-To: naming
-# a recipient (554 5.4.6), Date: and Message-ID: added to a message
+# a recipient (554 5.4.6 for the whole message when every recipient
+# loops; else the looping ones alone are bounced), Date: and Message-ID: added to a message
 # submitted with AUTH (RFC 6409 §8), the empty line added where a
 # header block ends without one, `relay_from` (Postfix's mynetworks),
 # and two daemons routing a domain at each other: one bounce, a finite
@@ -77,14 +78,17 @@ end_reply() { printf '%s\n' "$output" | grep -Ev '^(221 |<closed>|<open>)' | tai
 	[ "$(end_reply)" = "554 5.4.6 Mail loop detected" ]
 	send_to "$SMTP_PORT" bob@example.org "Delivered-To:" "   bob@example.org  " "Subject: folded" "" "x"
 	[ "$(end_reply)" = "554 5.4.6 Mail loop detected" ]
-	# one recipient of two is enough to refuse the message for both
+	[ "$(maildir_count example.org bob)" = 0 ]
+	grep -q 'reject .*to=<bob@example.org> (554 5.4.6 Mail loop detected)' "$TROOT/smtpd.log"
+	# one recipient of two loops: the other takes it, the looping one
+	# is bounced (the tests at the end of this file)
 	run raw "$SMTP_PORT" '%s\r\n' "EHLO client.example" \
 		"MAIL FROM:<sender@remote.example>" "RCPT TO:<alice@example.org>" \
 		"RCPT TO:<bob@example.org>" DATA "Delivered-To: bob@example.org" "" x . QUIT
-	[ "$(end_reply)" = "554 5.4.6 Mail loop detected" ]
+	[ "$(end_reply)" = "250 Message received and to be delivered" ]
 	[ "$(maildir_count example.org bob)" = 0 ]
-	[ "$(maildir_count example.org alice)" = 0 ]
-	grep -q 'reject .*to=<bob@example.org> (554 5.4.6 Mail loop detected)' "$TROOT/smtpd.log"
+	[ "$(maildir_count example.org alice)" = 1 ]
+	grep -q 'to=<bob@example.org> status=bounced relay=none .*(554 5.4.6 Mail loop detected)' "$TROOT/smtpd.log"
 	# for someone else, or in the body: no loop
 	send_to "$SMTP_PORT" bob@example.org "Delivered-To: alice@example.org" \
 		"Delivered-To: bob@example.org.evil" "Subject: fine" "" "x"
@@ -383,4 +387,103 @@ loop_ends() {
 	# refused by the Delivered-To: check long before max_hops
 	n=$(cat "$(log_of abc)" "$(log_of xyz)" | grep -c 'status=sent' || true)
 	[ "$n" -ge 1 ] && [ "$n" -le 4 ]
+}
+
+# loop_half_setup: abc (with carol@abc.com too) relaying xyz.com to xyz
+loop_half_setup() {
+	relay_setup
+	echo 'carol@abc.com:{PLAIN}carolpw' >>"$abc_ROOT/etc/passwd"
+	daemon_start abc
+	daemon_start xyz
+}
+
+# alice_loops RCPT...: alice@abc.com submits a message that already
+# went through bob@abc.com's mailbox (its Delivered-To:) to RCPT...
+alice_loops() {
+	local r cmds=("EHLO client.abc.com" "$ALICE_AUTH" "MAIL FROM:<alice@abc.com>")
+	for r in "$@"; do cmds+=("RCPT TO:<$r>"); done
+	cmds+=(DATA "Delivered-To: bob@abc.com" "From: alice@abc.com" "Subject: half a loop"
+		"" "x" . QUIT)
+	run chat -p "$abc_SUBMIT" "${cmds[@]}"
+	echo "$output"
+}
+
+# the one bounce alice@abc.com got, parsed by dsnparse.py, names
+# bob@abc.com alone, failed with 5.4.6, and quotes the headers
+bounce_names_bob() {
+	local f
+	f=$(maildir_files abc.com alice abc)
+	cat "$f"
+	python3 "$BATS_TEST_DIRNAME/dsnparse.py" "$f" >"$TEST_ROOT/dsn.out"
+	cat "$TEST_ROOT/dsn.out"
+	d() { grep -x "$1" "$TEST_ROOT/dsn.out"; }
+	d 'msg.Return-Path=<>'
+	d 'msg.type=multipart/report'
+	d 'msg.report-type=delivery-status'
+	d 'parts=text/plain message/delivery-status text/rfc822-headers'
+	d 'human=<bob@abc.com>: 554 5.4.6 Mail loop detected'
+	d 'rcpt1.Final-Recipient=rfc822; bob@abc.com'
+	d 'rcpt1.Action=failed'
+	d 'rcpt1.Status=5.4.6'
+	d 'rcpt1.Diagnostic-Code=X-Smtpd; 554 5.4.6 Mail loop detected'
+	[ "$(grep -c '^rcpt[0-9]*\.Final-Recipient=' "$TEST_ROOT/dsn.out")" = 1 ]
+	d 'quoted=Delivered-To: bob@abc.com'
+	d 'quoted=Subject: half a loop'
+	d 'boundary=ok'
+	! grep -q '^defects=' "$TEST_ROOT/dsn.out" || false
+}
+
+@test "one looping recipient of two local ones: the other gets it, the looping one is bounced (5.4.6), queue empty" {
+	loop_half_setup
+	alice_loops bob@abc.com carol@abc.com
+	[ "$(end_reply)" = "250 Message received and to be delivered" ]
+	wait_for 10 has 1 abc abc.com alice
+	wait_for 10 queue_empty abc
+	has 1 abc abc.com carol
+	has 0 abc abc.com bob
+	grep -qx 'Subject: half a loop' "$(maildir_files abc.com carol abc)"
+	bounce_names_bob
+	grep -q 'to=<carol@abc.com> status=delivered relay=local' "$(log_of abc)"
+	grep -q 'to=<bob@abc.com> status=bounced relay=none .*(554 5.4.6 Mail loop detected)' "$(log_of abc)"
+	grep -q 'Delivered-To: <bob@abc.com> already there' "$(log_of abc)"
+	# exactly one bounce, also once the queue is empty
+	[ "$(grep -c 'sender non-delivery notification' "$(log_of abc)")" = 1 ]
+	has 1 abc abc.com alice
+}
+
+@test "one looping recipient with a remote one: the remote one is relayed, the looping one bounced once" {
+	loop_half_setup
+	alice_loops bob@xyz.com bob@abc.com
+	[ "$(end_reply)" = "250 Message received and to be delivered" ]
+	wait_for 10 has 1 xyz xyz.com bob
+	wait_for 10 has 1 abc abc.com alice
+	wait_for 10 queue_empty abc
+	has 0 abc abc.com bob
+	f=$(maildir_files xyz.com bob xyz)
+	grep -qx 'Subject: half a loop' "$f"
+	# the queued copy got no Delivered-To: of its own for the looping one
+	[ "$(grep -c '^Delivered-To: bob@abc.com$' "$f")" = 1 ]
+	bounce_names_bob
+	grep -q 'to=<bob@xyz.com> status=sent' "$(log_of abc)"
+	grep -q 'to=<bob@abc.com> status=bounced relay=none .*(554 5.4.6 Mail loop detected)' "$(log_of abc)"
+	[ "$(grep -c 'sender non-delivery notification' "$(log_of abc)")" = 1 ]
+}
+
+@test "every recipient looping: the message is refused at DATA with 554 5.4.6, each named in the log" {
+	loop_half_setup
+	cmds=("EHLO client.abc.com" "$ALICE_AUTH" "MAIL FROM:<alice@abc.com>"
+		"RCPT TO:<bob@abc.com>" "RCPT TO:<carol@abc.com>" DATA
+		"Delivered-To: carol@abc.com" "Delivered-To: <BOB@abc.com>" "Subject: all loop" "" x . QUIT)
+	run chat -p "$abc_SUBMIT" "${cmds[@]}"
+	echo "$output"
+	[ "$(end_reply)" = "554 5.4.6 Mail loop detected" ]
+	qid=$(sed -En 's/.*: ([0-9A-F]+): Delivered-To: <carol@abc.com> already there/\1/p' "$(log_of abc)")
+	[ -n "$qid" ]
+	grep -q "$qid: Delivered-To: <bob@abc.com> already there" "$(log_of abc)"
+	grep -q "$qid: reject .* nrcpt=2 (554 5.4.6 Mail loop detected)" "$(log_of abc)"
+	! grep -q "$qid: to=" "$(log_of abc)" || false
+	queue_empty abc
+	has 0 abc abc.com carol
+	has 0 abc abc.com bob
+	has 0 abc abc.com alice
 }

@@ -140,15 +140,22 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
 	return result;
 }
 
+#define LOOP_REPLY "554 5.4.6 Mail loop detected"
+
 /*
  * The loop checks of the end of DATA (RFC 5321 §6.3; DESIGN.md "Loops"):
  * 0, or -1 when answered.  More Delivered-To: fields than msghdr keeps
- * is a loop whatever they say.
+ * is a loop whatever they say.  A recipient whose Delivered-To: is
+ * already there loops: when all do, the message is refused; else each
+ * looping one gets LOOP_REPLY in failed[] and is bounced while the
+ * others take the message (as Postfix's local(8) bounces only the
+ * looping recipient).
  */
 static int
-data_loop_check(struct smtp_session *s, const struct msghdr *hdr)
+data_loop_check(struct smtp_session *s, const struct msghdr *hdr,
+		const char **failed)
 {
-	int i;
+	int i, nloop = 0;
 
 	if (hdr->received > (unsigned long)s->d->conf.max_hops) {
 		log_info("%s: %lu Received: headers, max_hops %d", s->qid,
@@ -159,17 +166,21 @@ data_loop_check(struct smtp_session *s, const struct msghdr *hdr)
 	if (hdr->ndelivered > MSGHDR_DELIVERED_MAX) {
 		log_info("%s: more than %d Delivered-To: headers", s->qid,
 			 MSGHDR_DELIVERED_MAX);
-		smtp_reject(s, NULL, "554 5.4.6 Mail loop detected");
+		smtp_reject(s, NULL, LOOP_REPLY);
 		return -1;
 	}
 	for (i = 0; i < s->nrcpt; i++)
 		if (msghdr_delivered_to(hdr, s->rcpts[i].delivered_to)) {
 			log_info("%s: Delivered-To: <%s> already there", s->qid,
 				 log_value(s->rcpts[i].delivered_to));
-			smtp_reject(s, s->rcpts[i].text,
-				    "554 5.4.6 Mail loop detected");
-			return -1;
+			failed[i] = LOOP_REPLY;
+			nloop++;
 		}
+	if (nloop > 0 && nloop == s->nrcpt) {
+		smtp_reject(s, s->nrcpt == 1 ? s->rcpts[0].text : NULL,
+			    LOOP_REPLY);
+		return -1;
+	}
 	return 0;
 }
 
@@ -202,26 +213,30 @@ submission_headers(struct smtp_session *s, const struct msghdr *hdr, char *buf,
 }
 
 /*
- * Hand the spooled message to deliver() (every recipient, or none) and
- * answer.  The stop signals stay held until the answer is on its way: a
- * shutdown between the delivery and its 250 would make the client send
- * the message again.
+ * Hand the spooled message to deliver() (every recipient, or none; a
+ * looping one as failed, to be bounced) and answer.  The stop signals
+ * stay held until the answer is on its way: a shutdown between the
+ * delivery and its 250 would make the client send the message again.
  */
 void
 data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	     const struct msghdr *hdr)
 {
 	struct delivery dv;
-	const char **rcpts, **dto;
+	const char **rcpts, **dto, **failed;
 	char added[512];
 	sigset_t saved;
 	int *local, i;
 
-	if (data_loop_check(s, hdr) < 0)
+	failed = xcalloc((size_t)s->nrcpt, sizeof(*failed));
+	if (data_loop_check(s, hdr, failed) < 0) {
+		free(failed);
 		return;
+	}
 	if (submission_headers(s, hdr, added, sizeof(added)) < 0) {
 		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "
 			      "again later");
+		free(failed);
 		return;
 	}
 	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
@@ -242,6 +257,7 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	dv.rcpts = rcpts;
 	dv.local = local;
 	dv.delivered_to = dto;
+	dv.failed = failed;
 	dv.nrcpt = s->nrcpt;
 	dv.add_headers = added;
 	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
@@ -261,4 +277,5 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	free(rcpts);
 	free(local);
 	free(dto);
+	free(failed);
 }

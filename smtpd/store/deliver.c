@@ -3,7 +3,9 @@
  * Received: lines are written here, per recipient for Maildir copies;
  * the queued copy gets Received: (and the forwarding aliases'
  * Delivered-To:) only, since Return-Path: belongs to the final delivery
- * (RFC 5321 §4.4).
+ * (RFC 5321 §4.4).  A recipient that failed at reception (dv->failed)
+ * has no copy of its own: it is queued failed, for the relay child's
+ * bounce, its error in the envelope.
  *
  * SIGTERM, SIGINT, SIGHUP and SHUTDOWN_END_SIGNAL (shutdown.c) are
  * blocked from the first copy written until every copy is visible or
@@ -39,6 +41,28 @@ delivered_to(const struct delivery *dv, int i)
 						       : dv->rcpts[i];
 }
 
+/* why recipient i failed for good at reception, or NULL */
+static const char *
+failure(const struct delivery *dv, int i)
+{
+	return dv->failed ? dv->failed[i] : NULL;
+}
+
+/* recipient i gets a Maildir copy; else it is queued (relayed, or
+ * failed and to be bounced) */
+static int
+to_maildir(const struct delivery *dv, int i)
+{
+	return dv->local[i] && failure(dv, i) == NULL;
+}
+
+/* recipient i is queued to be relayed */
+static int
+relayed(const struct delivery *dv, int i)
+{
+	return !dv->local[i] && failure(dv, i) == NULL;
+}
+
 /*
  * The queued copy's Delivered-To: lines, one for each distinct
  * forwarding alias (RFC 5321 §4.4 leaves Return-Path: to the final
@@ -58,10 +82,10 @@ forward_lines(const struct delivery *dv)
 	buf[0] = '\0';
 	for (i = 0; i < dv->nrcpt; i++) {
 		const char *a = delivered_to(dv, i);
-		if (dv->local[i] || str_ieq(a, dv->rcpts[i]))
+		if (!relayed(dv, i) || str_ieq(a, dv->rcpts[i]))
 			continue;
 		for (j = 0; j < i; j++)
-			if (!dv->local[j] && str_ieq(delivered_to(dv, j), a))
+			if (relayed(dv, j) && str_ieq(delivered_to(dv, j), a))
 				break;
 		if (j < i)
 			continue;
@@ -144,7 +168,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	deliver_hold_signals(&saved);
 	/* step 1: every copy written and fsync'd, nothing visible yet */
 	for (i = 0; i < dv->nrcpt && !failed; i++) {
-		if (!dv->local[i]) {
+		if (!to_maildir(dv, i)) {
 			nremote++;
 			one_remote = dv->rcpts[i];
 			continue;
@@ -177,10 +201,14 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 		strlcpy(env.sender, dv->sender, sizeof(env.sender));
 		env.rcpts = xcalloc((size_t)nremote, sizeof(*env.rcpts));
 		for (i = 0; i < dv->nrcpt; i++)
-			if (!dv->local[i]) {
-				strlcpy(env.rcpts[env.nrcpt].addr, dv->rcpts[i],
-					sizeof(env.rcpts[0].addr));
-				env.rcpts[env.nrcpt++].state = QR_PENDING;
+			if (!to_maildir(dv, i)) {
+				struct qrcpt *q = &env.rcpts[env.nrcpt++];
+				const char *why = failure(dv, i);
+				strlcpy(q->addr, dv->rcpts[i], sizeof(q->addr));
+				q->state = why ? QR_FAILED : QR_PENDING;
+				if (why)
+					strlcpy(q->error, why,
+						sizeof(q->error));
 			}
 		fwd = forward_lines(dv);
 		qhdr = xmalloc(strlen(fwd) + sizeof(hdr));
@@ -205,22 +233,30 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	}
 	/* step 2: make them visible; undo all on any failure */
 	for (i = 0; i < dv->nrcpt && !failed; i++)
-		if (dv->local[i] && maildir_commit(&tx[i]) < 0)
+		if (to_maildir(dv, i) && maildir_commit(&tx[i]) < 0)
 			failed = 1;
 	if (!failed && nremote > 0 && queue_commit(&qtx) < 0)
 		failed = 1;
 	if (failed) {
 		for (i = 0; i < dv->nrcpt; i++)
-			if (dv->local[i])
+			if (to_maildir(dv, i))
 				maildir_abort(&tx[i]);
 		queue_abort(&qtx);
 	} else {
 		for (i = 0; i < dv->nrcpt; i++)
-			log_info("%s: to=<%s> status=%s relay=%s delay=%.2f",
-				 dv->qid, log_value(dv->rcpts[i]),
-				 dv->local[i] ? "delivered" : "queued",
-				 dv->local[i] ? "local" : "queue",
-				 queue_delay(dv->qid, 0));
+			if (failure(dv, i))
+				log_info(
+				    "%s: to=<%s> status=bounced relay=none "
+				    "delay=%.2f (%s)",
+				    dv->qid, log_value(dv->rcpts[i]),
+				    queue_delay(dv->qid, 0), failure(dv, i));
+			else
+				log_info("%s: to=<%s> status=%s relay=%s "
+					 "delay=%.2f",
+					 dv->qid, log_value(dv->rcpts[i]),
+					 dv->local[i] ? "delivered" : "queued",
+					 dv->local[i] ? "local" : "queue",
+					 queue_delay(dv->qid, 0));
 		if (nremote > 0)
 			queue_wake(c->queue);
 	}

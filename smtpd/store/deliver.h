@@ -1,13 +1,15 @@
 /*
  * deliver.h - putting an accepted message where it belongs: a copy in
  * each local recipient's Maildir, and one queue entry holding all the
- * remote recipients.  All-or-nothing: every copy is written and fsync'd
- * first, then all are renamed into place; a failure at any step removes
- * what was written and the caller answers 451.  SIGTERM, SIGINT, SIGHUP
- * and SHUTDOWN_END_SIGNAL are held from the first copy written until all
- * are visible or removed; the end of the shutdown grace (shutdown.c),
- * coming while the copies were written, removes them (-1), and the
- * process ends when deliver() returns and unblocks it.
+ * remote recipients (and those failed for good at reception, for the
+ * relay child to bounce).  All-or-nothing: every copy is written and
+ * fsync'd first, then all are renamed into place; a failure at any step
+ * removes what was written and the caller answers 451.  SIGTERM,
+ * SIGINT, SIGHUP and SHUTDOWN_END_SIGNAL are held from the first copy
+ * written until all are visible or removed; the end of the shutdown
+ * grace (shutdown.c), coming while the copies were written, removes
+ * them (-1), and the process ends when deliver() returns and unblocks
+ * it.
  * The session (after DATA) and the relay child (bounces) both deliver
  * through here.
  */
@@ -36,6 +38,15 @@ struct delivery {
 	 * NULL, or a NULL entry: the recipient itself.
 	 */
 	const char **delivered_to;
+	/*
+	 * Per rcpt, NULL, or why it failed for good at reception (a loop:
+	 * "554 5.4.6 Mail loop detected"), while the others take the
+	 * message: it gets no copy of its own but goes into the queue
+	 * envelope failed, with this error, as a remote recipient that
+	 * failed; the relay child then bounces it (RFC 3464) and drops it.
+	 * NULL: none failed.
+	 */
+	const char **failed;
 	int nrcpt;
 	/* header lines ("Name: value\n"...) written right after the trace
 	 * header in every copy, local and queued; NULL or "": none */
