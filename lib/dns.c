@@ -150,6 +150,8 @@ dns_parse(const unsigned char *msg, size_t len, struct dns_answer *a)
 			return a->tc ? 0 : -1;
 		if (r > 0 && a->nrr < DNS_RR_MAX)
 			a->rr[a->nrr++] = rr;
+		else if (r == 0 && rr.type == DNS_T_MX)
+			a->mx_invalid++;
 	}
 	return 0;
 }

@@ -41,14 +41,17 @@ struct dns_answer {
 	int rcode;
 	int tc; /* truncated: the whole answer needs TCP */
 	int nrr;
+	int mx_invalid; /* MX records left out: the exchange is not a
+			   host name */
 	struct dns_rr rr[DNS_RR_MAX];
 };
 
 /*
  * Parse msg (len bytes), a response.  The records of the answer section
  * whose type is MX, A or AAAA (of class IN) go into a->rr, in order;
- * others (CNAME, ...) are skipped.  0, or -1 when the message is not a
- * well-formed response.
+ * others (CNAME, ...) are skipped, and so is an MX record whose
+ * exchange is not a host name (counted in a->mx_invalid).  0, or -1 when the
+ * message is not a well-formed response.
  */
 int dns_parse(const unsigned char *msg, size_t len, struct dns_answer *a);
 

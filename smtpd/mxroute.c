@@ -4,7 +4,9 @@
  *
  * MX (RFC 5321 §5.1): the records sorted by preference, shuffled among
  * equal preferences; each host's AAAA, then A addresses in turn, port
- * 25.  No MX record: the domain itself (the implicit MX).  A null MX
+ * 25, the number of hosts and addresses bounded (mxroute.h).  No MX
+ * record: the domain itself (the implicit MX); MX records none of which
+ * names a valid host: 451 4.4.3, not the implicit MX.  A null MX
  * (RFC 7505, "0 ."): 556 5.1.10.  NXDOMAIN: 550 5.1.2.  When this host
  * (conf hostname) is among the MX hosts, only the more preferred ones
  * are tried, and none left is 554 5.4.6 (mail would loop back to
@@ -146,7 +148,7 @@ add_host(struct mxroute *mr, const char *name, const char *addr,
 		if (strcmp(mr->hosts[i].addr, addr) == 0 &&
 		    strcmp(mr->hosts[i].port, port) == 0)
 			return; /* an address reached twice is tried once */
-	if (mr->nhosts == MXROUTE_HOSTS_MAX)
+	if (mr->nhosts == MXROUTE_ADDRS_MAX)
 		return;
 	h = &mr->hosts[mr->nhosts++];
 	strlcpy(h->name, name, sizeof(h->name));
@@ -166,7 +168,7 @@ add_addresses(res_state st, const char *name, struct mxroute *mr)
 	char text[INET6_ADDRSTRLEN];
 	int t, i, failed = 0;
 
-	for (t = 0; t < 2; t++) {
+	for (t = 0; t < 2 && mr->nhosts < MXROUTE_ADDRS_MAX; t++) {
 		if (dns_ask(st, name, types[t], &a) < 0) {
 			failed++;
 			continue;
@@ -226,7 +228,18 @@ lookup_mx(const struct conf *c, const char *domain, struct mxroute *mr,
 		code = 556;
 		goto out;
 	}
-	if (n == 0) { /* the implicit MX, RFC 5321 §5.1 */
+	if (n == 0 && a.mx_invalid > 0) {
+		/* MX records, none usable: RFC 5321 §5.1 allows the implicit
+		 * MX only when there is no MX record; the domain's DNS may
+		 * be mended, so tried again until queue_lifetime */
+		snprintf(err, errsize,
+			 "451 4.4.3 %s: no MX record names a valid host, "
+			 "will retry",
+			 domain);
+		code = 451;
+		goto out;
+	}
+	if (n == 0) { /* no MX record: the implicit MX, RFC 5321 §5.1 */
 		mx[0].pref = 0;
 		strlcpy(mx[n++].name, domain, sizeof(mx[0].name));
 	}
@@ -246,7 +259,10 @@ lookup_mx(const struct conf *c, const char *domain, struct mxroute *mr,
 			}
 			break;
 		}
-	for (i = 0; i < n; i++)
+	/* bounded (mxroute.h): the first hosts, until enough addresses */
+	if (n > MXROUTE_MX_MAX)
+		n = MXROUTE_MX_MAX;
+	for (i = 0; i < n && mr->nhosts < MXROUTE_ADDRS_MAX; i++)
 		failed += add_addresses(&st, mx[i].name, mr) < 0;
 	if (mr->nhosts == 0) {
 		if (failed > 0)

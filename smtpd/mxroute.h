@@ -13,7 +13,18 @@
 
 #include "conf.h"
 
-#define MXROUTE_HOSTS_MAX 32 /* addresses tried for one domain, at most */
+/*
+ * Bounds on one attempt, so one relay attempt or one RCPT probe cannot
+ * take many minutes (each DNS query may take ~9 s, each connect up to
+ * `timeout`), as Postfix's smtp_mx_address_limit (5) and
+ * smtp_mx_session_limit (2): the addresses of at most MXROUTE_MX_MAX MX
+ * hosts are looked up, and none once MXROUTE_ADDRS_MAX addresses are
+ * known; of those, at most MXROUTE_SESSIONS_MAX hosts that take the
+ * connection but then fail (no 220 greeting) are tried.
+ */
+#define MXROUTE_ADDRS_MAX 5
+#define MXROUTE_MX_MAX 5
+#define MXROUTE_SESSIONS_MAX 2
 
 struct mxhost {
 	char name[256]; /* the route's host, or the MX host, as named */
@@ -23,16 +34,16 @@ struct mxhost {
 
 struct mxroute {
 	int nhosts;
-	struct mxhost hosts[MXROUTE_HOSTS_MAX];
+	struct mxhost hosts[MXROUTE_ADDRS_MAX];
 };
 
 /*
  * The hosts for domain into mr, best first.  0 when there is at least
  * one; else a reply code with the reply text in err ("CODE X.Y.Z
  * why"): 4xx for a failure that may pass (a DNS server failing or
- * timing out: retried), 5xx for one that will not (no route, NXDOMAIN
- * 5.1.2, null MX 556 5.1.10, mail that would loop back to this host
- * 5.4.6: bounced).
+ * timing out, MX records none of which names a valid host: retried), 5xx for
+ * one that will not (no route, NXDOMAIN 5.1.2, null MX 556 5.1.10, mail that
+ * would loop back to this host 5.4.6: bounced).
  */
 int mxroute_lookup(const struct conf *c, const char *domain, struct mxroute *mr,
 		   char *err, size_t errsize);

@@ -384,4 +384,32 @@ Subject: injected 0AB0CDEF02" ]
 	sort "$TEST_ROOT/dt" >"$TEST_ROOT/dt.sorted"
 	[ "$(cat "$TEST_ROOT/dt.sorted")" = "Delivered-To: alice+lists@abc.com
 Delivered-To: alice@abc.com" ]
+
+@test "quoted headers a strict peer takes: a line over 998 octets cut there, NUL and bare CR as '?'" {
+	now=$(date +%s)
+	long=$(printf 'y%.0s' $(seq 1 2000))
+	inject 0AB0CDEF02 "$now" alice@abc.com foo@nowhere.example \
+		"X-Long: $long" "X-Nul: a@NUL@b" "X-CR: a@CR@b" "X-After: intact"
+	python3 - "$abc_ROOT/queue/data/0AB0CDEF02" <<'PY'
+import sys
+p = sys.argv[1]
+b = open(p, "rb").read().replace(b"@NUL@", b"\0").replace(b"@CR@", b"\r")
+open(p, "wb").write(b)
+PY
+	daemon_start abc
+	wait_for 10 has 1 abc abc.com alice
+	dsn_of_alice >/dev/null
+	f=$(maildir_files abc.com alice abc)
+	# no line of the notice over 998 octets, no NUL, no CR
+	[ "$(awk 'length($0) > 998' "$f" | wc -l)" = 0 ]
+	[ "$(tr -d '\000\r' <"$f" | wc -c)" = "$(wc -c <"$f")" ]
+	report | grep -qx 'boundary=ok'
+	# the long line cut at 998 octets, the lines after it whole
+	[ "$(quoted | grep '^X-Long: ' | tr -d '\n' | wc -c)" = 998 ]
+	quoted | grep -qx "X-Long: $(printf 'y%.0s' $(seq 1 990))"
+	quoted | grep -qx 'X-Nul: a?b'
+	quoted | grep -qx 'X-CR: a?b'
+	quoted | grep -qx 'X-After: intact'
+	quoted | grep -qx 'Subject: injected 0AB0CDEF02'
+	wait_for 10 queue_empty abc
 }

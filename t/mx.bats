@@ -10,6 +10,10 @@
 # an answer too big for UDP fetched over TCP, a static route winning
 # over mx, recipient verification through the MX (a null MX refused at
 # RCPT), `smtpd -q` naming the host tried, and the config's checks.
+# Then the bounds and edges: a 5xx greeting from the last host retried,
+# MX records naming no valid host (451, no implicit MX), at most 5 MX
+# hosts' addresses looked up and 5 addresses kept, at most 2 hosts that
+# connect but do not greet per attempt, one deadline for a probe.
 
 load helpers
 load smtp_helpers
@@ -291,4 +295,106 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	run "$SMTPD_BIN" -n -f "$abc_ROOT/etc/smtpd.conf"
 	[ "$status" -eq 78 ]
 	[[ "$output" == *"route: bad address 'mxx' (want host:port or mx)"* ]]
+}
+
+# Bounded MX work, invalid MX targets, a 5xx greeting (issue 11 follow-up)
+
+@test "the last MX host greets with 554: deferred and retried, not bounced" {
+	zone "example.net MX 10 mx1.example.net" "example.net MX 20 mx2.example.net"
+	greeter_start "$MX2_ADDR" "554 5.3.2 mx2 is not taking mail"
+	daemon_start abc # mx1: nothing listens
+	alice_sends "no service" bob@example.net
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@example.net> status=deferred" "$(log_of abc)")" -ge 2 ]'
+	status_line example.net | grep -q "status=deferred relay=mx2.example.net\[$MX2_ADDR\]:25 .*(mx2.example.net\[$MX2_ADDR\]:25 said: 554 5.3.2 mx2 is not taking mail)$"
+	run ! grep -q "to=<bob@example.net> status=bounced" "$(log_of abc)"
+	[ "$(queue_count abc)" = 1 ]
+	has 0 abc abc.com alice
+}
+
+@test "MX records none of which names a valid host: 451 4.4.3, retried, no implicit MX" {
+	# the domain's own A record leads to a peer that would take it
+	zone "badmx.example MX 10 bad!host.example" "badmx.example MX 20 bad@host.example" \
+		"badmx.example A $MX1_ADDR"
+	peer_domain p1 badmx.example
+	peer_start p1
+	daemon_start abc
+	alice_sends "bad mx" bob@badmx.example
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@badmx.example> status=deferred" "$(log_of abc)")" -ge 2 ]'
+	status_line badmx.example | grep -q "status=deferred relay=none .*(451 4.4.3 badmx.example: no MX record names a valid host, will retry)$"
+	has 0 p1 badmx.example bob
+	[ "$(queue_count abc)" = 1 ]
+	run ! grep -q "badmx.example A" "$DNS_LOG"
+	# one valid MX among invalid ones is used
+	zone "badmx.example MX 30 mx1.example.net"
+	wait_for 15 has 1 p1 badmx.example bob
+	wait_for 10 queue_empty abc
+}
+
+@test "at most 5 MX hosts' addresses looked up, and no more once 5 addresses are known" {
+	local i net=${MX1_ADDR%.*}
+	for i in 1 2 3 4 5 6 7; do
+		zone "many.example MX $i h$i.many.example" "h$i.many.example A $net.$((10 + i))"
+	done
+	# h1 has two more addresses: h1-h3 give 5, h4-h7 are never asked
+	zone "h1.many.example A $net.31" "h1.many.example A $net.32"
+	daemon_start abc # nothing listens on any of them
+	alice_sends "many" bob@many.example
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@many.example> status=deferred" "$(log_of abc)")" -ge 1 ]'
+	cat "$DNS_LOG"
+	grep -q "h3.many.example A" "$DNS_LOG"
+	run ! grep -Eq "h[4-7]\.many\.example" "$DNS_LOG"
+	# every address known was tried, the last one is h3's
+	status_line many.example | grep -q "relay=h3.many.example\[$net.13\]:25 "
+	# with 7 hosts of one address each, the first 5 only
+	: >"$DNS_LOG"
+	sed -i "/^h1.many.example A $net.3[12]\$/d" "$ZONE"
+	alice_sends "many again" bob@many.example
+	wait_for 15 grep -q "h5.many.example A" "$DNS_LOG"
+	sleep 1
+	run ! grep -Eq "h[67]\.many\.example" "$DNS_LOG"
+}
+
+@test "at most 2 MX hosts that take the connection but do not greet with 220, per attempt" {
+	local net=${MX1_ADDR%.*}
+	zone "busy.example MX 10 b1.busy.example" "busy.example MX 20 b2.busy.example" \
+		"busy.example MX 30 b3.busy.example" "b1.busy.example A $net.41" \
+		"b2.busy.example A $net.42" "b3.busy.example A $net.43"
+	greeters_start "421 4.3.2 busy" "$net.41" "$net.42" "$net.43"
+	daemon_start abc
+	alice_sends "busy" bob@busy.example
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@busy.example> status=deferred" "$(log_of abc)")" -ge 1 ]'
+	sleep 0.5
+	cat "$TEST_ROOT/greeters.log"
+	# the first attempt: b1 and b2, not b3
+	[ "$(head -n 2 "$TEST_ROOT/greeters.log")" = "greeted $net.41
+greeted $net.42" ]
+	run ! grep -q "greeted $net.43" "$TEST_ROOT/greeters.log"
+	status_line busy.example | grep -q "relay=b2.busy.example\[$net.42\]:25 .*said: 421 4.3.2 busy)$"
+}
+
+@test "verify_recipients: one deadline for the whole probe, however many hosts hang" {
+	local net=${MX1_ADDR%.*} i
+	for i in 1 2 3 4 5; do
+		zone "slow.example MX $i s$i.slow.example" "s$i.slow.example A $net.$((50 + i))"
+	done
+	greeters_start hang "$net.51" "$net.52" "$net.53" "$net.54" "$net.55"
+	daemon_conf abc "verify_recipients yes" "timeout 3"
+	daemon_start abc
+	start=$(date +%s)
+	run chat "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
+		"MAIL FROM:<alice@abc.com>" "RCPT TO:<bob@slow.example>" QUIT
+	took=$(($(date +%s) - start))
+	echo "$output"
+	echo "took $took s"
+	cat "$TEST_ROOT/greeters.log"
+	# accepted, as when the hosts cannot be reached
+	[ "${lines[-2]}" = "250 2.1.5 Recipient OK" ]
+	# one timeout of 3 s, not one per host (15 s), nor 2 hosts' (6 s)
+	[ "$took" -le 5 ]
+	[ "$(grep -c greeted "$TEST_ROOT/greeters.log")" = 1 ]
+	grep -q ": verify to=<bob@slow.example> code=-1 " "$(log_of abc)"
 }

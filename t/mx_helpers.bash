@@ -78,3 +78,39 @@ mx_teardown() {
 		wait "$p" 2>/dev/null || true
 	done
 }
+
+# greeters_start REPLY ADDR...: a server on port 25 of each ADDR that
+# answers every connection with REPLY and closes it ("hang": says
+# nothing and holds the connection until the client leaves), noting
+# "greeted ADDR" in $TEST_ROOT/greeters.log; stopped by mx_teardown
+greeters_start() {
+	python3 - "$TEST_ROOT/greeters.log" "$@" </dev/null >/dev/null 2>&1 3>&- <<'PY' &
+import select, socket, sys, time
+log, reply, addrs = sys.argv[1], sys.argv[2], sys.argv[3:]
+socks = {}
+for a in addrs:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, 25))
+    s.listen(8)
+    socks[s] = a
+open(log + ".ready", "w").close()
+held, end = [], time.time() + 120
+while time.time() < end:
+    r, _, _ = select.select(list(socks) + held, [], [], 1)
+    for s in r:
+        if s in held:  # the client spoke or left: close it
+            held.remove(s)
+            s.close()
+            continue
+        c, _ = s.accept()
+        open(log, "a").write("greeted %s\n" % socks[s])
+        if reply == "hang":
+            held.append(c)
+        else:
+            c.sendall((reply + "\r\n").encode())
+            c.close()
+PY
+	GREETER_PID=$!
+	wait_for 5 test -e "$TEST_ROOT/greeters.log.ready"
+}

@@ -52,7 +52,14 @@
 
 enum notice { NOTICE_FAILED, NOTICE_DELAYED };
 
-/* the original's header block: whole lines, LF-terminated */
+/* RFC 5322 §2.1.1: a line is at most 998 octets without its CRLF */
+#define QUOTED_LINE_MAX 998
+
+/*
+ * the original's header block: LF-terminated lines a strict peer takes
+ * (a line cut at QUOTED_LINE_MAX octets, a NUL or a CR as '?': the
+ * queued text's lines end in LF alone, so any CR in it is bare)
+ */
 struct quoted {
 	char *text;
 	size_t len;
@@ -65,7 +72,7 @@ static void
 quoted_read(struct quoted *h, int datafd)
 {
 	char buf[8192];
-	size_t i, last_line = 0;
+	size_t i, last_line = 0, col = 0;
 	off_t off = 0;
 	int bol = 1;
 
@@ -78,17 +85,23 @@ quoted_read(struct quoted *h, int datafd)
 		if (n <= 0)
 			break;
 		for (i = 0; i < (size_t)n; i++) {
-			if (bol && buf[i] == '\n')
+			char ch = buf[i];
+			if (bol && ch == '\n')
 				return;
+			if (ch != '\n' && col == QUOTED_LINE_MAX)
+				continue; /* the rest of a long line */
 			if (h->len == BOUNCE_HEADERS_MAX) {
 				/* keep whole lines only */
 				h->len = last_line;
 				h->cut = 1;
 				return;
 			}
-			h->text[h->len++] = buf[i];
-			h->eightbit |= (unsigned char)buf[i] > 127;
-			bol = buf[i] == '\n';
+			if (ch == '\0' || ch == '\r')
+				ch = '?';
+			h->text[h->len++] = ch;
+			h->eightbit |= (unsigned char)ch > 127;
+			bol = ch == '\n';
+			col = bol ? 0 : col + 1;
 			if (bol)
 				last_line = h->len;
 		}

@@ -86,9 +86,14 @@ rcpt_result(struct qrcpt *q, int code, const char *where, const char *text)
  * Connect to the route's hosts in turn (mxroute.h) until one greets
  * with 220: a connection that fails or a greeting that is not 220
  * (RFC 5321 §3.1: 4xx, or 554 "no service here") moves on to the next
- * host, each failure recorded, so what stays is the last host's.  Each
- * recipient's remote names the host last tried.  0 connected, with the
- * host as error texts name it in where; -1 when no host took it.
+ * host, each failure recorded, so what stays is the last host's.  A
+ * 5xx greeting is never final, even from the last host: that host
+ * turned the connection away, not the recipients (Postfix's
+ * smtp_skip_5xx_greeting), so the message is tried again later.  At
+ * most MXROUTE_SESSIONS_MAX hosts that take the connection but do not
+ * greet with 220 are tried in one attempt.  Each recipient's remote
+ * names the host last tried.  0 connected, with the host as error
+ * texts name it in where; -1 when no host took it.
  */
 static int
 worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
@@ -96,18 +101,15 @@ worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 	       size_t wsize)
 {
 	char remote[sizeof(env->rcpts[0].remote)];
-	int h, i, code;
+	int h, i, code, sessions = 0;
 
-	for (h = 0; h < mr->nhosts; h++) {
+	for (h = 0; h < mr->nhosts && sessions < MXROUTE_SESSIONS_MAX; h++) {
 		const struct mxhost *host = &mr->hosts[h];
 		mxhost_where(host, where, wsize);
 		mxhost_remote(host, remote, sizeof(remote));
-		for (i = 0; i < n; i++) {
-			/* a greeting's 5xx from the last host alone counts */
-			env->rcpts[idx[i]].state = QR_PENDING;
+		for (i = 0; i < n; i++)
 			strlcpy(env->rcpts[idx[i]].remote, remote,
 				sizeof(remote));
-		}
 		if (smtpc_connect(c, host->addr, host->port, d->conf.timeout,
 				  d->verbose ? stderr : NULL) < 0) {
 			for (i = 0; i < n; i++)
@@ -117,9 +119,12 @@ worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 		}
 		if ((code = smtpc_reply(c)) == 220)
 			return 0;
-		for (i = 0; i < n; i++)
+		sessions++;
+		for (i = 0; i < n; i++) {
 			rcpt_result(&env->rcpts[idx[i]], code, where,
 				    code < 0 ? c->err : c->text);
+			env->rcpts[idx[i]].state = QR_PENDING;
+		}
 		smtpc_close(c);
 	}
 	return -1;

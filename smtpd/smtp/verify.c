@@ -6,10 +6,13 @@
  * does with its probes).  A peer's 5xx becomes our 550 5.1.1 so the user
  * learns at once; a 4xx or a peer that cannot be reached leaves the
  * recipient accepted and queued; a domain whose lookup fails for good
- * (NXDOMAIN, null MX) is refused the same way.  Definite answers (2xx,
- * 5xx) are cached for verify_cache seconds in the queue's verify/
- * directory, one small file per address, shared by all session
- * children.
+ * (NXDOMAIN, null MX, mail looping back to this host, no address for
+ * its mail host) is refused the same way.  The whole probe, lookup
+ * included, has one deadline (timeout, at most VERIFY_TIMEOUT): once it
+ * is spent no further host is asked and the recipient is accepted.
+ * Definite answers (2xx, 5xx) are cached for verify_cache seconds in the
+ * queue's verify/ directory, one small file per address, shared by all
+ * session children.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,33 +97,68 @@ cache_put(const struct conf *c, const char *addr, int code, const char *text)
 		log_warn("verify: %s", path);
 }
 
+/* seconds left before deadline (CLOCK_MONOTONIC), 0 when it is spent */
+static int
+verify_left(time_t deadline)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+		return 0;
+	return now.tv_sec < deadline ? (int)(deadline - now.tv_sec) : 0;
+}
+
+/* the next step of the probe may wait for what is left of it, no more */
+static int
+probe_step(struct smtpc *sc, time_t deadline)
+{
+	int left = verify_left(deadline);
+
+	sc->lio.timeout_ms = left * 1000;
+	return left > 0;
+}
+
 /* ask the first of mr's hosts that greets (as the relay worker
- * would deliver: mxroute.h); its RCPT reply code (its text in text), or
- * -1 when none could be asked (why in text); the host in where */
+ * would deliver: mxroute.h), all before deadline; its RCPT reply code
+ * (its text in text), or -1 when none could be asked (why in text);
+ * the host in where */
 static int
 verify_probe(const struct conf *c, const struct mxroute *mr, const char *addr,
-	     char *text, size_t size, char *where, size_t wsize)
+	     time_t deadline, char *text, size_t size, char *where,
+	     size_t wsize)
 {
 	struct smtpc sc;
-	int code = -1, h;
-	int timeout = c->timeout < VERIFY_TIMEOUT ? c->timeout : VERIFY_TIMEOUT;
+	int code = -1, h, left;
 
 	for (h = 0; h < mr->nhosts && code < 0; h++) {
+		if ((left = verify_left(deadline)) == 0) {
+			strlcpy(text, "probe timed out", size);
+			break;
+		}
 		mxhost_where(&mr->hosts[h], where, wsize);
 		if (smtpc_connect(&sc, mr->hosts[h].addr, mr->hosts[h].port,
-				  timeout, NULL) < 0) {
+				  left, NULL) < 0) {
 			strlcpy(text, sc.err, size);
 			continue;
 		}
-		if (smtpc_reply(&sc) == 220 &&
+		if (probe_step(&sc, deadline) && smtpc_reply(&sc) == 220 &&
+		    probe_step(&sc, deadline) &&
 		    smtpc_hello(&sc, c->hostname) / 100 == 2 &&
-		    smtpc_cmd(&sc, "MAIL FROM:<>") / 100 == 2) {
+		    probe_step(&sc, deadline) &&
+		    smtpc_cmd(&sc, "MAIL FROM:<>") / 100 == 2 &&
+		    probe_step(&sc, deadline)) {
 			code = smtpc_cmd(&sc, "RCPT TO:<%s>", addr);
 			strlcpy(text, sc.text, size);
-			smtpc_cmd(&sc, "RSET");
-			smtpc_cmd(&sc, "QUIT");
+			if (probe_step(&sc, deadline))
+				smtpc_cmd(&sc, "RSET");
+			if (probe_step(&sc, deadline))
+				smtpc_cmd(&sc, "QUIT");
 		} else
-			strlcpy(text, sc.err[0] ? sc.err : sc.text, size);
+			strlcpy(text,
+				sc.err[0]    ? sc.err
+				: sc.text[0] ? sc.text
+					     : "probe timed out",
+				size);
 		smtpc_close(&sc);
 	}
 	return code;
@@ -141,17 +179,26 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 	 * quotes it ("HOST said: ..."); cached so */
 	if ((code = cache_get(c, r->text, text, sizeof(text))) == 0) {
 		char answer[sizeof(text)] = "";
+		struct timespec now;
+		time_t deadline;
+		int found;
+		/* one deadline for the lookup and every host asked: a probe
+		 * that runs out leaves the recipient accepted */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		deadline =
+		    now.tv_sec +
+		    (c->timeout < VERIFY_TIMEOUT ? c->timeout : VERIFY_TIMEOUT);
 		/* a domain that cannot be looked up now is left to the
 		 * relay, as an unreachable peer is; one that never will be
 		 * (NXDOMAIN, null MX, no route: mxroute.h) is refused */
-		int found = mxroute_lookup(c, r->addr.domain, &mr, answer,
-					   sizeof(answer));
+		found = mxroute_lookup(c, r->addr.domain, &mr, answer,
+				       sizeof(answer));
 		if (found != 0)
 			code = found >= 500 ? found : -1;
 		else
-			code = verify_probe(c, &mr, r->text, answer,
-					    sizeof(answer), where,
-					    sizeof(where));
+			code =
+			    verify_probe(c, &mr, r->text, deadline, answer,
+					 sizeof(answer), where, sizeof(where));
 		if ((nl = strchr(answer, '\n')) != NULL)
 			*nl = '\0';
 		snprintf(text, sizeof(text), "%s%s%.200s",
