@@ -384,6 +384,7 @@ Subject: injected 0AB0CDEF02" ]
 	sort "$TEST_ROOT/dt" >"$TEST_ROOT/dt.sorted"
 	[ "$(cat "$TEST_ROOT/dt.sorted")" = "Delivered-To: alice+lists@abc.com
 Delivered-To: alice@abc.com" ]
+}
 
 @test "quoted headers a strict peer takes: a line over 998 octets cut there, NUL and bare CR as '?'" {
 	now=$(date +%s)
