@@ -100,6 +100,14 @@ check_conf(const struct conf *c)
 	CHECK(in_range(c->verify_recipients, 0, 1));
 	CHECK(in_range(c->resolve_clients, 0, 1));
 	CHECK(in_range(c->max_hops, 1, 1000));
+	/* issue 12: a timeout per relay step, the probe's whole */
+	CHECK(in_range(c->relay_connect_timeout, 1, 86400));
+	CHECK(in_range(c->relay_helo_timeout, 1, 86400));
+	CHECK(in_range(c->relay_mail_timeout, 1, 86400));
+	CHECK(in_range(c->relay_data_timeout, 1, 86400));
+	CHECK(in_range(c->relay_data_block_timeout, 1, 86400));
+	CHECK(in_range(c->relay_data_done_timeout, 1, 86400));
+	CHECK(in_range(c->verify_timeout, 1, 300));
 	for (i = 0; i < c->nrelay_from; i++) {
 		const struct cidr *n = &c->relay_from[i];
 		char ip[INET6_ADDRSTRLEN];

@@ -34,9 +34,42 @@ smtpc_connect(struct smtpc *c, const char *host, const char *port,
 		return -1;
 	c->fd = fd;
 	lio_init(&c->lio, fd, fd, timeout_sec);
+	c->timeout_sec = timeout_sec;
 	c->sent_us[0] = now_us(); /* the banner's RTT counts from connect */
 	c->npending = 1;
 	return 0;
+}
+
+void
+smtpc_set_timeout(struct smtpc *c, int sec, const char *name)
+{
+	lio_set_timeout(&c->lio, sec);
+	c->timeout_sec = sec;
+	strlcpy(c->timeout_name, name ? name : "", sizeof(c->timeout_name));
+}
+
+/*
+ * why a wait ended: what, and when it may have run out of time, the
+ * timeout's name if one is set (a write that fails may have: poll does
+ * not say which)
+ */
+static void
+smtpc_fail(struct smtpc *c, const char *what, int timed)
+{
+	if (timed && c->timeout_name[0])
+		snprintf(c->err, sizeof(c->err), "%s (%s %ds)", what,
+			 c->timeout_name, c->timeout_sec);
+	else
+		snprintf(c->err, sizeof(c->err), "%s", what);
+}
+
+/* a write failed: the connection, or the time to send one buffer */
+static void
+smtpc_write_fail(struct smtpc *c)
+{
+	smtpc_fail(c, c->timeout_name[0] ? "write: connection lost or timed out"
+					 : "write: connection lost",
+		   1);
 }
 
 static void
@@ -60,7 +93,7 @@ smtpc_reply(struct smtpc *c)
 		return c->code = -1;
 	}
 	if (lio_flush(&c->lio) < 0) {
-		snprintf(c->err, sizeof(c->err), "write: connection lost");
+		smtpc_write_fail(c);
 		return c->code = -1;
 	}
 	for (;;) {
@@ -74,9 +107,10 @@ smtpc_reply(struct smtpc *c)
 				;
 		}
 		if (st != LIO_LINE && st != LIO_PARTIAL) {
-			snprintf(c->err, sizeof(c->err), "%s",
-				 st == LIO_TIMEOUT ? "timeout waiting for reply"
-						   : "connection closed by server");
+			if (st == LIO_TIMEOUT)
+				smtpc_fail(c, "timeout waiting for reply", 1);
+			else
+				smtpc_fail(c, "connection closed by server", 0);
 			return c->code = -1;
 		}
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -260,13 +294,20 @@ smtpc_body(struct smtpc *c, const char *p, size_t n)
 	dot_out_write(&c->dot, &c->lio, p, n);
 }
 
-int
-smtpc_body_end(struct smtpc *c)
+/* the final ".", queued; its reply's RTT counts from now */
+static void
+smtpc_body_dot(struct smtpc *c)
 {
 	dot_out_end(&c->dot, &c->lio);
 	trace_line(c, ">", ".");
 	if (c->npending < SMTPC_PIPE_MAX)
 		c->sent_us[c->npending++] = now_us();
+}
+
+int
+smtpc_body_end(struct smtpc *c)
+{
+	smtpc_body_dot(c);
 	return smtpc_reply(c);
 }
 
@@ -286,11 +327,16 @@ smtpc_body_fd(struct smtpc *c, int fd)
 		}
 		smtpc_body(c, buf, (size_t)n);
 		if (c->lio.werr) {
-			snprintf(c->err, sizeof(c->err), "write: connection lost");
+			smtpc_write_fail(c);
 			return -1;
 		}
 	}
-	return smtpc_body_end(c);
+	smtpc_body_dot(c);
+	if (lio_flush(&c->lio) < 0) {
+		smtpc_write_fail(c);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -6,6 +6,11 @@
  * the EHLO extensions, authenticates with AUTH PLAIN (RFC 4954), and
  * streams a message body with dot-stuffing.  With a trace stream it prints every
  * command, every reply line and each command's round-trip time.
+ *
+ * One timeout bounds each wait (a reply line, the write of one buffer):
+ * the connect timeout until smtpc_set_timeout() changes it, which a
+ * caller with a timeout per step (the relay: Postfix's smtp_*_timeout)
+ * does before each step, naming it so that the error text does too.
  */
 #ifndef SMTPC_H
 #define SMTPC_H
@@ -39,11 +44,19 @@ struct smtpc {
 	int npending;
 	int broken;	   /* a command could not be sent: the session is over */
 	struct dot_out dot;
+	int timeout_sec;	/* the current timeout, as smtpc_set_timeout */
+	char timeout_name[40];	/* its name for error texts, or "" */
 };
 
 /* connect to host:port (net_connect); 0, or -1 with c->err set */
 int smtpc_connect(struct smtpc *c, const char *host, const char *port,
 		  int timeout_sec, FILE *trace);
+/*
+ * From now on each wait (a reply, the write of one buffer) takes at most
+ * sec seconds; a wait that runs out says "(NAME SECs)" in c->err when
+ * name is not NULL
+ */
+void smtpc_set_timeout(struct smtpc *c, int sec, const char *name);
 /* read one reply; returns its code, or -1 (c->err set) */
 int smtpc_reply(struct smtpc *c);
 /* queue a command without waiting (pipelining); the reply comes later */
@@ -59,7 +72,12 @@ int smtpc_auth_plain(struct smtpc *c, const char *user, const char *pass);
 /* DATA: after a 354, write body text (LF line ends), then end it */
 void smtpc_body(struct smtpc *c, const char *p, size_t n);
 int smtpc_body_end(struct smtpc *c);
-/* stream the whole of fd (from its current offset) as the body */
+/*
+ * stream the whole of fd (from its current offset) as the body, and the
+ * final ".", all sent (each buffer within the timeout); 0, or -1 with
+ * c->err set.  The reply to the "." is the next smtpc_reply()'s, so a
+ * caller may give it a timeout of its own.
+ */
 int smtpc_body_fd(struct smtpc *c, int fd);
 void smtpc_close(struct smtpc *c);
 

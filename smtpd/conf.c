@@ -90,6 +90,9 @@ struct conf_row {
 #define YEAR (365 * DAY)
 #define RETRY_MAX_MAX (7 * DAY)
 #define COUNT_MAX 100000
+/* a probe longer than this would outlast a client's RCPT timeout (5
+ * minutes, RFC 5321 §4.5.3.2.3) */
+#define VERIFY_TIMEOUT_MAX 300
 
 /*
  * hostname's default is the one that is not a constant: conf_defaults()
@@ -131,6 +134,21 @@ static const struct conf_row conf_rows[] = {
     {"aliases", T_PATH, NULL, CONF_FIELD(aliases), 0, 0},
     {"recipient_delimiter", T_NAME, NULL, CONF_FIELD(recipient_delimiter), 0,
      0},
+    /* issue 12: relay timeouts, per step (Postfix's defaults) */
+    {"relay_connect_timeout", T_DURATION, "30s",
+     CONF_FIELD(relay_connect_timeout), 1, DAY},
+    {"relay_helo_timeout", T_DURATION, "300s", CONF_FIELD(relay_helo_timeout),
+     1, DAY},
+    {"relay_mail_timeout", T_DURATION, "300s", CONF_FIELD(relay_mail_timeout),
+     1, DAY},
+    {"relay_data_timeout", T_DURATION, "120s", CONF_FIELD(relay_data_timeout),
+     1, DAY},
+    {"relay_data_block_timeout", T_DURATION, "180s",
+     CONF_FIELD(relay_data_block_timeout), 1, DAY},
+    {"relay_data_done_timeout", T_DURATION, "600s",
+     CONF_FIELD(relay_data_done_timeout), 1, DAY},
+    {"verify_timeout", T_DURATION, "10s", CONF_FIELD(verify_timeout), 1,
+     VERIFY_TIMEOUT_MAX},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))

@@ -72,6 +72,15 @@ struct conf {
 	 * end the user of user+tag ("": no tags) */
 	char aliases[PATH_MAX];
 	char recipient_delimiter[8];
+	/* issue 12: a timeout per step of a relay delivery (seconds, as
+	 * Postfix's smtp_*_timeout), and the whole RCPT-time probe */
+	int relay_connect_timeout;    /* each address's connect */
+	int relay_helo_timeout;	      /* the greeting, EHLO/HELO */
+	int relay_mail_timeout;	      /* MAIL, each RCPT, RSET, QUIT */
+	int relay_data_timeout;	      /* DATA's 354 */
+	int relay_data_block_timeout; /* sending one buffer of the body */
+	int relay_data_done_timeout;  /* the reply to the final "." */
+	int verify_timeout;	      /* verify.c: lookup and every host */
 };
 
 const char *service_name(enum service svc);

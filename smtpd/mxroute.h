@@ -16,7 +16,7 @@
 /*
  * Bounds on one attempt, so one relay attempt or one RCPT probe cannot
  * take many minutes (each DNS query may take ~9 s, each connect up to
- * `timeout`), as Postfix's smtp_mx_address_limit (5) and
+ * relay_connect_timeout), as Postfix's smtp_mx_address_limit (5) and
  * smtp_mx_session_limit (2): the addresses of at most MXROUTE_MX_MAX MX
  * hosts are looked up, and none once MXROUTE_ADDRS_MAX addresses are
  * known; of those, at most MXROUTE_SESSIONS_MAX hosts that take the

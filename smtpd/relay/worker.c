@@ -10,10 +10,15 @@
  * from mxroute.c (static route or MX), tried in turn until one greets,
  * and a failed DNS lookup is a 4xx or a 5xx as mxroute.h says.
  *
+ * Each step of the conversation waits at most its relay_*_timeout
+ * (connect, greeting and EHLO, MAIL/RCPT/QUIT, DATA, each buffer of
+ * the body, the reply to the final dot), as Postfix's smtp_*_timeout.
+ *
  * Recording never needs new space where it matters: right after the
- * peer's 250 the recipients it took are marked done in place (their
- * fixed-width state field, fdatasync'd), so a full disk cannot make a
- * message go out again.  After the attempt the envelope is rewritten
+ * peer's 250 to the final dot, before QUIT and before any other route
+ * group is tried, the recipients it took are marked done in place
+ * (their fixed-width state field, fdatasync'd), so neither a full disk
+ * nor a peer that never answers QUIT can make a message go out again.  After the attempt the envelope is rewritten
  * whole with the error texts; when that fails (ENOSPC, no inodes) the
  * states, next and attempts are written in place instead, and only if
  * that fails too does the worker exit WORKER_UNRECORDED, which makes the
@@ -110,13 +115,16 @@ worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 		for (i = 0; i < n; i++)
 			strlcpy(env->rcpts[idx[i]].remote, remote,
 				sizeof(remote));
-		if (smtpc_connect(c, host->addr, host->port, d->conf.timeout,
+		if (smtpc_connect(c, host->addr, host->port,
+				  d->conf.relay_connect_timeout,
 				  d->verbose ? stderr : NULL) < 0) {
 			for (i = 0; i < n; i++)
 				rcpt_result(&env->rcpts[idx[i]], -1, where,
 					    c->err);
 			continue;
 		}
+		smtpc_set_timeout(c, d->conf.relay_helo_timeout,
+				  "relay_helo_timeout");
 		if ((code = smtpc_reply(c)) == 220)
 			return 0;
 		sessions++;
@@ -131,23 +139,52 @@ worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 }
 
 /*
- * One SMTP transaction for the recipients in idx[] (all the same
- * destination), with the first of mr's hosts that answers.  Results are
- * written into env->rcpts.
+ * Mark in place, durably, the recipients of idx[] the peer took, with
+ * the stop signals held (worker_run: they wait while results are
+ * recorded); -1 when that could not be done.
  */
-static void
+static int
+record_done(struct smtpd *d, struct envelope *env, const int *idx, int n)
+{
+	int *done = xcalloc((size_t)n, sizeof(*done));
+	int i, k = 0, r = 0;
+	sigset_t open;
+
+	for (i = 0; i < n; i++)
+		if (env->rcpts[idx[i]].state == QR_DONE)
+			done[k++] = idx[i];
+	deliver_hold_signals(&open);
+	if (k > 0 && (r = queue_env_mark(d->conf.queue, env, done, k, 0)) < 0)
+		log_warn("%s: cannot record %d delivered recipient%s", env->id,
+			 k, k == 1 ? "" : "s");
+	sigprocmask(SIG_SETMASK, &open, NULL);
+	free(done);
+	return r;
+}
+
+/*
+ * One SMTP transaction for the recipients in idx[] (all the same
+ * destination), with the first of mr's hosts that answers, each step
+ * within its relay_*_timeout (RFC 5321 §4.5.3.2).  Results are written
+ * into env->rcpts; those the peer took at the end of DATA are recorded
+ * (record_done) before QUIT, so neither a QUIT the peer never answers
+ * nor a crash then sends them again.  -1 when they could not be.
+ */
+static int
 worker_attempt(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 	       int *idx, int n, int datafd, off_t size)
 {
+	const struct conf *cf = &d->conf;
 	struct smtpc c;
 	char where[300];
-	int *accepted, nacc = 0, i, code;
+	int *accepted, nacc = 0, i, code, r = 0;
 
 	if (worker_connect(d, env, mr, idx, n, &c, where, sizeof(where)) < 0)
-		return;
+		return 0;
 	accepted = xcalloc((size_t)n, sizeof(*accepted));
 	if ((code = smtpc_hello(&c, d->conf.hostname)) / 100 != 2)
 		goto all_fail;
+	smtpc_set_timeout(&c, cf->relay_mail_timeout, "relay_mail_timeout");
 	/* RFC 2920: MAIL and every RCPT in one write when PIPELINING */
 	if (c.ext & SMTPC_EXT_SIZE)
 		smtpc_send(&c, "MAIL FROM:<%s> SIZE=%lld", env->sender,
@@ -188,21 +225,34 @@ worker_attempt(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 		smtpc_cmd(&c, "QUIT");
 		goto done;
 	}
+	smtpc_set_timeout(&c, cf->relay_data_timeout, "relay_data_timeout");
 	if ((code = smtpc_cmd(&c, "DATA")) != 354) {
 		for (i = 0; i < nacc; i++)
 			rcpt_result(&env->rcpts[accepted[i]], code, where,
 				    code < 0 ? c.err : c.text);
 		goto done;
 	}
-	if (lseek(datafd, 0, SEEK_SET) < 0)
+	smtpc_set_timeout(&c, cf->relay_data_block_timeout,
+			  "relay_data_block_timeout");
+	if (lseek(datafd, 0, SEEK_SET) < 0) {
+		snprintf(c.err, sizeof(c.err), "read message: %s",
+			 strerror(errno));
 		code = -1;
-	else
-		code = smtpc_body_fd(&c, datafd);
+	} else if ((code = smtpc_body_fd(&c, datafd)) == 0) {
+		smtpc_set_timeout(&c, cf->relay_data_done_timeout,
+				  "relay_data_done_timeout");
+		code = smtpc_reply(&c);
+	}
 	for (i = 0; i < nacc; i++)
 		rcpt_result(&env->rcpts[accepted[i]], code, where,
 			    code < 0 ? c.err : c.text);
-	if (code > 0)
+	/* recorded now: the window for a duplicate ends here (smtpd(8)) */
+	r = record_done(d, env, accepted, nacc);
+	if (code > 0) {
+		smtpc_set_timeout(&c, cf->relay_mail_timeout,
+				  "relay_mail_timeout");
 		smtpc_cmd(&c, "QUIT");
+	}
 	goto done;
 all_fail:
 	for (i = 0; i < n; i++)
@@ -211,22 +261,6 @@ all_fail:
 done:
 	smtpc_close(&c);
 	free(accepted);
-}
-
-/* mark in place, durably, the recipients of idx[] the peer took */
-static int
-record_done(struct smtpd *d, struct envelope *env, const int *idx, int n)
-{
-	int *done = xcalloc((size_t)n, sizeof(*done));
-	int i, k = 0, r = 0;
-
-	for (i = 0; i < n; i++)
-		if (env->rcpts[idx[i]].state == QR_DONE)
-			done[k++] = idx[i];
-	if (k > 0 && (r = queue_env_mark(d->conf.queue, env, done, k, 0)) < 0)
-		log_warn("%s: cannot record %d delivered recipient%s", env->id,
-			 k, k == 1 ? "" : "s");
-	free(done);
 	return r;
 }
 
@@ -287,7 +321,7 @@ deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
 		sigprocmask(SIG_SETMASK, open, &held);
 		code = mxroute_lookup(&d->conf, a.domain, &mr, err, sizeof(err));
 		if (code == 0)
-			worker_attempt(d, env, &mr, idx, n, datafd, size);
+			r = worker_attempt(d, env, &mr, idx, n, datafd, size);
 		sigprocmask(SIG_SETMASK, &held, NULL);
 		for (j = 0; code != 0 && j < n; j++) {
 			/* no host was tried this time: none is named */
@@ -297,7 +331,6 @@ deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
 			if (code >= 500)
 				q->state = QR_FAILED;
 		}
-		r = record_done(d, env, idx, n);
 	}
 	free(idx);
 	free(tried);

@@ -8,8 +8,9 @@
  * recipient accepted and queued; a domain whose lookup fails for good
  * (NXDOMAIN, null MX, mail looping back to this host, no address for
  * its mail host) is refused the same way.  The whole probe, lookup
- * included, has one deadline (timeout, at most VERIFY_TIMEOUT): once it
- * is spent no further host is asked and the recipient is accepted.
+ * included, has one deadline (verify_timeout): every wait of it
+ * (connect, each reply) is cut to what is left, and once it is spent no
+ * further host is asked and the recipient is accepted.
  * Definite answers (2xx, 5xx) are cached for verify_cache seconds in the
  * queue's verify/ directory, one small file per address, shared by all
  * session children.
@@ -32,8 +33,6 @@
 
 #include "smtp/reply.h"
 #include "smtp/verify.h"
-
-#define VERIFY_TIMEOUT 30
 
 static int
 cache_path(const struct conf *c, const char *addr, char *buf, size_t size)
@@ -97,24 +96,22 @@ cache_put(const struct conf *c, const char *addr, int code, const char *text)
 		log_warn("verify: %s", path);
 }
 
-/* seconds left before deadline (CLOCK_MONOTONIC), 0 when it is spent */
+/* milliseconds left before deadline (now_ms), 0 when it is spent */
 static int
-verify_left(time_t deadline)
+verify_left(int64_t deadline)
 {
-	struct timespec now;
+	int64_t now = now_ms();
 
-	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
-		return 0;
-	return now.tv_sec < deadline ? (int)(deadline - now.tv_sec) : 0;
+	return now < deadline ? (int)(deadline - now) : 0;
 }
 
 /* the next step of the probe may wait for what is left of it, no more */
 static int
-probe_step(struct smtpc *sc, time_t deadline)
+probe_step(struct smtpc *sc, int64_t deadline)
 {
 	int left = verify_left(deadline);
 
-	sc->lio.timeout_ms = left * 1000;
+	sc->lio.timeout_ms = left;
 	return left > 0;
 }
 
@@ -124,7 +121,7 @@ probe_step(struct smtpc *sc, time_t deadline)
  * the host in where */
 static int
 verify_probe(const struct conf *c, const struct mxroute *mr, const char *addr,
-	     time_t deadline, char *text, size_t size, char *where,
+	     int64_t deadline, char *text, size_t size, char *where,
 	     size_t wsize)
 {
 	struct smtpc sc;
@@ -136,8 +133,9 @@ verify_probe(const struct conf *c, const struct mxroute *mr, const char *addr,
 			break;
 		}
 		mxhost_where(&mr->hosts[h], where, wsize);
+		/* whole seconds: at most one more than is left */
 		if (smtpc_connect(&sc, mr->hosts[h].addr, mr->hosts[h].port,
-				  left, NULL) < 0) {
+				  (left + 999) / 1000, NULL) < 0) {
 			strlcpy(text, sc.err, size);
 			continue;
 		}
@@ -179,15 +177,10 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 	 * quotes it ("HOST said: ..."); cached so */
 	if ((code = cache_get(c, r->text, text, sizeof(text))) == 0) {
 		char answer[sizeof(text)] = "";
-		struct timespec now;
-		time_t deadline;
-		int found;
 		/* one deadline for the lookup and every host asked: a probe
 		 * that runs out leaves the recipient accepted */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		deadline =
-		    now.tv_sec +
-		    (c->timeout < VERIFY_TIMEOUT ? c->timeout : VERIFY_TIMEOUT);
+		int64_t deadline = now_ms() + (int64_t)c->verify_timeout * 1000;
+		int found;
 		/* a domain that cannot be looked up now is left to the
 		 * relay, as an unreachable peer is; one that never will be
 		 * (NXDOMAIN, null MX, no route: mxroute.h) is refused */

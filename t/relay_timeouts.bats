@@ -1,0 +1,261 @@
+#!/usr/bin/env bats
+# relay_timeouts.bats - a timeout per step of a relay delivery, the
+# RCPT-time probe's verify_timeout, and a result recorded before QUIT
+# (issue 12, first part; smtpd.conf(5) relay_*_timeout, smtpd(8) on the
+# window for a duplicate).
+#
+# abc.com (t/relay_helpers.bash) routes fake.example to a peer on
+# $FAKE_PORT: t/fake_smtp.py (sequential, scripted: "<silent>" never
+# answers), or peer.py below (threaded: takes every message, then never
+# answers QUIT).  `timeout` is 300 everywhere, so a step that ends in
+# about 2 s ended on its own relay_*_timeout, not on `timeout`.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+load relay_helpers
+
+setup() {
+	relay_setup
+	FAKE_PORT=$(free_port)
+	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" "timeout 300"
+	LOG=$(log_of abc)
+	PEER_PID= FILL_PID=
+}
+
+teardown() {
+	# the peers first: a worker waiting on one ends with its connection
+	fake_stop
+	local p
+	for p in "$PEER_PID" "$FILL_PID"; do
+		if [ -n "$p" ]; then
+			kill "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
+	test_teardown
+}
+
+# queue_for RCPT: alice sends a message to RCPT, abc queues it; its id in QID
+queue_for() {
+	alice_sends "timeouts" "$1"
+	[[ "$output" == *"250 Message received and to be delivered"* ]]
+	QID=$(queued abc | head -n 1)
+	[ -n "$QID" ]
+	T0=$(date +%s.%N)
+}
+
+# since_queued: seconds since queue_for, rounded down
+since_queued() { python3 -c "import sys,time; print(int(time.time()-float(sys.argv[1])))" "$T0"; }
+
+# deferred_with TEXT: the attempt ended deferred, its error naming TEXT,
+# and the message is still queued
+deferred_with() {
+	wait_for 15 grep -q "$QID: to=<carol@fake.example> status=deferred" "$LOG"
+	grep "$QID: to=<carol@fake.example> status=deferred" "$LOG" | head -n 1 |
+		grep -F -- "$1"
+	[ -e "$abc_ROOT/queue/env/$QID" ]
+}
+
+# peer.py: every connection is greeted and every message taken ("250"
+# to the final dot, one line per copy in $TEST_ROOT/copies), then QUIT
+# gets no answer: the connection stays open until the client closes it
+peer_start() {
+	cat >"$TEST_ROOT/peer.py" <<'PY'
+import socket, sys, threading, time
+port, copies, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+def serve(conn):
+    f = conn.makefile("rb")
+    conn.sendall(b"220 peer.example ESMTP\r\n")
+    while (line := f.readline()):
+        cmd = line.decode("latin-1").strip().upper()
+        if cmd.startswith("QUIT"):
+            while f.readline():
+                pass
+            break
+        if cmd == "DATA":
+            conn.sendall(b"354 go ahead\r\n")
+            while (l := f.readline()) not in (b".\r\n", b""):
+                pass
+            with open(copies, "a") as c:
+                c.write("copy\n")
+            conn.sendall(b"250 2.0.0 ok: queued\r\n")
+        else:
+            conn.sendall(b"250 ok\r\n")
+    conn.close()
+
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(5)
+open(ready, "w").close()
+srv.settimeout(1)
+end = time.time() + 120
+while time.time() < end:
+    try:
+        conn, _ = srv.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+PY
+	python3 "$TEST_ROOT/peer.py" "$FAKE_PORT" "$TEST_ROOT/copies" \
+		"$TEST_ROOT/peer.ready" </dev/null >/dev/null 2>&1 3>&- &
+	PEER_PID=$!
+	wait_for 5 test -e "$TEST_ROOT/peer.ready"
+}
+copies() { grep -c copy "$TEST_ROOT/copies" 2>/dev/null || echo 0; }
+
+# the relay worker of abc's relay child (the one child it has now)
+worker_pid() {
+	local r
+	r=$(relay_pid abc) || return 1
+	pgrep -P "$r" | head -n 1
+}
+
+@test "smtpd -n: the relay timeouts and verify_timeout take durations in their ranges" {
+	daemon_write_conf abc
+	CONF=$abc_ROOT/etc/smtpd.conf
+	printf '%s\n' "relay_connect_timeout 1" "relay_helo_timeout 1d" \
+		"relay_mail_timeout 5m" "relay_data_timeout 120s" \
+		"relay_data_block_timeout 3m" "relay_data_done_timeout 10m" \
+		"verify_timeout 5m" >>"$CONF"
+	run "$SMTPD_BIN" -n -f "$CONF"
+	echo "$output"
+	[ "$status" = 0 ]
+	n=$(wc -l <"$CONF")
+	printf '%s\n' "relay_connect_timeout 0" "relay_helo_timeout 2d" \
+		"relay_mail_timeout soon" "relay_data_timeout -1" \
+		"relay_data_block_timeout 86401" "relay_data_done_timeout 0s" \
+		"verify_timeout 301" >>"$CONF"
+	run "$SMTPD_BIN" -n -f "$CONF"
+	echo "$output"
+	[ "$status" = 78 ]
+	out=$(sed 's/^smtpd\[[0-9]*\]: //' <<<"$output")
+	for want in \
+		"$((n + 1)): relay_connect_timeout: bad value '0' (from 1 to 86400)" \
+		"$((n + 2)): relay_helo_timeout: bad value '2d' (from 1 to 86400)" \
+		"$((n + 3)): relay_mail_timeout: bad value 'soon' (from 1 to 86400)" \
+		"$((n + 4)): relay_data_timeout: bad value '-1' (from 1 to 86400)" \
+		"$((n + 5)): relay_data_block_timeout: bad value '86401' (from 1 to 86400)" \
+		"$((n + 6)): relay_data_done_timeout: bad value '0s' (from 1 to 86400)" \
+		"$((n + 7)): verify_timeout: bad value '301' (from 1 to 300)"; do
+		grep -qxF -- "$CONF:$want" <<<"$out"
+	done
+}
+
+@test "a peer that never greets: the attempt ends on relay_helo_timeout, deferred" {
+	fake_start "<silent>"
+	daemon_conf abc "relay_helo_timeout 2s"
+	daemon_start abc
+	queue_for carol@fake.example
+	deferred_with "timeout waiting for reply (relay_helo_timeout 2s)"
+	# about 2 s, not `timeout` (300): generous for a slow machine
+	[ "$(since_queued)" -lt 30 ]
+}
+
+@test "a peer that never answers DATA: the attempt ends on relay_data_timeout" {
+	fake_start "220 fake.example ESMTP" "250 fake.example" "250 ok" "250 ok" \
+		"<silent>"
+	daemon_conf abc "relay_data_timeout 2s"
+	daemon_start abc
+	queue_for carol@fake.example
+	deferred_with "timeout waiting for reply (relay_data_timeout 2s)"
+	[ "$(since_queued)" -lt 30 ]
+	grep -qx DATA "$FAKE_LOG"
+}
+
+@test "a peer that takes the message but never answers the final dot: relay_data_done_timeout" {
+	# EHLO MAIL RCPT DATA: 354, the body read; then no reply to "."
+	export FAKE_DATA=$TEST_ROOT/fake.data
+	fake_start "220 fake.example ESMTP" "250 fake.example" "250 ok" "250 ok" \
+		"354 go ahead" "<silent>"
+	daemon_conf abc "relay_data_done_timeout 2s"
+	daemon_start abc
+	queue_for carol@fake.example
+	deferred_with "timeout waiting for reply (relay_data_done_timeout 2s)"
+	[ "$(since_queued)" -lt 30 ]
+	grep -q "Hello from abc." "$FAKE_DATA"
+}
+
+@test "a connect that is never completed ends on relay_connect_timeout" {
+	# a listener with a backlog of 0, never accepting, its one place
+	# taken: the kernel drops further SYNs, so a connect hangs
+	python3 - "$FAKE_PORT" "$TEST_ROOT/fill.ready" <<-'PY' >/dev/null 2>&1 3>&- &
+	import socket, sys, time
+	s = socket.socket()
+	s.bind(("127.0.0.1", int(sys.argv[1])))
+	s.listen(0)
+	held = []
+	for _ in range(2):
+	    c = socket.socket()
+	    c.settimeout(1)
+	    try:
+	        c.connect(("127.0.0.1", int(sys.argv[1])))
+	    except OSError:
+	        pass
+	    held.append(c)
+	open(sys.argv[2], "w").close()
+	time.sleep(90)
+	PY
+	FILL_PID=$!
+	wait_for 10 test -e "$TEST_ROOT/fill.ready"
+	# no SYN gets through now
+	run ! timeout 5 python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' "$FAKE_PORT"
+	daemon_conf abc "relay_connect_timeout 2s"
+	daemon_start abc
+	queue_for carol@fake.example
+	deferred_with "port $FAKE_PORT: Connection timed out"
+	[ "$(since_queued)" -lt 30 ]
+}
+
+@test "verify_timeout: a peer that never greets leaves the recipient accepted within it" {
+	fake_start "<silent>"
+	daemon_conf abc "verify_recipients yes" "verify_timeout 2s"
+	daemon_start abc
+	t0=$(date +%s)
+	run chat -p "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
+		"MAIL FROM:<alice@abc.com>" "RCPT TO:<carol@fake.example>" QUIT
+	t1=$(date +%s)
+	echo "$output"
+	[[ "$output" == *"250 2.1.5 Recipient OK"* ]]
+	# 2 s, not min(timeout, 30): generous for a slow machine
+	[ $((t1 - t0)) -lt 15 ]
+	grep -q ': verify to=<carol@fake.example> code=-1 relay=127.0.0.1:'"$FAKE_PORT"' (timeout waiting for reply)' "$LOG"
+	# not an answer: nothing cached
+	[ -z "$(ls -A "$abc_ROOT/queue/verify" 2>/dev/null)" ]
+}
+
+@test "recorded before QUIT: a worker killed while QUIT goes unanswered never sends the message again" {
+	peer_start
+	daemon_start abc
+	queue_for carol@fake.example
+	wait_for 15 test "$(copies)" = 1
+	# the peer said 250 to the dot and holds QUIT (relay_mail_timeout is
+	# 300 s): the recipient is marked done in place all the same
+	wait_for 10 grep -Eq "^rcpt +done +carol@fake.example" "$abc_ROOT/queue/env/$QID"
+	w=$(worker_pid)
+	[ -n "$w" ]
+	kill -KILL "$w"
+	# the message is tried again (after the hold-off, SIGUSR1 now) and
+	# found delivered: removed, with no second copy
+	wait_for 10 grep -q "$QID: relay worker killed by signal 9" "$LOG"
+	kill -USR1 "$abc_PID"
+	wait_for 20 queue_empty abc
+	grep -q "$QID: removed" "$LOG"
+	sleep 1
+	[ "$(copies)" = 1 ]
+}
+
+@test "recorded before QUIT: a QUIT never answered ends on relay_mail_timeout, the message sent once" {
+	peer_start
+	daemon_conf abc "relay_mail_timeout 2s"
+	daemon_start abc
+	queue_for carol@fake.example
+	wait_for 20 queue_empty abc
+	[ "$(since_queued)" -lt 30 ]
+	grep -Eq "$QID: to=<carol@fake.example> status=sent relay=127\.0\.0\.1:$FAKE_PORT " "$LOG"
+	grep -q "$QID: removed" "$LOG"
+	sleep 1
+	[ "$(copies)" = 1 ]
+}
