@@ -44,8 +44,8 @@ struct smtpc {
 	int npending;
 	int broken;	   /* a command could not be sent: the session is over */
 	struct dot_out dot;
-	int timeout_sec;	/* the current timeout, as smtpc_set_timeout */
-	char timeout_name[40];	/* its name for error texts, or "" */
+	int timeout_sec;       /* the current timeout, as smtpc_set_timeout */
+	char timeout_name[40]; /* its name for error texts, or "" */
 };
 
 /* connect to host:port (net_connect); 0, or -1 with c->err set */

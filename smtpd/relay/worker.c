@@ -18,12 +18,13 @@
  * peer's 250 to the final dot, before QUIT and before any other route
  * group is tried, the recipients it took are marked done in place
  * (their fixed-width state field, fdatasync'd), so neither a full disk
- * nor a peer that never answers QUIT can make a message go out again.  After the attempt the envelope is rewritten
- * whole with the error texts; when that fails (ENOSPC, no inodes) the
- * states, next and attempts are written in place instead, and only if
- * that fails too does the worker exit WORKER_UNRECORDED, which makes the
- * relay child hold the message off.  The one window for a duplicate is a
- * crash between the peer's 250 and that mark.
+ * nor a peer that never answers QUIT can make a message go out again.
+ * After the attempt the envelope is rewritten whole with the error
+ * texts; when that fails (ENOSPC, no inodes) the states, next and
+ * attempts are written in place instead, and only if that fails too
+ * does the worker exit WORKER_UNRECORDED, which makes the relay child
+ * hold the message off.  The one window for a duplicate is a crash
+ * between the peer's reply to the dot and that mark's fdatasync.
  *
  * SIGTERM and SIGINT (the relay child ending it at the end of its grace,
  * relay.c) are let in only while the worker talks to a peer: it then
