@@ -214,7 +214,8 @@ worker_pid() {
 	daemon_conf abc "verify_recipients yes" "verify_timeout 2s"
 	daemon_start abc
 	t0=$(date +%s)
-	run chat -p "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
+	# one command at a time, each reply waited for up to 30 s
+	run chat "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
 		"MAIL FROM:<alice@abc.com>" "RCPT TO:<carol@fake.example>" QUIT
 	t1=$(date +%s)
 	echo "$output"
