@@ -178,6 +178,60 @@ worker_pid() {
 	grep -q "Hello from abc." "$FAKE_DATA"
 }
 
+@test "a peer that stops reading the message: relay_data_block_timeout" {
+	# a peer that answers 354 and then reads nothing more, with a small
+	# receive buffer; the message is bigger than both sockets' buffers
+	python3 - "$FAKE_PORT" "$TEST_ROOT/stop.ready" <<-'PY' >/dev/null 2>&1 3>&- &
+	import socket, sys, time
+	srv = socket.socket()
+	srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+	srv.bind(("127.0.0.1", int(sys.argv[1])))
+	srv.listen(5)
+	open(sys.argv[2], "w").close()
+	conn, _ = srv.accept()
+	f = conn.makefile("rb")
+	conn.sendall(b"220 stop.example ESMTP\r\n")
+	while (line := f.readline()):
+	    if line.strip().upper() == b"DATA":
+	        conn.sendall(b"354 go ahead\r\n")
+	        time.sleep(90)
+	        break
+	    conn.sendall(b"250 ok\r\n")
+	PY
+	FILL_PID=$!
+	wait_for 10 test -e "$TEST_ROOT/stop.ready"
+	daemon_conf abc "relay_data_block_timeout 2s"
+	daemon_start abc
+	# 8 MiB, more than loopback's socket buffers hold (tcp_wmem's 4 MiB)
+	python3 - "$abc_SUBMIT" "$ALICE_AUTH" <<-'PY'
+	import socket, sys
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+	f = s.makefile("rb")
+	def cmd(c, want):
+	    if c is not None:
+	        s.sendall(c)
+	    while True:
+	        l = f.readline()
+	        if l[3:4] != b"-":
+	            break
+	    assert l.startswith(want), (c, l)
+	cmd(None, b"220")
+	cmd(b"EHLO client.abc.com\r\n", b"250")
+	cmd(sys.argv[2].encode() + b"\r\n", b"235")
+	cmd(b"MAIL FROM:<alice@abc.com>\r\n", b"250")
+	cmd(b"RCPT TO:<carol@fake.example>\r\n", b"250")
+	cmd(b"DATA\r\n", b"354")
+	s.sendall(b"Subject: big\r\n\r\n" + (b"x" * 78 + b"\r\n") * 104858)
+	cmd(b".\r\n", b"250")
+	cmd(b"QUIT\r\n", b"221")
+	PY
+	QID=$(queued abc | head -n 1)
+	[ -n "$QID" ]
+	T0=$(date +%s.%N)
+	deferred_with "write: connection lost or timed out (relay_data_block_timeout 2s)"
+	[ "$(since_queued)" -lt 30 ]
+}
+
 @test "a connect that is never completed ends on relay_connect_timeout" {
 	# a listener with a backlog of 0, never accepting, its one place
 	# taken: the kernel drops further SYNs, so a connect hangs
