@@ -382,7 +382,7 @@ greeted $net.42" ]
 		zone "slow.example MX $i s$i.slow.example" "s$i.slow.example A $net.$((50 + i))"
 	done
 	greeters_start hang "$net.51" "$net.52" "$net.53" "$net.54" "$net.55"
-	daemon_conf abc "verify_recipients yes" "timeout 3"
+	daemon_conf abc "verify_recipients yes" "verify_timeout 3s"
 	daemon_start abc
 	start=$(date +%s)
 	run chat "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
@@ -393,7 +393,7 @@ greeted $net.42" ]
 	cat "$TEST_ROOT/greeters.log"
 	# accepted, as when the hosts cannot be reached
 	[ "${lines[-2]}" = "250 2.1.5 Recipient OK" ]
-	# one timeout of 3 s, not one per host (15 s), nor 2 hosts' (6 s)
+	# one verify_timeout of 3 s, not one per host (15 s), nor 2 hosts' (6 s)
 	[ "$took" -le 5 ]
 	[ "$(grep -c greeted "$TEST_ROOT/greeters.log")" = 1 ]
 	grep -q ": verify to=<bob@slow.example> code=-1 " "$(log_of abc)"

@@ -241,7 +241,7 @@ unlocked() { ! data_locked abc "$1"; }
 @test "a message being delivered right now is refused (busy), then handled once the worker is done" {
 	FAKE_PORT=$(free_port)
 	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" \
-		"relay_workers 1" "timeout 30"
+		"relay_workers 1" "relay_helo_timeout 30"
 	# a peer that never answers: the worker waits on it, holding the lock
 	fake_start "<silent>"
 	daemon_start abc

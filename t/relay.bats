@@ -364,7 +364,7 @@ after" ]
 @test "SIGUSR1 while a message's worker is still at it: that message is tried again when the worker ends" {
 	FAKE_PORT=$(free_port)
 	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" \
-		"retry_delay 1h 2h" "timeout 30"
+		"retry_delay 1h 2h" "relay_helo_timeout 30"
 	# a peer that never answers: the worker waits on it
 	fake_start "<silent>"
 	daemon_start abc

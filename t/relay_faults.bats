@@ -199,7 +199,7 @@ PY
 @test "a kill -9'd master's relay child still delivering: a new master starts, its relay child waits for relay.lock" {
 	FAKE_PORT=$(free_port)
 	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" \
-		"relay_workers 1" "timeout 30"
+		"relay_workers 1" "relay_helo_timeout 30"
 	# a peer that never answers: the worker waits on it
 	fake_start "<silent>"
 	daemon_start abc
@@ -254,7 +254,7 @@ PY
 @test "more messages due than workers: the relay child waits, it does not spin" {
 	FAKE_PORT=$(free_port)
 	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" \
-		"relay_workers 1" "timeout 20"
+		"relay_workers 1" "relay_helo_timeout 20"
 	# a peer that never answers: the one worker waits on it
 	fake_start "<silent>"
 	daemon_start abc

@@ -207,7 +207,7 @@ bob_has() {
 @test "SIGTERM: a relay delivery stuck on its peer is ended after the grace; the message stays queued" {
 	relay_setup
 	FAKE_PORT=$(free_port)
-	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" "timeout 120"
+	daemon_conf abc "route fake.example 127.0.0.1:$FAKE_PORT" "relay_helo_timeout 120"
 	# a peer that never says a word: the worker waits on its banner
 	fake_start "<silent>"
 	daemon_start abc
