@@ -29,6 +29,7 @@ lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec)
 	lio->wfd = wfd;
 	lio->midline = 0;
 	lio->command = 0;
+	lio->held = 0;
 	lio->roff = lio->rlen = 0;
 	lio->wlen = 0;
 	lio->werr = 0;
@@ -39,6 +40,20 @@ void
 lio_set_timeout(struct lineio *lio, int timeout_sec)
 {
 	lio->timeout_ms = timeout_sec > 0 ? timeout_sec * 1000 : -1;
+}
+
+static void
+lio_start_deadline(struct lineio *lio)
+{
+	lio->deadline = now_ms() + (lio->timeout_ms < 0 ? 0 : lio->timeout_ms);
+}
+
+void
+lio_hold_deadline(struct lineio *lio, int on)
+{
+	if (on)
+		lio_start_deadline(lio);
+	lio->held = on;
 }
 
 enum lio_status
@@ -242,8 +257,8 @@ lio_read_line(struct lineio *lio, char *buf, size_t max, size_t *len)
 
 	*len = 0;
 	buf[0] = '\0';
-	if (!lio->midline)
-		lio->deadline = now_ms() + (lio->timeout_ms < 0 ? 0 : lio->timeout_ms);
+	if (!lio->midline && !lio->held)
+		lio_start_deadline(lio);
 	for (;;) {
 		avail = lio->rlen - lio->roff;
 		lf = memchr(lio->rbuf + lio->roff, '\n',

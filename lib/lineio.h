@@ -39,6 +39,7 @@ struct lineio {
 	int64_t deadline;
 	int midline;
 	int command; /* inside lio_next_command: the stop descriptor counts */
+	int held;    /* lio_hold_deadline: one deadline for several lines */
 	size_t roff, rlen;
 	size_t wlen;
 	int werr;
@@ -48,6 +49,12 @@ struct lineio {
 
 void lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec);
 void lio_set_timeout(struct lineio *lio, int timeout_sec);
+/*
+ * on: from now until it is turned off, the timeout bounds all the lines
+ * read together, not each one (a multi-line reply, which a peer could
+ * otherwise trickle a line at a time for a hundred timeouts)
+ */
+void lio_hold_deadline(struct lineio *lio, int on);
 /*
  * For the whole process from now on: a command wait (lio_next_command)
  * ends with its `stopping` reply as soon as fd is readable (a signal

@@ -79,23 +79,15 @@ trace_line(struct smtpc *c, const char *dir, const char *s)
 		fprintf(c->trace, "%s %s\n", dir, s);
 }
 
-int
-smtpc_reply(struct smtpc *c)
+/* the lines of one reply into c->text; its code, or -1 (c->err set) */
+static int
+smtpc_reply_lines(struct smtpc *c)
 {
 	char line[REPLY_LINE_MAX + 1];
 	size_t len, tlen = 0;
 	int nlines = 0, code = -1;
 	enum lio_status st;
 
-	c->text[0] = '\0';
-	if (c->broken) {
-		snprintf(c->err, sizeof(c->err), "command too long");
-		return c->code = -1;
-	}
-	if (lio_flush(&c->lio) < 0) {
-		smtpc_write_fail(c);
-		return c->code = -1;
-	}
 	for (;;) {
 		st = lio_read_line(&c->lio, line, sizeof(line), &len);
 		if (st == LIO_PARTIAL) {
@@ -111,7 +103,7 @@ smtpc_reply(struct smtpc *c)
 				smtpc_fail(c, "timeout waiting for reply", 1);
 			else
 				smtpc_fail(c, "connection closed by server", 0);
-			return c->code = -1;
+			return -1;
 		}
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
@@ -121,7 +113,7 @@ smtpc_reply(struct smtpc *c)
 		    (code >= 0 && atoi(line) != code) || strlen(line) != len) {
 			snprintf(c->err, sizeof(c->err), "malformed reply: %.80s",
 				 line);
-			return c->code = -1;
+			return -1;
 		}
 		code = atoi(line);
 		trace_line(c, "<", line);
@@ -135,9 +127,32 @@ smtpc_reply(struct smtpc *c)
 			break;
 		if (++nlines >= REPLY_LINES_MAX) {
 			snprintf(c->err, sizeof(c->err), "reply too long");
-			return c->code = -1;
+			return -1;
 		}
 	}
+	return code;
+}
+
+int
+smtpc_reply(struct smtpc *c)
+{
+	int code;
+
+	c->text[0] = '\0';
+	if (c->broken) {
+		snprintf(c->err, sizeof(c->err), "command too long");
+		return c->code = -1;
+	}
+	if (lio_flush(&c->lio) < 0) {
+		smtpc_write_fail(c);
+		return c->code = -1;
+	}
+	/* the timeout bounds the whole reply, however many lines */
+	lio_hold_deadline(&c->lio, 1);
+	code = smtpc_reply_lines(c);
+	lio_hold_deadline(&c->lio, 0);
+	if (code < 0)
+		return c->code = -1;
 	if (c->npending > 0) {
 		c->rtt_ms = (double)(now_us() - c->sent_us[0]) / 1000.0;
 		memmove(c->sent_us, c->sent_us + 1,

@@ -7,7 +7,7 @@
  * streams a message body with dot-stuffing.  With a trace stream it prints every
  * command, every reply line and each command's round-trip time.
  *
- * One timeout bounds each wait (a reply line, the write of one buffer):
+ * One timeout bounds each wait (a whole reply, the write of one buffer):
  * the connect timeout until smtpc_set_timeout() changes it, which a
  * caller with a timeout per step (the relay: Postfix's smtp_*_timeout)
  * does before each step, naming it so that the error text does too.

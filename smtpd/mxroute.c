@@ -78,12 +78,27 @@ resolver_open(const struct conf *c, res_state st)
  * (timeout, SERVFAIL, REFUSED, a malformed answer).
  */
 static int
-dns_ask(res_state st, const char *name, int type, struct dns_answer *a)
+dns_ask(res_state st, int64_t deadline, const char *name, int type,
+	struct dns_answer *a)
 {
 	static unsigned char answer[DNS_MSG_MAX];
 	unsigned char query[NS_PACKETSZ];
 	int qlen, alen;
 
+	if (deadline > 0) {
+		/* one try per server, each within what is left (res_nsend
+		 * counts whole seconds: at most one more than that) */
+		int64_t left = deadline - now_ms();
+		int ns = st->nscount > 0 ? st->nscount : 1;
+		if (left <= 0)
+			return -1;
+		st->retry = 1;
+		st->retrans = (int)(left / 1000 / ns);
+		if (st->retrans > 3)
+			st->retrans = 3;
+		if (st->retrans < 1)
+			st->retrans = 1;
+	}
 	if ((qlen = res_nmkquery(st, ns_o_query, name, ns_c_in, type, NULL, 0,
 				 NULL, query, sizeof(query))) < 0 ||
 	    (alen = res_nsend(st, query, qlen, answer, sizeof(answer))) < 0 ||
@@ -161,7 +176,8 @@ add_host(struct mxroute *mr, const char *name, const char *addr,
  * not exist or has no address), -1 when the DNS failed for both.
  */
 static int
-add_addresses(res_state st, const char *name, struct mxroute *mr)
+add_addresses(res_state st, int64_t deadline, const char *name,
+	      struct mxroute *mr)
 {
 	static const int types[] = {DNS_T_AAAA, DNS_T_A};
 	static struct dns_answer a;
@@ -169,7 +185,7 @@ add_addresses(res_state st, const char *name, struct mxroute *mr)
 	int t, i, failed = 0;
 
 	for (t = 0; t < 2 && mr->nhosts < MXROUTE_ADDRS_MAX; t++) {
-		if (dns_ask(st, name, types[t], &a) < 0) {
+		if (dns_ask(st, deadline, name, types[t], &a) < 0) {
 			failed++;
 			continue;
 		}
@@ -183,8 +199,8 @@ add_addresses(res_state st, const char *name, struct mxroute *mr)
 }
 
 static int
-lookup_mx(const struct conf *c, const char *domain, struct mxroute *mr,
-	  char *err, size_t errsize)
+lookup_mx(const struct conf *c, const char *domain, int64_t deadline,
+	  struct mxroute *mr, char *err, size_t errsize)
 {
 	static struct dns_answer a;
 	static struct mx mx[DNS_RR_MAX];
@@ -195,7 +211,7 @@ lookup_mx(const struct conf *c, const char *domain, struct mxroute *mr,
 		snprintf(err, errsize, "451 4.3.5 cannot set up the resolver");
 		return 451;
 	}
-	if (dns_ask(&st, domain, DNS_T_MX, &a) < 0) {
+	if (dns_ask(&st, deadline, domain, DNS_T_MX, &a) < 0) {
 		snprintf(err, errsize,
 			 "451 4.4.3 %s: DNS lookup failed (MX), will retry",
 			 domain);
@@ -263,7 +279,7 @@ lookup_mx(const struct conf *c, const char *domain, struct mxroute *mr,
 	if (n > MXROUTE_MX_MAX)
 		n = MXROUTE_MX_MAX;
 	for (i = 0; i < n && mr->nhosts < MXROUTE_ADDRS_MAX; i++)
-		failed += add_addresses(&st, mx[i].name, mr) < 0;
+		failed += add_addresses(&st, deadline, mx[i].name, mr) < 0;
 	if (mr->nhosts == 0) {
 		if (failed > 0)
 			snprintf(err, errsize,
@@ -313,8 +329,8 @@ lookup_static(const struct route *rt, struct mxroute *mr, char *err,
 }
 
 int
-mxroute_lookup(const struct conf *c, const char *domain, struct mxroute *mr,
-	       char *err, size_t errsize)
+mxroute_lookup(const struct conf *c, const char *domain, int64_t deadline,
+	       struct mxroute *mr, char *err, size_t errsize)
 {
 	const struct route *rt = conf_route(c, domain);
 
@@ -326,7 +342,7 @@ mxroute_lookup(const struct conf *c, const char *domain, struct mxroute *mr,
 		return 554;
 	}
 	if (rt->mx)
-		return lookup_mx(c, domain, mr, err, errsize);
+		return lookup_mx(c, domain, deadline, mr, err, errsize);
 	return lookup_static(rt, mr, err, errsize);
 }
 

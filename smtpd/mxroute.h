@@ -10,6 +10,7 @@
 #define MXROUTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -38,15 +39,18 @@ struct mxroute {
 };
 
 /*
- * The hosts for domain into mr, best first.  0 when there is at least
- * one; else a reply code with the reply text in err ("CODE X.Y.Z
+ * The hosts for domain into mr, best first.  A deadline (now_ms()
+ * time, 0 for none) bounds the DNS queries: each is cut to what is
+ * left of it, and none is sent once it has passed (a 451); a static
+ * route's name (getaddrinfo: /etc/hosts, usually) is not bounded.  0
+ * when there is at least one; else a reply code with the reply text in err ("CODE X.Y.Z
  * why"): 4xx for a failure that may pass (a DNS server failing or
  * timing out, MX records none of which names a valid host: retried), 5xx for
  * one that will not (no route, NXDOMAIN 5.1.2, null MX 556 5.1.10, mail that
  * would loop back to this host 5.4.6: bounced).
  */
-int mxroute_lookup(const struct conf *c, const char *domain, struct mxroute *mr,
-		   char *err, size_t errsize);
+int mxroute_lookup(const struct conf *c, const char *domain, int64_t deadline,
+		   struct mxroute *mr, char *err, size_t errsize);
 
 /* the host as logs and error texts name it, Postfix's way:
  * "NAME[ADDR]:PORT", or "ADDR:PORT" when the name is the address */

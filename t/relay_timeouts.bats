@@ -314,3 +314,109 @@ worker_pid() {
 	sleep 1
 	[ "$(copies)" = 1 ]
 }
+
+@test "a peer that answers DATA with 250, not 354: nothing was sent, the recipient stays queued" {
+	# EHLO MAIL RCPT get 250; DATA gets 250 too: no message can follow
+	fake_start "220 fake.example ESMTP" "250 fake.example" "250 ok" "250 ok" \
+		"250 ok" "<close>"
+	daemon_start abc
+	queue_for carol@fake.example
+	deferred_with "protocol error: 250 ok (to DATA)"
+	run ! grep -q "$QID: to=<carol@fake.example> status=sent" "$LOG"
+	run ! grep -q "$QID: removed" "$LOG"
+}
+
+# trickle_start: a peer whose every reply comes one line a second, 40
+# lines long ("220-"/"250-" ...), then ends; it notes each connection
+trickle_start() {
+	python3 - "$FAKE_PORT" "$TEST_ROOT/trickle.ready" "$TEST_ROOT/trickle.log" <<-'PY' >/dev/null 2>&1 3>&- &
+	import socket, sys, threading, time
+	srv = socket.socket()
+	srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	srv.bind(("127.0.0.1", int(sys.argv[1])))
+	srv.listen(5)
+	open(sys.argv[2], "w").close()
+	def reply(conn, code):
+	    for i in range(39):
+	        conn.sendall(b"%d-line %d\r\n" % (code, i))
+	        time.sleep(1)
+	    conn.sendall(b"%d done\r\n" % code)
+	def serve(conn):
+	    with open(sys.argv[3], "a") as log:
+	        log.write("connection\n")
+	    try:
+	        reply(conn, 220)
+	        f = conn.makefile("rb")
+	        while f.readline():
+	            reply(conn, 250)
+	    except OSError:
+	        pass
+	    conn.close()
+	srv.settimeout(1)
+	end = time.time() + 90
+	while time.time() < end:
+	    try:
+	        conn, _ = srv.accept()
+	    except socket.timeout:
+	        continue
+	    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+	PY
+	FILL_PID=$!
+	wait_for 10 test -e "$TEST_ROOT/trickle.ready"
+}
+
+@test "a greeting trickled a line at a time ends on relay_helo_timeout for the whole reply" {
+	# each line comes within 2 s, the whole greeting would take 40 s
+	trickle_start
+	daemon_conf abc "relay_helo_timeout 2s"
+	daemon_start abc
+	queue_for carol@fake.example
+	deferred_with "timeout waiting for reply (relay_helo_timeout 2s)"
+	[ "$(since_queued)" -lt 30 ]
+}
+
+@test "verify_timeout bounds the probe's reply however many lines it has" {
+	trickle_start
+	daemon_conf abc "verify_recipients yes" "verify_timeout 2s"
+	daemon_start abc
+	t0=$(date +%s)
+	run chat "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
+		"MAIL FROM:<alice@abc.com>" "RCPT TO:<carol@fake.example>" QUIT
+	t1=$(date +%s)
+	echo "$output"
+	[[ "$output" == *"250 2.1.5 Recipient OK"* ]]
+	[ $((t1 - t0)) -lt 30 ]
+	grep -q ': verify to=<carol@fake.example> code=-1 relay=127.0.0.1:'"$FAKE_PORT"' (timeout waiting for reply)' "$LOG"
+}
+
+@test "verify_timeout bounds the DNS lookup: a name server that never answers" {
+	# a UDP socket that reads every query and answers none
+	python3 - "$FAKE_PORT" "$TEST_ROOT/dns.ready" <<-'PY' >/dev/null 2>&1 3>&- &
+	import socket, sys, time
+	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	s.bind(("127.0.0.1", int(sys.argv[1])))
+	open(sys.argv[2], "w").close()
+	s.settimeout(1)
+	end = time.time() + 90
+	while time.time() < end:
+	    try:
+	        s.recv(4096)
+	    except socket.timeout:
+	        pass
+	PY
+	FILL_PID=$!
+	wait_for 10 test -e "$TEST_ROOT/dns.ready"
+	daemon_conf abc "route silent.example mx" "resolver 127.0.0.1:$FAKE_PORT" \
+		"verify_recipients yes" "verify_timeout 1s"
+	daemon_start abc
+	t0=$(date +%s)
+	run chat "$abc_SUBMIT" "EHLO client.abc.com" "$ALICE_AUTH" \
+		"MAIL FROM:<alice@abc.com>" "RCPT TO:<carol@silent.example>" QUIT
+	t1=$(date +%s)
+	echo "$output"
+	[[ "$output" == *"250 2.1.5 Recipient OK"* ]]
+	# 1 s; glibc's resolver as set for the relay (3 s, two tries)
+	# takes 7 s or more
+	[ $((t1 - t0)) -lt 5 ]
+	grep -q ': verify to=<carol@silent.example> code=-1 relay=none (451 4.4.3 silent.example: DNS lookup failed (MX), will retry)' "$LOG"
+}

@@ -228,9 +228,17 @@ worker_attempt(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 	}
 	smtpc_set_timeout(&c, cf->relay_data_timeout, "relay_data_timeout");
 	if ((code = smtpc_cmd(&c, "DATA")) != 354) {
+		/* anything but 354, 4xx or 5xx (a 250, say) is not an
+		 * answer to DATA: no message went, the recipients wait */
+		char text[sizeof(c.err)];
+		if (code > 0 && code < 400) {
+			snprintf(text, sizeof(text),
+				 "protocol error: %.80s (to DATA)", c.text);
+			code = -1;
+		} else
+			strlcpy(text, code < 0 ? c.err : c.text, sizeof(text));
 		for (i = 0; i < nacc; i++)
-			rcpt_result(&env->rcpts[accepted[i]], code, where,
-				    code < 0 ? c.err : c.text);
+			rcpt_result(&env->rcpts[accepted[i]], code, where, text);
 		goto done;
 	}
 	smtpc_set_timeout(&c, cf->relay_data_block_timeout,
@@ -320,7 +328,8 @@ deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
 			idx[n++] = j;
 		}
 		sigprocmask(SIG_SETMASK, open, &held);
-		code = mxroute_lookup(&d->conf, a.domain, &mr, err, sizeof(err));
+		code = mxroute_lookup(&d->conf, a.domain, 0, &mr, err,
+				      sizeof(err));
 		if (code == 0)
 			r = worker_attempt(d, env, &mr, idx, n, datafd, size);
 		sigprocmask(SIG_SETMASK, &held, NULL);

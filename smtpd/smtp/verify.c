@@ -112,6 +112,11 @@ probe_step(struct smtpc *sc, int64_t deadline)
 	int left = verify_left(deadline);
 
 	sc->lio.timeout_ms = left;
+	if (left == 0) {
+		/* not the last reply's text: that is not why it ended */
+		strlcpy(sc->err, "probe timed out", sizeof(sc->err));
+		sc->text[0] = '\0';
+	}
 	return left > 0;
 }
 
@@ -184,8 +189,8 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 		/* a domain that cannot be looked up now is left to the
 		 * relay, as an unreachable peer is; one that never will be
 		 * (NXDOMAIN, null MX, no route: mxroute.h) is refused */
-		found = mxroute_lookup(c, r->addr.domain, &mr, answer,
-				       sizeof(answer));
+		found = mxroute_lookup(c, r->addr.domain, deadline, &mr,
+				       answer, sizeof(answer));
 		if (found != 0)
 			code = found >= 500 ? found : -1;
 		else
