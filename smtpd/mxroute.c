@@ -205,7 +205,7 @@ lookup_mx(const struct conf *c, const char *domain, int64_t deadline,
 	static struct dns_answer a;
 	static struct mx mx[DNS_RR_MAX];
 	struct __res_state st;
-	int n = 0, i, nullmx = 0, failed = 0, code = 0;
+	int n = 0, i, nullmx = 0, failed = 0, code = 0, capped = 0;
 
 	if (resolver_open(c, &st) < 0) {
 		snprintf(err, errsize, "451 4.3.5 cannot set up the resolver");
@@ -275,13 +275,21 @@ lookup_mx(const struct conf *c, const char *domain, int64_t deadline,
 			}
 			break;
 		}
-	/* bounded (mxroute.h): the first hosts, until enough addresses */
-	if (n > MXROUTE_MX_MAX)
+	/* bounded (mxroute.h): the first hosts, until enough addresses;
+	 * a host not asked may have one, so none found then is not final */
+	if (n > MXROUTE_MX_MAX) {
 		n = MXROUTE_MX_MAX;
+		capped = 1;
+	}
 	for (i = 0; i < n && mr->nhosts < MXROUTE_ADDRS_MAX; i++)
 		failed += add_addresses(&st, deadline, mx[i].name, mr) < 0;
 	if (mr->nhosts == 0) {
-		if (failed > 0)
+		if (capped && failed == 0)
+			snprintf(err, errsize,
+				 "451 4.4.3 %s: no address for its first %d "
+				 "mail hosts, will retry",
+				 domain, MXROUTE_MX_MAX);
+		else if (failed > 0)
 			snprintf(err, errsize,
 				 "451 4.4.3 %s: DNS lookup of the mail "
 				 "host's address failed, will retry",
@@ -290,7 +298,7 @@ lookup_mx(const struct conf *c, const char *domain, int64_t deadline,
 			snprintf(err, errsize,
 				 "554 5.4.4 %s: no address for its mail host%s",
 				 domain, n > 1 ? "s" : "");
-		code = failed > 0 ? 451 : 554;
+		code = failed > 0 || capped ? 451 : 554;
 	}
 out:
 	res_nclose(&st);

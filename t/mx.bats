@@ -357,6 +357,20 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	run ! grep -Eq "h[67]\.many\.example" "$DNS_LOG"
 }
 
+@test "the first 5 MX hosts without an address: deferred (a 6th may have one), not bounced" {
+	local i net=${MX1_ADDR%.*}
+	for i in 1 2 3 4 5 6; do
+		zone "noaddr.example MX $i h$i.noaddr.example"
+	done
+	zone "h6.noaddr.example A $net.16"
+	daemon_start abc
+	alice_sends "no address" bob@noaddr.example
+	accepted
+	wait_for 15 eval '[ "$(grep -c "to=<bob@noaddr.example> status=deferred" "$(log_of abc)")" -ge 1 ]'
+	status_line noaddr.example | grep -q "(451 4.4.3 noaddr.example: no address for its first 5 mail hosts, will retry)$"
+	run ! grep -q "to=<bob@noaddr.example> status=bounced" "$(log_of abc)"
+}
+
 @test "at most 2 MX hosts that take the connection but do not greet with 220, per attempt" {
 	local net=${MX1_ADDR%.*}
 	zone "busy.example MX 10 b1.busy.example" "busy.example MX 20 b2.busy.example" \
