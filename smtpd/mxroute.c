@@ -73,6 +73,35 @@ resolver_open(const struct conf *c, res_state st)
 }
 
 /*
+ * Fit the next query into what is left before deadline: glibc's
+ * res_nsend waits retrans whole seconds (at least 1) for each server
+ * on the first try, and retrans << try / nscount on each later one; so
+ * as many servers, and tries, as whole seconds are left, with up to 3 s
+ * each.  -1 when nothing is left.  (An answer that comes back truncated
+ * is asked again over TCP, which res_nsend does not time: not bounded.)
+ */
+static int
+dns_budget(res_state st, int64_t deadline)
+{
+	int64_t left = (deadline - now_ms()) / 1000;
+	int ns;
+
+	if (deadline - now_ms() <= 0)
+		return -1;
+	if (left < 1)
+		left = 1;
+	if (st->nscount > left)
+		st->nscount = (int)left;
+	ns = st->nscount > 0 ? st->nscount : 1;
+	st->retrans = (int)(left / ns);
+	if (st->retrans > 3)
+		st->retrans = 3;
+	/* a second try only when both fit: retrans each, then 2 * retrans */
+	st->retry = left >= 3 * (int64_t)st->retrans * ns ? 2 : 1;
+	return 0;
+}
+
+/*
  * Ask for name's records of type; the parsed answer in a.  0 when a
  * server answered (NOERROR or NXDOMAIN: a->rcode), -1 when none did
  * (timeout, SERVFAIL, REFUSED, a malformed answer).
@@ -85,20 +114,8 @@ dns_ask(res_state st, int64_t deadline, const char *name, int type,
 	unsigned char query[NS_PACKETSZ];
 	int qlen, alen;
 
-	if (deadline > 0) {
-		/* one try per server, each within what is left (res_nsend
-		 * counts whole seconds: at most one more than that) */
-		int64_t left = deadline - now_ms();
-		int ns = st->nscount > 0 ? st->nscount : 1;
-		if (left <= 0)
-			return -1;
-		st->retry = 1;
-		st->retrans = (int)(left / 1000 / ns);
-		if (st->retrans > 3)
-			st->retrans = 3;
-		if (st->retrans < 1)
-			st->retrans = 1;
-	}
+	if (deadline > 0 && dns_budget(st, deadline) < 0)
+		return -1;
 	if ((qlen = res_nmkquery(st, ns_o_query, name, ns_c_in, type, NULL, 0,
 				 NULL, query, sizeof(query))) < 0 ||
 	    (alen = res_nsend(st, query, qlen, answer, sizeof(answer))) < 0 ||

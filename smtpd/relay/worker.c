@@ -232,8 +232,10 @@ worker_attempt(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 		 * answer to DATA: no message went, the recipients wait */
 		char text[sizeof(c.err)];
 		if (code > 0 && code < 400) {
+			int len = (int)strcspn(c.text, "\n");
 			snprintf(text, sizeof(text),
-				 "protocol error: %.80s (to DATA)", c.text);
+				 "protocol error: %.*s (to DATA)",
+				 len < 80 ? len : 80, c.text);
 			code = -1;
 		} else
 			strlcpy(text, code < 0 ? c.err : c.text, sizeof(text));
