@@ -54,6 +54,8 @@ struct conf {
 	int retry_min;		/* first retry delay, doubled up to retry_max */
 	int retry_max;
 	int relay_workers;	/* parallel deliveries */
+	int relay_dest_concurrency; /* of them, to one destination */
+	int relay_reuse_count;	/* messages one connection carries */
 	char user[64];
 	int resolve_clients;
 	int auth_fail_limit;  /* failed logins per client address (0: off) */

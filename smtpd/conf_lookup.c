@@ -36,6 +36,23 @@ conf_route(const struct conf *c, const char *domain)
 	return star;
 }
 
+int
+conf_dest(const struct conf *c, const char *domain, char *buf, size_t size)
+{
+	const struct route *rt = conf_route(c, domain);
+	size_t i;
+
+	if (rt != NULL && !rt->mx)
+		return xsnprintf(buf, size, "[%s]:%s", rt->host, rt->port) < 0
+			   ? -1
+			   : 0;
+	if (strlcpy(buf, domain, size) >= size)
+		return -1;
+	for (i = 0; buf[i]; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	return 0;
+}
+
 /* a path component from an address part: no "/", no "..", no controls */
 static int
 safe_component(const char *s)

@@ -13,6 +13,14 @@
 int conf_is_local(const struct conf *c, const char *domain);
 /* the route for a domain (exact match first, then "*"), or NULL */
 const struct route *conf_route(const struct conf *c, const char *domain);
+/*
+ * The relay's destination for mail to domain, the unit its deliveries
+ * are grouped, limited and marked dead by (relay/sched.h): a static
+ * route's "[HOST]:PORT", else the domain in lower case (its MX hosts,
+ * or its "no route" error).  -1 when it does not fit in buf.
+ */
+int conf_dest(const struct conf *c, const char *domain, char *buf,
+	      size_t size);
 /* the Maildir of local@domain from the mailbox template; -1 if unsafe */
 int conf_mailbox(const struct conf *c, const char *local, const char *domain,
 		 char *buf, size_t size);

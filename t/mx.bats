@@ -268,7 +268,7 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	run "$SMTPD_BIN" -q -f "$abc_ROOT/etc/smtpd.conf"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" =~ \ \ attempts\ [1-9][0-9]*\ \ last\ attempt\ [0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}$ ]]
+	[[ "${lines[0]}" =~ \ \ attempts\ [1-9][0-9]*\ \ last\ attempt\ [0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\ \ next\ attempt\ (now|[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9]{2}:[0-9]{2}:[0-9]{2})$ ]]
 	[ "${lines[1]}" = "    to <bob@example.net>  pending  at mx2.example.net [$MX2_ADDR]:25  last error: mx2.example.net[$MX2_ADDR]:25: connect to $MX2_ADDR port 25: Connection refused" ]
 }
 

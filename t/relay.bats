@@ -325,7 +325,7 @@ after" ]
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" = 4 ]
-	[[ "${lines[0]}" =~ ^$id\ \ age\ 0h00m[0-9]{2}s\ \ size\ $size\ \ from\ \<alice@abc\.com\>\ \ attempts\ [1-9][0-9]*\ \ last\ attempt\ [0-9-]{10}\ [0-9:]{8}$ ]]
+	[[ "${lines[0]}" =~ ^$id\ \ age\ 0h00m[0-9]{2}s\ \ size\ $size\ \ from\ \<alice@abc\.com\>\ \ attempts\ [1-9][0-9]*\ \ last\ attempt\ [0-9-]{10}\ [0-9:]{8}\ \ next\ attempt\ (now|[0-9-]{10}\ [0-9:]{8})$ ]]
 	[ "${lines[1]}" = "    to <bob@xyz.com>  pending  at 127.0.0.1 [127.0.0.1]:$xyz_SMTP  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
 	[ "${lines[2]}" = "    to <alice@xyz.com>  pending  at 127.0.0.1 [127.0.0.1]:$xyz_SMTP  last error: 127.0.0.1:$xyz_SMTP: connect to 127.0.0.1 port $xyz_SMTP: Connection refused" ]
 	[ "${lines[3]}" = "1 message in the queue" ]

@@ -40,7 +40,9 @@ teardown() {
 queue_for() {
 	alice_sends "timeouts" "$1"
 	[[ "$output" == *"250 Message received and to be delivered"* ]]
-	QID=$(queued abc | head -n 1)
+	# from the log: a relay worker may have sent and removed it already
+	QID=$(grep -E ": to=<$1> status=queued" "$LOG" | tail -n 1 |
+		sed -E 's/^smtpd\[[0-9]+\]: ([0-9A-F]+): .*/\1/')
 	[ -n "$QID" ]
 	T0=$(date +%s.%N)
 }
@@ -287,19 +289,18 @@ worker_pid() {
 	queue_for carol@fake.example
 	wait_for 15 test "$(copies)" = 1
 	# the peer said 250 to the dot and holds QUIT (relay_mail_timeout is
-	# 300 s): the recipient is marked done in place all the same
-	wait_for 10 grep -Eq "^rcpt +done +carol@fake.example" "$abc_ROOT/queue/env/$QID"
+	# 300 s): the message is finished all the same, QUIT comes after
+	wait_for 10 grep -q "$QID: removed" "$LOG"
 	w=$(worker_pid)
 	[ -n "$w" ]
 	kill -KILL "$w"
-	# the message is tried again (after the hold-off, SIGUSR1 now) and
-	# found delivered: removed, with no second copy
-	wait_for 10 grep -q "$QID: relay worker killed by signal 9" "$LOG"
+	# nothing is left to send again, however hard the queue is flushed
 	kill -USR1 "$abc_PID"
-	wait_for 20 queue_empty abc
-	grep -q "$QID: removed" "$LOG"
+	wait_for 10 grep -q 'SIGUSR1: retrying every queued message (0)' "$LOG"
+	queue_empty abc
 	sleep 1
 	[ "$(copies)" = 1 ]
+	[ "$(grep -c "$QID: to=<carol@fake.example> status=sent" "$LOG")" = 1 ]
 }
 
 @test "recorded before QUIT: a QUIT never answered ends on relay_mail_timeout, the message sent once" {

@@ -1,6 +1,7 @@
 /*
- * relay.c - the relay child: the queue runner (qmail-send's job; the
- * deliveries are relay/worker.c's, in forked workers).
+ * relay.c - the relay child: the queue manager (qmail-send's and
+ * Postfix qmgr's job; the deliveries are relay/worker.c's, in forked
+ * workers).
  *
  * Only one relay child runs a queue: it holds relay.lock (flock) in the
  * queue, and a second one (a new master's, while an orphan of a killed
@@ -9,24 +10,43 @@
  * died) and exits when the master is gone (checked every second, and on
  * Linux told at once by PR_SET_PDEATHSIG).
  *
- * The loop sleeps on the queue's wake FIFO (a session writes a byte
- * there when it queues a message, so delivery starts at once; the
- * SIGCHLD handler writes one when a worker ends), on its retry timer and
- * on SIGUSR1.  Each message that is due goes to a forked worker, at most
- * relay_workers at a time; when more are due, the rest wait for a worker
- * to end (no rescanning in between).  SIGUSR1 makes every message queued
- * at that moment due once, however many passes that takes.  A worker
- * that could not record its results (or that crashed) has its message
- * held off for retry_max (in memory; SIGUSR1 lifts it), so a full disk
- * cannot turn into a delivery loop.  An envelope that cannot be read is
- * set aside in corrupt/ (store/queue.c).  The verification cache in
- * verify/ is swept of expired entries every verify_cache seconds.
+ * The schedule is in memory (relay/sched.h): the envelopes are read once
+ * at start, and after that only when the child acts on a message.  A
+ * session that queues a message writes its id into the wake FIFO
+ * ("ID\n"; `smtpd -q release` too), and the child reads that one
+ * envelope.  A worker's end (the SIGCHLD handler writes "\n" there) has
+ * the child re-read the envelopes of that worker's messages, for their
+ * next attempt.  The full scan of env/ stays as a safety net: every
+ * RELAY_RESCAN_SEC, on SIGUSR1, and when the FIFO may have filled up (a
+ * writer then loses its line; one read that drains nearly the whole pipe
+ * says so).
+ *
+ * Due messages go to forked workers by destination (conf_dest): one job
+ * is up to relay_reuse_count messages for one destination, delivered
+ * over one connection; at most relay_dest_concurrency jobs run to one
+ * destination and relay_workers in all.  A job that found its
+ * destination unreachable makes it dead for a while (retry_delay's MIN,
+ * doubling up to MAX): its due messages wait without a worker, and then
+ * one job tries it again.  A message with recipients at several
+ * destinations is a job of its own; a dead one's recipients are not
+ * tried then.  SIGUSR1 makes every message queued at that moment due
+ * once and lifts the dead marks and hold-offs.
+ *
+ * A message a worker left untried when it ended well is busy elsewhere
+ * (another process holds its lock) and waits RELAY_BUSY_HOLDOFF; when a
+ * worker could not record its results (or crashed), the first message
+ * of its job it left untried is held off for retry_max (in memory;
+ * SIGUSR1 lifts it), so a full disk cannot turn into a delivery loop,
+ * and the rest are due again.  An envelope that cannot be read is set
+ * aside in corrupt/ (store/queue.c).  The verification cache in verify/
+ * is swept of expired entries every verify_cache seconds.
  *
  * SIGTERM (the master stopping or restarting it) or SIGINT: no more
  * workers are started; those running get SHUTDOWN_GRACE_SEC to finish,
  * then SIGTERM, which ends one only while it talks to its peer (worker.c),
- * so its message stays queued as it was and is tried again later.
+ * so its messages stay queued as they were and are tried again later.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -41,40 +61,43 @@
 #include <sys/prctl.h>
 #endif
 
+#include "addr.h"
 #include "log.h"
 #include "util.h"
 
+#include "conf_lookup.h"
 #include "shutdown.h"
 
 #include "relay/relay.h"
+#include "relay/sched.h"
 #include "relay/worker.h"
 #include "store/queue.h"
 
 #define RELAY_PARENT_CHECK_MS 1000
 #define RELAY_BUSY_HOLDOFF 5 /* seconds: another process has the message */
 #define RELAY_VERIFY_SWEEP_MAX 3600
+#define RELAY_RESCAN_SEC 300 /* the full scan, a safety net */
+#define RELAY_DESTS_MAX 64   /* destinations of one message, counted */
 
-struct worker {
+/* a worker and its messages */
+struct job {
 	pid_t pid;
-	char id[24];
-};
-
-/* a message not to start again before `until` */
-struct holdoff {
-	char id[24];
-	time_t until;
+	int dest; /* -1: one message with recipients at several */
+	struct sched_msg **m;
+	int n;
 };
 
 struct runner {
 	struct smtpd *d;
 	pid_t master;
-	struct worker *w;
-	int nw;
-	struct holdoff *hold;
-	int nhold;
-	char **force; /* sorted: ids queued at SIGUSR1 and not yet started */
-	int nforce;
+	struct sched s;
+	struct job *jobs;
+	int njobs;
 	int lockfd, fifo, keep;
+	char line[64]; /* a wake-up line read in part */
+	size_t linelen;
+	int skipping;  /* the rest of a line too long to be an id */
+	size_t pipesize;
 };
 
 static volatile sig_atomic_t relay_force, relay_term;
@@ -94,7 +117,7 @@ relay_on_term(int sig)
 	relay_term = 1;
 }
 
-/* a worker ended: wake the poll through the FIFO (a self-pipe) */
+/* a worker ended: wake the poll through the FIFO (an empty line) */
 static void
 relay_on_chld(int sig)
 {
@@ -102,7 +125,7 @@ relay_on_chld(int sig)
 
 	(void)sig;
 	if (relay_wake_fd >= 0)
-		(void)!write(relay_wake_fd, "c", 1);
+		(void)!write(relay_wake_fd, "\n", 1);
 	errno = saved;
 }
 
@@ -112,81 +135,136 @@ master_gone(pid_t master)
 	return getppid() != master;
 }
 
-static int
-relay_busy(const struct runner *r, const char *id)
+/*
+ * Read message id's envelope into the schedule: added, or updated when
+ * it is known and not busy; forgotten when it is gone; set aside when
+ * it cannot be read.  The first pending recipient's error (for the log
+ * of a dead destination) into why, when given.
+ */
+static void
+relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 {
-	int i;
+	const struct conf *c = &r->d->conf;
+	struct sched_msg *m = sched_find(&r->s, id);
+	char (*names)[SCHED_DEST_MAX];
+	const char *dests[RELAY_DESTS_MAX];
+	struct envelope env;
+	int i, j, n = 0;
 
-	for (i = 0; i < r->nw; i++)
-		if (strcmp(r->w[i].id, id) == 0)
-			return 1;
-	return 0;
-}
-
-/* seconds id is still held off, 0 if it is not; drops expired ones */
-static time_t
-held_off(struct runner *r, const char *id, time_t now)
-{
-	int i;
-
-	for (i = 0; i < r->nhold; i++) {
-		if (r->hold[i].until <= now) {
-			r->hold[i--] = r->hold[--r->nhold];
-			continue;
+	if (m != NULL && m->busy)
+		return;
+	if (queue_env_read(c->queue, id, &env) < 0) {
+		if (errno == EINVAL || errno == EFBIG) {
+			/* unreadable: set aside once; if that fails, later */
+			if (queue_set_aside(c->queue, id) < 0 &&
+			    (m = sched_put(&r->s, id, 0, 0, NULL, 0)) != NULL) {
+				sched_hold(&r->s, m, time(NULL) + c->retry_max);
+				return;
+			}
 		}
-		if (strcmp(r->hold[i].id, id) == 0)
-			return r->hold[i].until - now;
+		if (m != NULL)
+			sched_remove(&r->s, m);
+		return;
 	}
-	return 0;
+	names = xcalloc(RELAY_DESTS_MAX, sizeof(*names));
+	for (i = 0; i < env.nrcpt && n < RELAY_DESTS_MAX; i++) {
+		struct mailaddr a;
+		if (env.rcpts[i].state != QR_PENDING ||
+		    addr_parse_mailbox(env.rcpts[i].addr, &a) < 0 ||
+		    conf_dest(c, a.domain, names[n], sizeof(names[n])) < 0)
+			continue;
+		if (why != NULL && n == 0)
+			strlcpy(why, env.rcpts[i].error, whysize);
+		for (j = 0; j < n && strcmp(names[j], names[n]) != 0; j++)
+			;
+		if (j == n)
+			dests[n] = names[n], n++;
+	}
+	sched_put(&r->s, id, env.next_try, env.attempts, dests, n);
+	free(names);
+	queue_env_free(&env);
 }
 
+/*
+ * The full scan: every message in env/ is in the schedule (the new ones
+ * read), and none that is not.
+ */
 static void
-hold_off(struct runner *r, const char *id, time_t secs)
+relay_scan(struct runner *r)
 {
-	r->hold = xreallocarray(r->hold, (size_t)r->nhold + 1, sizeof(*r->hold));
-	strlcpy(r->hold[r->nhold].id, id, sizeof(r->hold[0].id));
-	r->hold[r->nhold++].until = time(NULL) + secs;
-}
+	char **ids;
+	int n, i;
 
-static int
-id_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-forced(const struct runner *r, const char *id)
-{
-	return r->nforce > 0 &&
-	       bsearch(&id, r->force, (size_t)r->nforce, sizeof(*r->force),
-		       id_cmp) != NULL;
-}
-
-/* SIGUSR1: every message queued now is due once; hold-offs are lifted */
-static void
-force_all(struct runner *r)
-{
-	queue_ids_free(r->force, r->nforce);
-	if ((r->nforce = queue_ids(r->d->conf.queue, &r->force)) < 0) {
+	if ((n = queue_ids(r->d->conf.queue, &ids)) < 0) {
 		log_warn("queue %s", r->d->conf.queue);
-		r->force = NULL;
-		r->nforce = 0;
+		return;
 	}
-	r->nhold = 0;
-	log_info("SIGUSR1: retrying every queued message (%d)", r->nforce);
+	sched_mark(&r->s);
+	for (i = 0; i < n; i++) {
+		struct sched_msg *m = sched_find(&r->s, ids[i]);
+		if (m != NULL)
+			sched_touch(&r->s, m);
+		else
+			relay_load(r, ids[i], NULL, 0);
+	}
+	sched_sweep(&r->s);
+	queue_ids_free(ids, n);
 }
 
-/* id stays forced for the next pass (relay_scan's new force list) */
-static void
-keep_forced(char ***keep, int *nkeep, const char *id)
+/* a queue id as queue_new_id makes them: nothing else is read */
+static int
+id_valid(const char *id, size_t len)
 {
-	*keep = xreallocarray(*keep, (size_t)*nkeep + 1, sizeof(**keep));
-	(*keep)[(*nkeep)++] = xstrdup(id);
+	size_t i;
+
+	if (len == 0 || len >= sizeof(((struct sched_msg *)0)->id))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)id[i]))
+			return 0;
+	return 1;
 }
 
-static pid_t
-start_worker(struct runner *r, const char *id)
+/*
+ * What is in the wake FIFO: an id a line (read its envelope), empty
+ * lines (a worker ended).  1 when the FIFO may have been full, so that
+ * some writer's line was lost: then the full scan is due.
+ */
+static int
+relay_read_wake(struct runner *r)
 {
+	char buf[4096];
+	size_t total = 0;
+	ssize_t got;
+
+	while ((got = read(r->fifo, buf, sizeof(buf))) > 0) {
+		ssize_t i;
+		total += (size_t)got;
+		for (i = 0; i < got; i++) {
+			if (buf[i] != '\n') {
+				if (r->linelen < sizeof(r->line) - 1)
+					r->line[r->linelen++] = buf[i];
+				else
+					r->skipping = 1;
+				continue;
+			}
+			r->line[r->linelen] = '\0';
+			if (!r->skipping && id_valid(r->line, r->linelen))
+				relay_load(r, r->line, NULL, 0);
+			r->linelen = 0;
+			r->skipping = 0;
+		}
+	}
+	return total + sizeof(r->line) >= r->pipesize;
+}
+
+/* fork a worker for the job's messages; -1 when fork failed */
+static int
+start_worker(struct runner *r, struct job *j)
+{
+	struct worker_job wj;
+	time_t now = time(NULL);
+	int i;
 	/* a SIGTERM before the worker's own handling is held, not taken by
 	 * relay_on_term's copy and lost (relay_stop_workers sends one) */
 	pid_t pid = shutdown_fork();
@@ -195,121 +273,141 @@ start_worker(struct runner *r, const char *id)
 		log_warn("fork relay worker");
 		return -1;
 	}
-	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGUSR1, SIG_IGN);
-		signal(SIGCHLD, SIG_DFL);
-		shutdown_let_in();
-		relay_wake_fd = -1;
-		/* the queue lock stays the relay child's alone */
-		close(r->lockfd);
-		close(r->fifo);
-		close(r->keep);
-		worker_run(r->d, id);
+	if (pid > 0) {
+		j->pid = pid;
+		return 0;
 	}
-	r->w[r->nw].pid = pid;
-	strlcpy(r->w[r->nw].id, id, sizeof(r->w[0].id));
-	r->nw++;
-	return pid;
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	shutdown_let_in();
+	relay_wake_fd = -1;
+	/* the queue lock stays the relay child's alone */
+	close(r->lockfd);
+	close(r->fifo);
+	close(r->keep);
+	memset(&wj, 0, sizeof(wj));
+	wj.ids = xcalloc((size_t)j->n, sizeof(*wj.ids));
+	for (i = 0; i < j->n; i++)
+		wj.ids[i] = j->m[i]->id;
+	wj.n = j->n;
+	if (j->dest >= 0)
+		strlcpy(wj.dest, r->s.dest[j->dest].name, sizeof(wj.dest));
+	else {
+		const struct sched_msg *m = j->m[0];
+		wj.skip = xcalloc((size_t)m->ndest + 1, sizeof(*wj.skip));
+		for (i = 0; i < m->ndest; i++)
+			if (r->s.dest[m->dests[i]].dead > now)
+				strlcpy(wj.skip[wj.nskip++],
+					r->s.dest[m->dests[i]].name,
+					sizeof(wj.skip[0]));
+	}
+	worker_run(r->d, &wj);
 }
 
-/*
- * One pass over the queue: start a worker for each due message while
- * one is free.  Returns ms until the next message not yet due is due
- * (-1: none); a due message left for want of a worker is started when
- * one ends (the SIGCHLD wake-up), not by a timer.
- */
-static int64_t
-relay_scan(struct runner *r)
+/* start jobs for due messages while workers are free */
+static void
+relay_start_due(struct runner *r)
 {
 	const struct conf *c = &r->d->conf;
-	char **ids, **keep = NULL;
-	int n, i, nkeep = 0;
 	time_t now = time(NULL);
-	int64_t wait_ms = -1;
 
-	if ((n = queue_ids(c->queue, &ids)) < 0) {
-		log_warn("queue %s", c->queue);
-		return 5000;
+	sched_due(&r->s, now);
+	while (r->njobs < c->relay_workers) {
+		struct job *j = &r->jobs[r->njobs];
+		j->n = sched_job(&r->s, now, c->relay_dest_concurrency,
+				 c->relay_workers - r->njobs,
+				 c->relay_reuse_count, j->m, &j->dest);
+		if (j->n == 0)
+			break;
+		if (start_worker(r, j) < 0) {
+			int i;
+			for (i = 0; i < j->n; i++)
+				sched_done(&r->s, j->m[i]);
+			break; /* tried again on the next wake-up */
+		}
+		r->njobs++;
 	}
-	for (i = 0; i < n; i++) {
-		struct envelope env;
-		int64_t due;
-		time_t held;
-		int force = forced(r, ids[i]);
-
-		if (relay_busy(r, ids[i])) {
-			/* flushed while its worker was still at it: once more
-			 * when that worker ends */
-			if (force)
-				keep_forced(&keep, &nkeep, ids[i]);
-			continue;
-		}
-		if ((held = held_off(r, ids[i], now)) > 0) {
-			due = (int64_t)held * 1000;
-			if (wait_ms < 0 || due < wait_ms)
-				wait_ms = due;
-			continue;
-		}
-		if (queue_env_read(c->queue, ids[i], &env) < 0) {
-			/* unreadable: set aside once; if that fails, later */
-			if ((errno == EINVAL || errno == EFBIG) &&
-			    queue_set_aside(c->queue, ids[i]) < 0)
-				hold_off(r, ids[i], c->retry_max);
-			continue;
-		}
-		due = force ? 0 : (int64_t)(env.next_try - now) * 1000;
-		queue_env_free(&env);
-		if (due > 0) {
-			if (wait_ms < 0 || due < wait_ms)
-				wait_ms = due;
-			continue;
-		}
-		if (r->nw >= c->relay_workers || start_worker(r, ids[i]) < 0) {
-			/* due, but no worker: a forced one stays forced */
-			if (force)
-				keep_forced(&keep, &nkeep, ids[i]);
-			if (r->nw == 0 && (wait_ms < 0 || wait_ms > 1000))
-				wait_ms = 1000; /* fork failed: try again */
-		}
-	}
-	queue_ids_free(ids, n);
-	queue_ids_free(r->force, r->nforce);
-	r->force = keep;
-	r->nforce = nkeep;
-	return wait_ms;
 }
 
-/* reap ended workers; a message whose worker failed is held off */
+/* a job ended with status: its messages as their envelopes now say */
+static void
+relay_job_done(struct runner *r, struct job *j, int status)
+{
+	const struct conf *c = &r->d->conf;
+	int ok = WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_DONE ||
+				       WEXITSTATUS(status) == WORKER_DEAD);
+	int dead = WIFEXITED(status) && WEXITSTATUS(status) == WORKER_DEAD;
+	int i, first = 1, flushed = 0;
+	time_t now = time(NULL);
+	char why[512] = "";
+
+	for (i = 0; i < j->n; i++) {
+		struct sched_msg *m = j->m[i];
+		time_t next = m->next_try;
+		int attempts = m->attempts;
+		char id[sizeof(m->id)];
+
+		strlcpy(id, m->id, sizeof(id));
+		flushed |= m->forced; /* SIGUSR1 during the job */
+		sched_done(&r->s, m);
+		relay_load(r, id, why[0] ? NULL : why, sizeof(why));
+		if ((m = sched_find(&r->s, id)) == NULL) {
+			/* gone; a worker killed while it removed the
+			 * message can have left its data */
+			if (!ok)
+				queue_drop_litter(c->queue, id);
+			continue;
+		}
+		if (m->next_try != next || m->attempts != attempts)
+			continue; /* tried */
+		if (ok)
+			sched_hold(&r->s, m, now + RELAY_BUSY_HOLDOFF);
+		else if (first) {
+			first = 0;
+			log_warnx("%s: relay worker %s %d: holding the "
+				  "message off for %ds",
+				  id,
+				  WIFSIGNALED(status) ? "killed by signal"
+						      : "exited with status",
+				  WIFSIGNALED(status) ? WTERMSIG(status)
+						      : WEXITSTATUS(status),
+				  c->retry_max);
+			sched_hold(&r->s, m, now + c->retry_max);
+		}
+	}
+	/* a flush during the job asked for one more try at once */
+	if (j->dest < 0 || (dead && flushed))
+		return;
+	if (dead) {
+		struct sched_dest *sd = &r->s.dest[j->dest];
+		sched_dest_dead(&r->s, j->dest, now, c->retry_min, c->retry_max);
+		log_warnx("destination %s: dead for %ds (%s)", sd->name,
+			  sd->backoff, why);
+	} else if (ok && sched_dest_alive(&r->s, j->dest))
+		log_info("destination %s: alive again",
+			 r->s.dest[j->dest].name);
+}
+
+/* reap ended workers; 1 when one was */
 static int
 relay_reap(struct runner *r)
 {
-	const struct conf *c = &r->d->conf;
 	pid_t pid;
 	int status, i, reaped = 0;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		for (i = 0; i < r->nw; i++) {
-			if (r->w[i].pid != pid)
+		for (i = 0; i < r->njobs; i++) {
+			struct sched_msg **m;
+			if (r->jobs[i].pid != pid)
 				continue;
-			if (WIFEXITED(status) &&
-			    WEXITSTATUS(status) == WORKER_BUSY)
-				hold_off(r, r->w[i].id, RELAY_BUSY_HOLDOFF);
-			else if (!WIFEXITED(status) ||
-				 WEXITSTATUS(status) != WORKER_DONE) {
-				log_warnx("%s: relay worker %s %d: holding the "
-					  "message off for %ds",
-					  r->w[i].id,
-					  WIFSIGNALED(status) ? "killed by signal"
-							      : "exited with status",
-					  WIFSIGNALED(status) ? WTERMSIG(status)
-							      : WEXITSTATUS(status),
-					  c->retry_max);
-				hold_off(r, r->w[i].id, c->retry_max);
-			}
-			r->w[i] = r->w[--r->nw];
-			reaped++;
+			relay_job_done(r, &r->jobs[i], status);
+			/* the last job's place, its message array kept */
+			m = r->jobs[i].m;
+			r->jobs[i] = r->jobs[--r->njobs];
+			r->jobs[r->njobs].m = m;
+			reaped = 1;
 			break;
 		}
 	return reaped;
@@ -328,14 +426,14 @@ relay_stop_workers(struct runner *r)
 
 	for (;;) {
 		relay_reap(r);
-		if (r->nw == 0)
+		if (r->njobs == 0)
 			break;
 		if (!told && now_ms() >= deadline) {
 			log_info("relay child: ending %d delivery attempt%s after "
 				 "the grace; tried again later",
-				 r->nw, r->nw == 1 ? "" : "s");
-			for (i = 0; i < r->nw; i++)
-				kill(r->w[i].pid, SIGTERM);
+				 r->njobs, r->njobs == 1 ? "" : "s");
+			for (i = 0; i < r->njobs; i++)
+				kill(r->jobs[i].pid, SIGTERM);
 			told = 1;
 		}
 		poll(NULL, 0, 100);
@@ -396,6 +494,14 @@ relay_open_fifo(struct runner *r)
 	if ((r->keep = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		fatal("%s", path);
 	relay_wake_fd = r->keep;
+#ifdef F_GETPIPE_SZ
+	{
+		int size = fcntl(r->fifo, F_GETPIPE_SZ);
+		r->pipesize = size > 0 ? (size_t)size : PIPE_BUF;
+	}
+#else
+	r->pipesize = PIPE_BUF; /* the least POSIX allows: scans more */
+#endif
 }
 
 void
@@ -403,8 +509,8 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 {
 	const struct conf *c = &d->conf;
 	struct runner r;
-	int rescan = 1;
-	int64_t next_ms = 0, sweep_ms = 0;
+	int i, rescan = 0;
+	int64_t sweep_ms = 0, scan_ms;
 	int64_t sweep_every = (int64_t)(c->verify_cache_ttl < 1 ? 1
 					: c->verify_cache_ttl > RELAY_VERIFY_SWEEP_MAX
 					    ? RELAY_VERIFY_SWEEP_MAX
@@ -414,7 +520,11 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 	r.d = d;
 	r.master = master;
 	relay_force = flush;
-	r.w = xcalloc((size_t)c->relay_workers, sizeof(*r.w));
+	sched_init(&r.s);
+	r.jobs = xcalloc((size_t)c->relay_workers, sizeof(*r.jobs));
+	for (i = 0; i < c->relay_workers; i++)
+		r.jobs[i].m = xcalloc((size_t)c->relay_reuse_count,
+				      sizeof(*r.jobs[i].m));
 	relay_signals();
 #ifdef __linux__
 	/* told at once when the master dies; the check below covers a
@@ -430,40 +540,43 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 	relay_open_fifo(&r);
 	/* a day is far longer than any session or delivery takes */
 	queue_cleanup(c->queue, 86400);
+	relay_scan(&r);
+	scan_ms = now_ms() + RELAY_RESCAN_SEC * 1000;
+	log_info("relay child: %zu message%s queued", r.s.nmsg,
+		 r.s.nmsg == 1 ? "" : "s");
 	log_info("relay child started");
 	while (!relay_term) {
 		struct pollfd pfd = {r.fifo, POLLIN, 0};
 		int64_t now = now_ms(), timeout;
+		time_t next;
 
 		if (relay_force) {
 			relay_force = 0;
-			force_all(&r);
-			rescan = 1;
+			relay_scan(&r);
+			sched_force_all(&r.s);
+			log_info("SIGUSR1: retrying every queued message (%zu)",
+				 r.s.nmsg);
+		} else if (rescan || now >= scan_ms) {
+			relay_scan(&r);
+			scan_ms = now + RELAY_RESCAN_SEC * 1000;
 		}
+		rescan = 0;
 		if (now >= sweep_ms) {
 			queue_verify_expire(c->queue, c->verify_cache_ttl);
 			sweep_ms = now + sweep_every;
 		}
-		if (rescan || now >= next_ms) {
-			int64_t due;
-			rescan = 0;
-			due = relay_scan(&r);
-			now = now_ms();
-			next_ms = due < 0 ? now + 3600 * 1000 : now + due;
-		}
-		timeout = next_ms - now;
+		relay_start_due(&r);
+		next = sched_next(&r.s, time(NULL));
+		timeout = next == (time_t)-1
+			      ? RELAY_PARENT_CHECK_MS
+			      : (int64_t)next * 1000 - now_ms();
 		if (timeout > RELAY_PARENT_CHECK_MS)
 			timeout = RELAY_PARENT_CHECK_MS;
 		if (timeout < 0)
 			timeout = 0;
-		if (poll(&pfd, 1, (int)timeout) > 0 && (pfd.revents & POLLIN)) {
-			char buf[512];
-			while (read(r.fifo, buf, sizeof(buf)) > 0)
-				;
-			rescan = 1;
-		}
-		if (relay_reap(&r) > 0)
-			rescan = 1; /* a worker is free, or a message was left */
+		if (poll(&pfd, 1, (int)timeout) > 0 && (pfd.revents & POLLIN))
+			rescan = relay_read_wake(&r);
+		relay_reap(&r);
 		if (master_gone(master)) {
 			log_warnx("relay child: the master is gone, exiting");
 			break;
@@ -473,8 +586,9 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 	close(r.keep);
 	relay_stop_workers(&r);
 	close(r.lockfd);
-	queue_ids_free(r.force, r.nforce);
-	free(r.hold);
-	free(r.w);
+	for (i = 0; i < c->relay_workers; i++)
+		free(r.jobs[i].m);
+	free(r.jobs);
+	sched_free(&r.s);
 	_exit(0);
 }

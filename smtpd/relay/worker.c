@@ -1,7 +1,10 @@
 /*
  * worker.c - see worker.h.  Runs in a process forked by the relay child,
- * under an exclusive lock on the message's data file, so even two relay
- * children never deliver one message twice at the same time.
+ * each message under an exclusive lock on its data file, so even two
+ * relay children never deliver one message twice at the same time.
+ * A job's messages are taken in turn, each finished (results recorded,
+ * bounced, removed) before the next; the connection to a destination
+ * is kept from one to the next and closed with QUIT at the end.
  *
  * Results per recipient: 2xx done; 5xx failed (bounced); 4xx, a refused
  * connection or a timeout stay pending with growing delays (retry_delay
@@ -15,8 +18,8 @@
  * the body, the reply to the final dot), as Postfix's smtp_*_timeout.
  *
  * Recording never needs new space where it matters: right after the
- * peer's 250 to the final dot, before QUIT and before any other route
- * group is tried, the recipients it took are marked done in place
+ * peer's 250 to the final dot, before anything else is said to it and
+ * before any other destination is tried, the recipients it took are marked done in place
  * (their fixed-width state field, fdatasync'd), so neither a full disk
  * nor a peer that never answers QUIT can make a message go out again.
  * After the attempt the envelope is rewritten whole with the error
@@ -25,6 +28,11 @@
  * does the worker exit WORKER_UNRECORDED, which makes the relay child
  * hold the message off.  The one window for a duplicate is a crash
  * between the peer's reply to the dot and that mark's fdatasync.
+ *
+ * A job for one destination that finds none of its hosts greeting
+ * (refused, timed out, 4xx or 5xx greeting) tries no further: its other
+ * messages get that error ("delivery temporarily suspended") and the
+ * worker exits WORKER_DEAD, so the relay child marks it dead.
  *
  * SIGTERM and SIGINT (the relay child ending it at the end of its grace,
  * relay.c) are let in only while the worker talks to a peer: it then
@@ -164,113 +172,196 @@ record_done(struct smtpd *d, struct envelope *env, const int *idx, int n)
 }
 
 /*
- * One SMTP transaction for the recipients in idx[] (all the same
- * destination), with the first of mr's hosts that answers, each step
- * within its relay_*_timeout (RFC 5321 §4.5.3.2).  Results are written
- * into env->rcpts; those the peer took at the end of DATA are recorded
- * (record_done) before QUIT, so neither a QUIT the peer never answers
- * nor a crash then sends them again.  -1 when they could not be.
+ * The worker's connection: to one destination at a time, kept from one
+ * message of the job to the next (RSET between them, RFC 5321 §4.1.1.5)
+ * up to relay_reuse_count transactions; closed with QUIT when the job
+ * moves on or ends.  dead: this job's destination could not be reached
+ * (every host refused, timed out or did not greet with 220); its other
+ * messages then wait untried, with that error.
+ */
+struct wconn {
+	struct smtpc c;
+	int open, used;
+	char dest[SCHED_DEST_MAX];
+	char where[300], remote[300];
+	int dead;
+	char dead_err[512];
+};
+
+static void
+conn_close(struct smtpd *d, struct wconn *w, int quit)
+{
+	if (!w->open)
+		return;
+	if (quit) {
+		smtpc_set_timeout(&w->c, d->conf.relay_mail_timeout,
+				  "relay_mail_timeout");
+		smtpc_cmd(&w->c, "QUIT");
+	}
+	smtpc_close(&w->c);
+	w->open = 0;
+}
+
+/*
+ * 1 when w's connection goes to dest and may carry one more message: it
+ * answered RSET with 250 (the recipients then name its host).  Else it
+ * is closed (with QUIT when it is only done with) and 0.
  */
 static int
-worker_attempt(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
+conn_reuse(struct smtpd *d, struct wconn *w, const char *dest,
+	   struct envelope *env, const int *idx, int n)
+{
+	int i;
+
+	if (!w->open)
+		return 0;
+	if (strcmp(w->dest, dest) != 0 ||
+	    w->used >= d->conf.relay_reuse_count) {
+		conn_close(d, w, 1);
+		return 0;
+	}
+	smtpc_set_timeout(&w->c, d->conf.relay_mail_timeout,
+			  "relay_mail_timeout");
+	if (smtpc_cmd(&w->c, "RSET") != 250) {
+		conn_close(d, w, 0);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		strlcpy(env->rcpts[idx[i]].remote, w->remote,
+			sizeof(env->rcpts[0].remote));
+	return 1;
+}
+
+/*
+ * A new connection to mr's hosts for dest, greeted and EHLO'd: 0, or
+ * -1 when none would do (the recipients' errors are set).
+ */
+static int
+conn_open(struct smtpd *d, struct wconn *w, const char *dest,
+	  struct envelope *env, const struct mxroute *mr, const int *idx,
+	  int n)
+{
+	int i;
+
+	if (worker_connect(d, env, mr, idx, n, &w->c, w->where,
+			   sizeof(w->where)) < 0)
+		return -1;
+	strlcpy(w->remote, env->rcpts[idx[0]].remote, sizeof(w->remote));
+	if (smtpc_hello(&w->c, d->conf.hostname) / 100 != 2) {
+		for (i = 0; i < n; i++)
+			rcpt_result(&env->rcpts[idx[i]], w->c.code, w->where,
+				    w->c.code < 0 ? w->c.err : w->c.text);
+		smtpc_close(&w->c);
+		return -1;
+	}
+	strlcpy(w->dest, dest, sizeof(w->dest));
+	w->open = 1;
+	w->used = 0;
+	return 0;
+}
+
+/*
+ * One SMTP transaction for the recipients in idx[] (all the same
+ * destination) on w's connection, each step within its relay_*_timeout
+ * (RFC 5321 §4.5.3.2).  Results are written into env->rcpts; those the
+ * peer took at the end of DATA are recorded (record_done) before
+ * anything else is said to it, so neither a QUIT the peer never
+ * answers nor a crash then sends them again.  The connection stays open
+ * for the next message when the peer answered every step in order.
+ * -1 when the results could not be recorded.
+ */
+static int
+worker_attempt(struct smtpd *d, struct wconn *w, struct envelope *env,
 	       int *idx, int n, int datafd, off_t size)
 {
 	const struct conf *cf = &d->conf;
-	struct smtpc c;
-	char where[300];
-	int *accepted, nacc = 0, i, code, r = 0;
+	struct smtpc *c = &w->c;
+	const char *where = w->where;
+	int *accepted, nacc = 0, i, code, r = 0, keep = 0;
 
-	if (worker_connect(d, env, mr, idx, n, &c, where, sizeof(where)) < 0)
-		return 0;
 	accepted = xcalloc((size_t)n, sizeof(*accepted));
-	if ((code = smtpc_hello(&c, d->conf.hostname)) / 100 != 2)
-		goto all_fail;
-	smtpc_set_timeout(&c, cf->relay_mail_timeout, "relay_mail_timeout");
+	w->used++;
+	smtpc_set_timeout(c, cf->relay_mail_timeout, "relay_mail_timeout");
 	/* RFC 2920: MAIL and every RCPT in one write when PIPELINING */
-	if (c.ext & SMTPC_EXT_SIZE)
-		smtpc_send(&c, "MAIL FROM:<%s> SIZE=%lld", env->sender,
+	if (c->ext & SMTPC_EXT_SIZE)
+		smtpc_send(c, "MAIL FROM:<%s> SIZE=%lld", env->sender,
 			   (long long)size);
 	else
-		smtpc_send(&c, "MAIL FROM:<%s>", env->sender);
-	if (c.ext & SMTPC_EXT_PIPELINING) {
+		smtpc_send(c, "MAIL FROM:<%s>", env->sender);
+	if (c->ext & SMTPC_EXT_PIPELINING) {
 		for (i = 0; i < n; i++)
-			smtpc_send(&c, "RCPT TO:<%s>", env->rcpts[idx[i]].addr);
+			smtpc_send(c, "RCPT TO:<%s>", env->rcpts[idx[i]].addr);
 	}
-	if ((code = smtpc_reply(&c)) / 100 != 2) {
+	if ((code = smtpc_reply(c)) / 100 != 2) {
 		/* drain the pipelined RCPT replies, then report MAIL's */
-		char text[sizeof(c.text)];
-		strlcpy(text, code < 0 ? c.err : c.text, sizeof(text));
-		if (code > 0 && (c.ext & SMTPC_EXT_PIPELINING))
+		char text[sizeof(c->text)];
+		strlcpy(text, code < 0 ? c->err : c->text, sizeof(text));
+		keep = code > 0;
+		if (code > 0 && (c->ext & SMTPC_EXT_PIPELINING))
 			for (i = 0; i < n; i++)
-				smtpc_reply(&c);
+				keep &= smtpc_reply(c) > 0;
 		for (i = 0; i < n; i++)
 			rcpt_result(&env->rcpts[idx[i]], code, where, text);
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		struct qrcpt *q = &env->rcpts[idx[i]];
-		if (!(c.ext & SMTPC_EXT_PIPELINING))
-			smtpc_send(&c, "RCPT TO:<%s>", q->addr);
-		code = smtpc_reply(&c);
+		if (!(c->ext & SMTPC_EXT_PIPELINING))
+			smtpc_send(c, "RCPT TO:<%s>", q->addr);
+		code = smtpc_reply(c);
 		if (code < 0) {
 			for (; i < n; i++)
-				rcpt_result(&env->rcpts[idx[i]], -1, where, c.err);
+				rcpt_result(&env->rcpts[idx[i]], -1, where, c->err);
 			goto done;
 		}
 		if (code / 100 == 2)
 			accepted[nacc++] = idx[i];
 		else
-			rcpt_result(q, code, where, c.text);
+			rcpt_result(q, code, where, c->text);
 	}
 	if (nacc == 0) {
-		smtpc_cmd(&c, "QUIT");
+		keep = 1; /* RSET before the next message */
 		goto done;
 	}
-	smtpc_set_timeout(&c, cf->relay_data_timeout, "relay_data_timeout");
-	if ((code = smtpc_cmd(&c, "DATA")) != 354) {
+	smtpc_set_timeout(c, cf->relay_data_timeout, "relay_data_timeout");
+	if ((code = smtpc_cmd(c, "DATA")) != 354) {
 		/* anything but 354, 4xx or 5xx (a 250, say) is not an
 		 * answer to DATA: no message went, the recipients wait */
-		char text[sizeof(c.err)];
+		char text[sizeof(c->err)];
 		if (code > 0 && code < 400) {
-			int len = (int)strcspn(c.text, "\n");
+			int len = (int)strcspn(c->text, "\n");
 			snprintf(text, sizeof(text),
 				 "protocol error: %.*s (to DATA)",
-				 len < 80 ? len : 80, c.text);
+				 len < 80 ? len : 80, c->text);
 			code = -1;
 		} else
-			strlcpy(text, code < 0 ? c.err : c.text, sizeof(text));
+			strlcpy(text, code < 0 ? c->err : c->text, sizeof(text));
+		keep = code > 0;
 		for (i = 0; i < nacc; i++)
 			rcpt_result(&env->rcpts[accepted[i]], code, where, text);
 		goto done;
 	}
-	smtpc_set_timeout(&c, cf->relay_data_block_timeout,
+	smtpc_set_timeout(c, cf->relay_data_block_timeout,
 			  "relay_data_block_timeout");
 	if (lseek(datafd, 0, SEEK_SET) < 0) {
-		snprintf(c.err, sizeof(c.err), "read message: %s",
+		snprintf(c->err, sizeof(c->err), "read message: %s",
 			 strerror(errno));
 		code = -1;
-	} else if ((code = smtpc_body_fd(&c, datafd)) == 0) {
-		smtpc_set_timeout(&c, cf->relay_data_done_timeout,
+	} else if ((code = smtpc_body_fd(c, datafd)) == 0) {
+		smtpc_set_timeout(c, cf->relay_data_done_timeout,
 				  "relay_data_done_timeout");
-		code = smtpc_reply(&c);
+		code = smtpc_reply(c);
 	}
 	for (i = 0; i < nacc; i++)
 		rcpt_result(&env->rcpts[accepted[i]], code, where,
-			    code < 0 ? c.err : c.text);
+			    code < 0 ? c->err : c->text);
 	/* recorded now: the window for a duplicate ends here (smtpd(8)) */
 	r = record_done(d, env, accepted, nacc);
-	if (code > 0) {
-		smtpc_set_timeout(&c, cf->relay_mail_timeout,
-				  "relay_mail_timeout");
-		smtpc_cmd(&c, "QUIT");
-	}
-	goto done;
-all_fail:
-	for (i = 0; i < n; i++)
-		rcpt_result(&env->rcpts[idx[i]], code, where,
-			    code < 0 ? c.err : c.text);
+	keep = code > 0;
 done:
-	smtpc_close(&c);
+	/* a peer that is closing (421) or out of step is not reused */
+	if (!keep || c->code == 421 || c->broken)
+		conn_close(d, w, 0);
 	free(accepted);
 	return r;
 }
@@ -285,55 +376,86 @@ rcpt_domain(struct qrcpt *q, struct mailaddr *a)
 	return NULL;
 }
 
-/* both domains go the same way: one static route, or one domain
- * (its MX hosts, or its "no route" error) */
 static int
-same_destination(const struct conf *c, const char *x, const char *y)
+skipped(const struct worker_job *job, const char *dest)
 {
-	const struct route *rt = conf_route(c, x);
+	int i;
 
-	return rt == conf_route(c, y) &&
-	       ((rt != NULL && !rt->mx) || str_ieq(x, y));
+	for (i = 0; i < job->nskip; i++)
+		if (strcmp(job->skip[i], dest) == 0)
+			return 1;
+	return 0;
 }
 
 /*
- * Group the pending recipients by destination, look up its hosts and
- * try them, recording each group's deliveries before the next.  A
- * lookup that fails fails the group (mxroute.h: 4xx stays pending, 5xx
- * fails).  -1 when deliveries could not be recorded: then nothing more
- * is tried.
+ * Group the pending recipients by destination (conf_dest), look up its
+ * hosts and try them (on w's connection when it goes there), recording
+ * each group's deliveries before the next.  A lookup that fails fails
+ * the group (mxroute.h: 4xx stays pending, 5xx fails).  A destination
+ * the job skips, or found dead, is not tried.  -1 when deliveries could
+ * not be recorded: then nothing more is tried.
  */
 static int
-deliver_pending(struct smtpd *d, struct envelope *env, int datafd,
-		off_t size, const sigset_t *open)
+deliver_pending(struct smtpd *d, const struct worker_job *job,
+		struct wconn *w, struct envelope *env, int datafd, off_t size,
+		const sigset_t *open)
 {
 	sigset_t held;
 	struct mxroute mr;
 	int *idx = xcalloc((size_t)env->nrcpt, sizeof(*idx));
 	char *tried = xcalloc((size_t)env->nrcpt, 1);
 	char err[sizeof(env->rcpts[0].error)];
+	char dest[SCHED_DEST_MAX], other[SCHED_DEST_MAX];
 	int i, j, n, code, r = 0;
 
 	for (i = 0; i < env->nrcpt && r == 0; i++) {
 		struct mailaddr a, b;
 		if (tried[i] || env->rcpts[i].state != QR_PENDING ||
-		    rcpt_domain(&env->rcpts[i], &a) == NULL)
+		    rcpt_domain(&env->rcpts[i], &a) == NULL ||
+		    conf_dest(&d->conf, a.domain, dest, sizeof(dest)) < 0)
 			continue;
 		/* every pending recipient with the same destination */
 		n = 0;
 		for (j = i; j < env->nrcpt; j++) {
 			if (tried[j] || env->rcpts[j].state != QR_PENDING ||
 			    addr_parse_mailbox(env->rcpts[j].addr, &b) < 0 ||
-			    !same_destination(&d->conf, a.domain, b.domain))
+			    conf_dest(&d->conf, b.domain, other,
+				      sizeof(other)) < 0 ||
+			    strcmp(dest, other) != 0)
 				continue;
 			tried[j] = 1;
 			idx[n++] = j;
 		}
+		if (skipped(job, dest))
+			continue; /* dead: they wait as they are */
+		if (w->dead && strcmp(dest, job->dest) == 0) {
+			/* found dead earlier in this job (Postfix's wording) */
+			for (j = 0; j < n; j++) {
+				struct qrcpt *q = &env->rcpts[idx[j]];
+				snprintf(q->error, sizeof(q->error),
+					 "delivery temporarily suspended: %.400s",
+					 w->dead_err);
+				strlcpy(q->remote, w->remote, sizeof(q->remote));
+			}
+			continue;
+		}
 		sigprocmask(SIG_SETMASK, open, &held);
-		code = mxroute_lookup(&d->conf, a.domain, 0, &mr, err,
-				      sizeof(err));
-		if (code == 0)
-			r = worker_attempt(d, env, &mr, idx, n, datafd, size);
+		code = 0;
+		if (conn_reuse(d, w, dest, env, idx, n))
+			r = worker_attempt(d, w, env, idx, n, datafd, size);
+		else if ((code = mxroute_lookup(&d->conf, a.domain, 0, &mr, err,
+						sizeof(err))) == 0) {
+			if (conn_open(d, w, dest, env, &mr, idx, n) == 0)
+				r = worker_attempt(d, w, env, idx, n, datafd,
+						   size);
+			else if (strcmp(dest, job->dest) == 0) {
+				const struct qrcpt *q = &env->rcpts[idx[0]];
+				w->dead = 1;
+				strlcpy(w->dead_err, q->error,
+					sizeof(w->dead_err));
+				strlcpy(w->remote, q->remote, sizeof(w->remote));
+			}
+		}
 		sigprocmask(SIG_SETMASK, &held, NULL);
 		for (j = 0; code != 0 && j < n; j++) {
 			/* no host was tried this time: none is named */
@@ -473,36 +595,43 @@ log_result(const struct envelope *env, const struct qrcpt *q)
 		 q->error[0] ? " (" : "", q->error, q->error[0] ? ")" : "");
 }
 
-void
-worker_run(struct smtpd *d, const char *id)
+/*
+ * One attempt at message id: WORKER_DONE, also when it is gone or
+ * another process holds it (its envelope then says it was not tried:
+ * relay.c sees that), or WORKER_UNRECORDED.
+ */
+static int
+deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
+	    const char *id, const sigset_t *open)
 {
 	struct envelope env;
 	enum qrcpt_state *before;
 	time_t now;
 	off_t size;
-	int datafd, i, pending = 0, failed = 0;
-	sigset_t open;
-
-	deliver_hold_signals(&open); /* let in by deliver_pending() alone */
+	int datafd, i, pending = 0, failed = 0, r = WORKER_DONE;
 
 	if ((datafd = queue_data_open(d->conf.queue, id, &size)) < 0) {
 		/* removed since the scan, or an envelope without its data */
 		if (errno == ENOENT)
-			_exit(WORKER_DONE);
+			return WORKER_DONE;
 		log_warn("%s: open queued data", id);
-		_exit(WORKER_UNRECORDED);
+		return WORKER_UNRECORDED;
 	}
-	if (flock(datafd, LOCK_EX | LOCK_NB) < 0)
-		_exit(WORKER_BUSY); /* another worker has it */
-	/* read the envelope only now, under the lock: it may have changed */
-	if (queue_env_read(d->conf.queue, id, &env) < 0)
-		_exit(WORKER_DONE); /* gone, or set aside by the relay child */
+	/* another worker has it; or, under the lock, it is gone or set
+	 * aside by the relay child (read only now: it may have changed) */
+	if (flock(datafd, LOCK_EX | LOCK_NB) < 0 ||
+	    queue_env_read(d->conf.queue, id, &env) < 0) {
+		close(datafd);
+		return WORKER_DONE;
+	}
 	before = xcalloc((size_t)env.nrcpt, sizeof(*before));
 	for (i = 0; i < env.nrcpt; i++)
 		before[i] = env.rcpts[i].state;
 	hops_check(d, &env, datafd);
-	if (deliver_pending(d, &env, datafd, size, &open) < 0)
-		_exit(WORKER_UNRECORDED);
+	if (deliver_pending(d, job, w, &env, datafd, size, open) < 0) {
+		r = WORKER_UNRECORDED;
+		goto out;
+	}
 	now = time(NULL);
 	env.last_try = now;
 	if (env.attempts < 0xffff)
@@ -525,12 +654,16 @@ worker_run(struct smtpd *d, const char *id)
 	}
 	env.next_try = now + retry_delay(&d->conf, env.attempts);
 	/* results first, durably; then the bounce; then mark it sent */
-	if (record_results(d, &env, before) < 0)
-		_exit(WORKER_UNRECORDED);
+	if (record_results(d, &env, before) < 0) {
+		r = WORKER_UNRECORDED;
+		goto out;
+	}
 	if (failed > 0 && bounce_send(d, &env, datafd) == 0) {
 		failed = 0;
-		if (pending > 0 && record_bounced(d, &env) < 0)
-			_exit(WORKER_UNRECORDED);
+		if (pending > 0 && record_bounced(d, &env) < 0) {
+			r = WORKER_UNRECORDED;
+			goto out;
+		}
 	}
 	/* the one delay notice, once the message is delay_warning old */
 	if (pending > 0)
@@ -541,8 +674,30 @@ worker_run(struct smtpd *d, const char *id)
 		else
 			log_info("%s: removed", id);
 	}
+out:
 	queue_env_free(&env);
 	free(before);
 	close(datafd);
-	_exit(WORKER_DONE);
+	return r;
+}
+
+void
+worker_run(struct smtpd *d, const struct worker_job *job)
+{
+	struct wconn w;
+	sigset_t open, held;
+	int k;
+
+	deliver_hold_signals(&open); /* let in while it talks to a peer */
+	memset(&w, 0, sizeof(w));
+	for (k = 0; k < job->n; k++)
+		if (deliver_one(d, job, &w, job->ids[k], &open) ==
+		    WORKER_UNRECORDED) {
+			/* the rest stay as they are: relay.c holds this one
+			 * off, the first it finds not tried */
+			_exit(WORKER_UNRECORDED);
+		}
+	sigprocmask(SIG_SETMASK, &open, &held);
+	conn_close(d, &w, 1);
+	_exit(w.dead ? WORKER_DEAD : WORKER_DONE);
 }

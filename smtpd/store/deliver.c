@@ -258,7 +258,7 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 					 dv->local[i] ? "local" : "queue",
 					 queue_delay(dv->qid, 0));
 		if (nremote > 0)
-			queue_wake(c->queue);
+			queue_wake(c->queue, dv->qid);
 	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	free(fwd);

@@ -45,17 +45,20 @@ queue_init(const char *queue)
 }
 
 void
-queue_wake(const char *queue)
+queue_wake(const char *queue, const char *id)
 {
-	char path[PATH_MAX];
-	int fd;
+	char path[PATH_MAX], line[64];
+	int fd, n;
 
-	if (xsnprintf(path, sizeof(path), "%s/wake", queue) < 0)
+	if (xsnprintf(path, sizeof(path), "%s/wake", queue) < 0 ||
+	    (n = xsnprintf(line, sizeof(line), "%s\n", id)) < 0)
 		return;
-	/* O_NONBLOCK: ENXIO when no relay child listens; that is fine */
+	/* O_NONBLOCK: ENXIO when no relay child listens; that is fine.
+	 * A line is far shorter than PIPE_BUF, so it goes in whole or
+	 * not at all (a full FIFO: the relay child notices, relay.c) */
 	if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return;
-	(void)!write(fd, "w", 1);
+	(void)!write(fd, line, (size_t)n);
 	close(fd);
 }
 
@@ -372,6 +375,27 @@ queue_verify_expire(const char *queue, time_t ttl)
 	return n;
 }
 
+int
+queue_drop_litter(const char *queue, const char *id)
+{
+	char path[PATH_MAX];
+	int fd, r = 0;
+
+	/* data/ID is litter only when no envelope names it, queued or
+	 * held; asked again under the message's lock, which `smtpd -q
+	 * hold` and `release` hold while they move the envelope */
+	if (queue_named(queue, id) ||
+	    xsnprintf(path, sizeof(path), "%s/data/%s", queue, id) < 0 ||
+	    (fd = queue_data_lock(queue, id)) < 0)
+		return 0;
+	if (!queue_named(queue, id) && unlink(path) == 0) {
+		log_info("queue: removed stale %s", path);
+		r = 1;
+	}
+	close(fd);
+	return r;
+}
+
 void
 queue_cleanup(const char *queue, time_t max_age)
 {
@@ -381,7 +405,6 @@ queue_cleanup(const char *queue, time_t max_age)
 	struct stat st;
 	time_t now = time(NULL);
 	size_t i;
-	int fd;
 	DIR *d;
 
 	for (i = 0; i < nitems(subs); i++) {
@@ -395,23 +418,10 @@ queue_cleanup(const char *queue, time_t max_age)
 			    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
 			    now - st.st_mtime < max_age)
 				continue;
-			/* data/ID is litter only when no envelope names it,
-			 * queued or held; asked again under the message's lock,
-			 * which `smtpd -q hold` and `release` hold while they
-			 * move the envelope */
-			fd = -1;
-			if (i == 1 && (queue_named(queue, de->d_name) ||
-				       (fd = queue_data_lock(queue,
-							     de->d_name)) < 0 ||
-				       queue_named(queue, de->d_name))) {
-				if (fd >= 0)
-					close(fd);
-				continue;
-			}
-			if (unlink(path) == 0)
+			if (i == 1)
+				queue_drop_litter(queue, de->d_name);
+			else if (unlink(path) == 0)
 				log_info("queue: removed stale %s", path);
-			if (fd >= 0)
-				close(fd);
 		}
 		closedir(d);
 	}

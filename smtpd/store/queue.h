@@ -8,7 +8,7 @@
  *               the relay child reads env/ only, so it never sees it;
  *               its data stays in data/ID.  `smtpd -q release ID` moves
  *               it back (store/queue_admin.h)
- *   wake        a FIFO; one byte written wakes the relay child at once
+ *   wake        a FIFO; "ID\n" written there wakes the relay child at once
  *   corrupt/    envelopes that cannot be read, set aside with their data
  *               as ID.env and ID.data (made by the relay child when needed)
  *   relay.lock  flock'd by the one relay child that runs the queue
@@ -58,8 +58,11 @@ int queue_prepare(struct queue_tx *tx, const char *queue,
 		  size_t prefixlen, int spoolfd, off_t size);
 int queue_commit(struct queue_tx *tx);
 void queue_abort(struct queue_tx *tx);
-/* wake the relay child, if one is listening */
-void queue_wake(const char *queue);
+/*
+ * Tell the relay child, if one is listening, that message id was queued
+ * or released: "ID\n" into the wake FIFO (relay.c reads the ids)
+ */
+void queue_wake(const char *queue, const char *id);
 
 /* remove env/ID then data/ID */
 int queue_remove(const char *queue, const char *id);
@@ -86,6 +89,12 @@ void queue_ids_free(char **ids, int n);
  * removal of an envelope and of its data), asked under its lock.
  */
 void queue_cleanup(const char *queue, time_t max_age);
+/*
+ * Remove data/ID when no envelope (env/ID, hold/ID) names it, asked
+ * again under its lock: what a worker killed between removing a
+ * message's envelope and its data leaves.  1 when removed.
+ */
+int queue_drop_litter(const char *queue, const char *id);
 /*
  * Set aside a message whose envelope cannot be read (queue_env_read
  * said EINVAL or EFBIG): data/ID and env/ID become corrupt/ID.data and

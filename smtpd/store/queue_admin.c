@@ -133,16 +133,16 @@ admin_enter(const char *queue)
 	return 0;
 }
 
-/* "  last attempt YYYY-MM-DD HH:MM:SS" (local time), "" before the first */
+/* "  LABEL YYYY-MM-DD HH:MM:SS" (local time) into buf; "" for t <= 0 */
 static const char *
-last_attempt(const struct envelope *env, char *buf, size_t size)
+when(const char *label, time_t t, char *buf, size_t size)
 {
 	struct tm tm;
-	char when[32];
+	char date[32];
 
-	if (env->last_try <= 0 || localtime_r(&env->last_try, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0 ||
-	    xsnprintf(buf, size, "  last attempt %s", when) < 0)
+	if (t <= 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0 ||
+	    xsnprintf(buf, size, "  %s %s", label, date) < 0)
 		return "";
 	return buf;
 }
@@ -166,7 +166,7 @@ print_messages(const char *queue, const char *sub, FILE *out)
 	}
 	for (i = 0; i < n; i++) {
 		struct envelope env;
-		char tried[64];
+		char tried[64], next[64];
 		off_t size = 0;
 		int fd = queue_data_open(queue, ids[i], &size);
 		long age;
@@ -183,12 +183,18 @@ print_messages(const char *queue, const char *sub, FILE *out)
 			continue;
 		}
 		age = (long)(now - env.created);
+		/* the next attempt as the envelope has it (a dead
+		 * destination or a flush, the relay child's, not) */
 		fprintf(out,
 			"%s  %sage %ldh%02ldm%02lds  size %lld  from <%s>  "
-			"attempts %d%s\n",
+			"attempts %d%s%s\n",
 			env.id, held ? "held  " : "", age / 3600, age / 60 % 60,
 			age % 60, (long long)size, env.sender, env.attempts,
-			last_attempt(&env, tried, sizeof(tried)));
+			when("last attempt", env.last_try, tried, sizeof(tried)),
+			held		     ? ""
+			: env.next_try <= now ? "  next attempt now"
+					     : when("next attempt", env.next_try,
+						    next, sizeof(next)));
 		/* the host each was last tried at, "NAME [ADDR]:PORT" */
 		for (j = 0; j < env.nrcpt; j++)
 			fprintf(out, "    to <%s>  %s%s%s%s%s\n",
@@ -444,7 +450,7 @@ admin_release(const char *queue, const char *id)
 	if (fd >= 0)
 		close(fd);
 	if (released) {
-		queue_wake(queue);
+		queue_wake(queue, id);
 		printf("%s: released%s\n", id,
 		       queue_master_pid(queue) > 0
 			   ? ", the relay child is woken"

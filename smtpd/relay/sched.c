@@ -1,0 +1,524 @@
+/*
+ * sched.c - see sched.h.  Messages are found by id in a chained hash
+ * table (grown to keep chains short), kept in a binary min-heap by the
+ * time they are due (each knows its place, so one can be taken out from
+ * the middle), and on doubly linked due lists.  Destinations are an
+ * array found by name through a second hash table; they are few beside
+ * the messages and are kept for the life of the relay child.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#include "relay/sched.h"
+
+static size_t
+str_hash(const char *s)
+{
+	size_t h = 5381; /* djb2 */
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static time_t
+due_at(const struct sched_msg *m)
+{
+	if (m->forced)
+		return 0;
+	return m->held > m->next_try ? m->held : m->next_try;
+}
+
+/* the heap */
+
+static void
+heap_set(struct sched *s, size_t i, struct sched_msg *m)
+{
+	s->heap[i] = m;
+	m->heap = i;
+}
+
+static void
+heap_up(struct sched *s, size_t i)
+{
+	struct sched_msg *m = s->heap[i];
+
+	while (i > 0 && due_at(s->heap[(i - 1) / 2]) > due_at(m)) {
+		heap_set(s, i, s->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(s, i, m);
+}
+
+static void
+heap_down(struct sched *s, size_t i)
+{
+	struct sched_msg *m = s->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->nheap)
+			break;
+		if (c + 1 < s->nheap && due_at(s->heap[c + 1]) < due_at(s->heap[c]))
+			c++;
+		if (due_at(s->heap[c]) >= due_at(m))
+			break;
+		heap_set(s, i, s->heap[c]);
+		i = c;
+	}
+	heap_set(s, i, m);
+}
+
+static void
+heap_add(struct sched *s, struct sched_msg *m)
+{
+	if (s->nheap == s->heapcap) {
+		s->heapcap = s->heapcap ? s->heapcap * 2 : 64;
+		s->heap = xreallocarray(s->heap, s->heapcap, sizeof(*s->heap));
+	}
+	heap_set(s, s->nheap++, m);
+	heap_up(s, m->heap);
+}
+
+static void
+heap_del(struct sched *s, struct sched_msg *m)
+{
+	size_t i = m->heap;
+
+	if (i == SCHED_NOWHERE)
+		return;
+	m->heap = SCHED_NOWHERE;
+	if (i == --s->nheap)
+		return;
+	m = s->heap[s->nheap];
+	heap_set(s, i, m);
+	heap_up(s, i);
+	heap_down(s, m->heap);
+}
+
+/* the due lists */
+
+static struct sched_list *
+list_of(struct sched *s, int list)
+{
+	return list == SCHED_MULTI ? &s->multi : &s->dest[list].due;
+}
+
+static void
+list_add(struct sched *s, struct sched_msg *m, int list)
+{
+	struct sched_list *l = list_of(s, list);
+
+	m->list = list;
+	m->next = NULL;
+	m->prev = l->tail;
+	if (l->tail)
+		l->tail->next = m;
+	else
+		l->head = m;
+	l->tail = m;
+	l->n++;
+}
+
+static void
+list_del(struct sched *s, struct sched_msg *m)
+{
+	struct sched_list *l;
+
+	if (m->list == -1)
+		return;
+	l = list_of(s, m->list);
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		l->head = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	else
+		l->tail = m->prev;
+	l->n--;
+	m->prev = m->next = NULL;
+	m->list = -1;
+}
+
+/* out of the heap and off its list: about to be busy, moved or freed */
+static void
+unplace(struct sched *s, struct sched_msg *m)
+{
+	heap_del(s, m);
+	list_del(s, m);
+}
+
+/* the message hash */
+
+static void
+msg_rehash(struct sched *s)
+{
+	size_t n = s->nmbucket ? s->nmbucket * 2 : 1024, i;
+	struct sched_msg **b = xcalloc(n, sizeof(*b));
+
+	for (i = 0; i < s->nmbucket; i++)
+		while (s->mbucket[i]) {
+			struct sched_msg *m = s->mbucket[i];
+			size_t h = str_hash(m->id) % n;
+			s->mbucket[i] = m->hnext;
+			m->hnext = b[h];
+			b[h] = m;
+		}
+	free(s->mbucket);
+	s->mbucket = b;
+	s->nmbucket = n;
+}
+
+struct sched_msg *
+sched_find(struct sched *s, const char *id)
+{
+	struct sched_msg *m;
+
+	if (s->nmbucket == 0)
+		return NULL;
+	for (m = s->mbucket[str_hash(id) % s->nmbucket]; m; m = m->hnext)
+		if (strcmp(m->id, id) == 0)
+			return m;
+	return NULL;
+}
+
+/* the destinations */
+
+static int
+dest_get(struct sched *s, const char *name)
+{
+	size_t h;
+	int i;
+
+	if (s->ndbucket == 0) {
+		s->ndbucket = 256;
+		s->dbucket = xcalloc(s->ndbucket, sizeof(*s->dbucket));
+		memset(s->dbucket, 0xff, s->ndbucket * sizeof(*s->dbucket));
+	}
+	h = str_hash(name) % s->ndbucket;
+	for (i = s->dbucket[h]; i >= 0; i = s->dest[i].hnext)
+		if (strcmp(s->dest[i].name, name) == 0)
+			return i;
+	if (s->ndest == s->destcap) {
+		s->destcap = s->destcap ? s->destcap * 2 : 16;
+		s->dest = xreallocarray(s->dest, (size_t)s->destcap,
+					sizeof(*s->dest));
+	}
+	i = s->ndest++;
+	memset(&s->dest[i], 0, sizeof(s->dest[i]));
+	strlcpy(s->dest[i].name, name, sizeof(s->dest[i].name));
+	s->dest[i].hnext = s->dbucket[h];
+	s->dbucket[h] = i;
+	if ((size_t)s->ndest > s->ndbucket * 2) {
+		/* rebuild the chains over twice the buckets */
+		int j;
+		s->ndbucket *= 4;
+		s->dbucket = xreallocarray(s->dbucket, s->ndbucket,
+					   sizeof(*s->dbucket));
+		memset(s->dbucket, 0xff, s->ndbucket * sizeof(*s->dbucket));
+		for (j = 0; j < s->ndest; j++) {
+			h = str_hash(s->dest[j].name) % s->ndbucket;
+			s->dest[j].hnext = s->dbucket[h];
+			s->dbucket[h] = j;
+		}
+	}
+	return i;
+}
+
+void
+sched_init(struct sched *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+sched_free(struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmbucket; i++)
+		while (s->mbucket[i]) {
+			struct sched_msg *m = s->mbucket[i];
+			s->mbucket[i] = m->hnext;
+			free(m->dests);
+			free(m);
+		}
+	free(s->mbucket);
+	free(s->heap);
+	free(s->dest);
+	free(s->dbucket);
+	memset(s, 0, sizeof(*s));
+}
+
+struct sched_msg *
+sched_put(struct sched *s, const char *id, time_t next_try, int attempts,
+	  const char *const *dests, int ndest)
+{
+	struct sched_msg *m = sched_find(s, id);
+	int i, j, k;
+
+	if (m == NULL) {
+		size_t h;
+		if (strlen(id) >= sizeof(m->id))
+			return NULL;
+		if (s->nmsg >= s->nmbucket)
+			msg_rehash(s);
+		m = xcalloc(1, sizeof(*m));
+		strlcpy(m->id, id, sizeof(m->id));
+		m->heap = SCHED_NOWHERE;
+		m->list = -1;
+		h = str_hash(id) % s->nmbucket;
+		m->hnext = s->mbucket[h];
+		s->mbucket[h] = m;
+		s->nmsg++;
+	} else
+		unplace(s, m);
+	m->next_try = next_try;
+	m->attempts = attempts;
+	m->gen = s->gen;
+	free(m->dests);
+	m->dests = xcalloc(ndest > 0 ? (size_t)ndest : 1, sizeof(*m->dests));
+	for (i = k = 0; i < ndest; i++) {
+		int d = dest_get(s, dests[i]);
+		for (j = 0; j < k && m->dests[j] != d; j++)
+			;
+		if (j == k)
+			m->dests[k++] = d;
+	}
+	m->ndest = k;
+	if (!m->busy)
+		heap_add(s, m);
+	return m;
+}
+
+void
+sched_remove(struct sched *s, struct sched_msg *m)
+{
+	struct sched_msg **p;
+
+	unplace(s, m);
+	for (p = &s->mbucket[str_hash(m->id) % s->nmbucket]; *p != m;
+	     p = &(*p)->hnext)
+		;
+	*p = m->hnext;
+	s->nmsg--;
+	free(m->dests);
+	free(m);
+}
+
+void
+sched_mark(struct sched *s)
+{
+	s->gen++;
+}
+
+void
+sched_touch(struct sched *s, struct sched_msg *m)
+{
+	m->gen = s->gen;
+}
+
+size_t
+sched_sweep(struct sched *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nmbucket; i++) {
+		struct sched_msg *m = s->mbucket[i], *next;
+		for (; m; m = next) {
+			next = m->hnext;
+			if (m->gen != s->gen && !m->busy) {
+				sched_remove(s, m);
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+/* back where its time says, unless busy (sched_done does it then) */
+static void
+replace(struct sched *s, struct sched_msg *m)
+{
+	unplace(s, m);
+	if (!m->busy)
+		heap_add(s, m);
+}
+
+void
+sched_hold(struct sched *s, struct sched_msg *m, time_t until)
+{
+	m->held = until;
+	m->forced = 0;
+	replace(s, m);
+}
+
+void
+sched_force_all(struct sched *s)
+{
+	size_t i;
+	int d;
+
+	/* dead no longer; the backoff stays, for "alive again" or the
+	 * next, longer, dead time */
+	for (d = 0; d < s->ndest; d++)
+		if (s->dest[d].dead > 0)
+			s->dest[d].dead = 1;
+	for (i = 0; i < s->nmbucket; i++) {
+		struct sched_msg *m;
+		for (m = s->mbucket[i]; m; m = m->hnext) {
+			m->forced = 1;
+			m->held = 0;
+			/* one already due keeps its place in line */
+			if (m->list == -1)
+				replace(s, m);
+		}
+	}
+}
+
+void
+sched_due(struct sched *s, time_t now)
+{
+	while (s->nheap > 0 && due_at(s->heap[0]) <= now) {
+		struct sched_msg *m = s->heap[0];
+		heap_del(s, m);
+		list_add(s, m, m->ndest == 1 ? m->dests[0] : SCHED_MULTI);
+	}
+}
+
+time_t
+sched_next(const struct sched *s, time_t now)
+{
+	time_t next = s->nheap > 0 ? due_at(s->heap[0]) : (time_t)-1;
+	int d;
+
+	for (d = 0; d < s->ndest; d++)
+		if (s->dest[d].due.n > 0 && s->dest[d].dead > now &&
+		    (next == (time_t)-1 || s->dest[d].dead < next))
+			next = s->dest[d].dead;
+	return next;
+}
+
+static int
+dest_free(const struct sched *s, int d, time_t now, int max_dest)
+{
+	const struct sched_dest *sd = &s->dest[d];
+
+	return sd->dead <= now && sd->active < max_dest;
+}
+
+static void
+set_busy(struct sched *s, struct sched_msg *m)
+{
+	int i;
+
+	unplace(s, m);
+	m->busy = 1;
+	m->forced = 0;
+	for (i = 0; i < m->ndest; i++)
+		s->dest[m->dests[i]].active++;
+}
+
+/* a several-destination message whose live destinations all have room */
+static struct sched_msg *
+multi_ready(struct sched *s, time_t now, int max_dest)
+{
+	struct sched_msg *m;
+	int i, live;
+
+	for (m = s->multi.head; m; m = m->next) {
+		for (i = live = 0; i < m->ndest; i++) {
+			const struct sched_dest *sd = &s->dest[m->dests[i]];
+			if (sd->dead > now)
+				continue;
+			live++;
+			if (sd->active >= max_dest)
+				break;
+		}
+		if (i == m->ndest && (live > 0 || m->ndest == 0))
+			return m;
+	}
+	return NULL;
+}
+
+int
+sched_job(struct sched *s, time_t now, int max_dest, int free_workers,
+	  int max, struct sched_msg **out, int *dest)
+{
+	struct sched_msg *m;
+	int d, n = 0, best = -1;
+
+	if (free_workers <= 0 || max <= 0)
+		return 0;
+	if ((m = multi_ready(s, now, max_dest)) != NULL) {
+		set_busy(s, m);
+		out[0] = m;
+		*dest = -1;
+		return 1;
+	}
+	/* the destination whose oldest due message has waited longest is
+	 * not known without more bookkeeping; the one with the most due
+	 * messages goes first, the others as workers free up */
+	for (d = 0; d < s->ndest; d++)
+		if (s->dest[d].due.n > 0 && dest_free(s, d, now, max_dest) &&
+		    (best < 0 || s->dest[d].due.n > s->dest[best].due.n))
+			best = d;
+	if (best >= 0) {
+		struct sched_dest *sd = &s->dest[best];
+		int slots = max_dest - sd->active, size;
+		if (slots > free_workers)
+			slots = free_workers;
+		size = (sd->due.n + slots - 1) / slots;
+		if (size > max)
+			size = max;
+		while (n < size && (m = sd->due.head) != NULL) {
+			set_busy(s, m);
+			out[n++] = m;
+		}
+		*dest = best;
+	}
+	return n;
+}
+
+void
+sched_done(struct sched *s, struct sched_msg *m)
+{
+	int i;
+
+	if (!m->busy)
+		return;
+	m->busy = 0;
+	for (i = 0; i < m->ndest; i++)
+		s->dest[m->dests[i]].active--;
+	heap_add(s, m);
+}
+
+int
+sched_dest_dead(struct sched *s, int d, time_t now, int min, int max)
+{
+	struct sched_dest *sd = &s->dest[d];
+	int was_alive = sd->dead == 0;
+
+	sd->backoff = sd->backoff <= 0 ? min
+		      : sd->backoff > max / 2 ? max
+					      : sd->backoff * 2;
+	if (sd->backoff > max)
+		sd->backoff = max;
+	sd->dead = now + sd->backoff;
+	return was_alive;
+}
+
+int
+sched_dest_alive(struct sched *s, int d)
+{
+	struct sched_dest *sd = &s->dest[d];
+	int was_dead = sd->backoff > 0;
+
+	sd->dead = 0;
+	sd->backoff = 0;
+	return was_dead;
+}
