@@ -46,7 +46,6 @@
  * then SIGTERM, which ends one only while it talks to its peer (worker.c),
  * so its messages stay queued as they were and are tried again later.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -94,9 +93,7 @@ struct runner {
 	struct job *jobs;
 	int njobs;
 	int lockfd, fifo, keep;
-	char line[64]; /* a wake-up line read in part */
-	size_t linelen;
-	int skipping;  /* the rest of a line too long to be an id */
+	struct sched_wake wake;
 	size_t pipesize;
 };
 
@@ -211,18 +208,10 @@ relay_scan(struct runner *r)
 	queue_ids_free(ids, n);
 }
 
-/* a queue id as queue_new_id makes them: nothing else is read */
-static int
-id_valid(const char *id, size_t len)
+static void
+relay_wake_id(void *arg, const char *id)
 {
-	size_t i;
-
-	if (len == 0 || len >= sizeof(((struct sched_msg *)0)->id))
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)id[i]))
-			return 0;
-	return 1;
+	relay_load(arg, id, NULL, 0);
 }
 
 /*
@@ -238,24 +227,10 @@ relay_read_wake(struct runner *r)
 	ssize_t got;
 
 	while ((got = read(r->fifo, buf, sizeof(buf))) > 0) {
-		ssize_t i;
 		total += (size_t)got;
-		for (i = 0; i < got; i++) {
-			if (buf[i] != '\n') {
-				if (r->linelen < sizeof(r->line) - 1)
-					r->line[r->linelen++] = buf[i];
-				else
-					r->skipping = 1;
-				continue;
-			}
-			r->line[r->linelen] = '\0';
-			if (!r->skipping && id_valid(r->line, r->linelen))
-				relay_load(r, r->line, NULL, 0);
-			r->linelen = 0;
-			r->skipping = 0;
-		}
+		sched_wake_feed(&r->wake, buf, (size_t)got, relay_wake_id, r);
 	}
-	return total + sizeof(r->line) >= r->pipesize;
+	return total + sizeof(r->wake.line) >= r->pipesize;
 }
 
 /* fork a worker for the job's messages; -1 when fork failed */

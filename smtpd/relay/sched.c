@@ -6,6 +6,7 @@
  * array found by name through a second hash table; they are few beside
  * the messages and are kept for the life of the relay child.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,4 +522,40 @@ sched_dest_alive(struct sched *s, int d)
 	sd->dead = 0;
 	sd->backoff = 0;
 	return was_dead;
+}
+
+/* a queue id as queue_new_id makes them: nothing else is read */
+static int
+id_valid(const char *id, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= sizeof(((struct sched_msg *)0)->id))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)id[i]))
+			return 0;
+	return 1;
+}
+
+void
+sched_wake_feed(struct sched_wake *w, const char *buf, size_t n,
+		void (*found)(void *arg, const char *id), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (w->len < sizeof(w->line) - 1)
+				w->line[w->len++] = buf[i];
+			else
+				w->skipping = 1;
+			continue;
+		}
+		w->line[w->len] = '\0';
+		if (!w->skipping && id_valid(w->line, w->len))
+			found(arg, w->line);
+		w->len = 0;
+		w->skipping = 0;
+	}
 }

@@ -132,4 +132,20 @@ int sched_dest_dead(struct sched *s, int d, time_t now, int min, int max);
 /* a job reached destination d: 1 when it had been marked dead */
 int sched_dest_alive(struct sched *s, int d);
 
+/*
+ * The wake FIFO's lines (relay.c): "ID\n" for a message queued or
+ * released, "\n" for a worker that ended.  Fed what was read, in any
+ * pieces, it calls found() with each line that is a queue id (letters
+ * and digits, shorter than sched_msg's id); anything else (an empty
+ * line, a line too long or with other bytes) is skipped.
+ */
+struct sched_wake {
+	char line[32]; /* a line read in part */
+	size_t len;
+	int skipping; /* the rest of a line too long to be an id */
+};
+
+void sched_wake_feed(struct sched_wake *w, const char *buf, size_t n,
+		     void (*found)(void *arg, const char *id), void *arg);
+
 #endif
