@@ -27,7 +27,7 @@
  * destination and relay_workers in all.  A job that found its
  * destination unreachable makes it dead for a while (retry_delay's MIN,
  * doubling up to MAX): its due messages wait without a worker, and then
- * one job tries it again.  A message with recipients at several
+ * one job of one message tries it again (a probe; sched.h).  A message with recipients at several
  * destinations is a job of its own; a dead one's recipients are not
  * tried then.  SIGUSR1 makes every message queued at that moment due
  * once and lifts the dead marks and hold-offs.
@@ -298,9 +298,12 @@ relay_start_due(struct runner *r)
 			break;
 		if (start_worker(r, j) < 0) {
 			int i;
-			for (i = 0; i < j->n; i++)
+			sched_job_end(&r->s, j->dest, j->m[0]);
+			for (i = 0; i < j->n; i++) {
 				sched_done(&r->s, j->m[i]);
-			break; /* tried again on the next wake-up */
+				sched_hold(&r->s, j->m[i], now + 1);
+			}
+			break; /* fork failed: in a second */
 		}
 		r->njobs++;
 	}
@@ -318,6 +321,7 @@ relay_job_done(struct runner *r, struct job *j, int status)
 	time_t now = time(NULL);
 	char why[512] = "";
 
+	sched_job_end(&r->s, j->dest, j->m[0]);
 	for (i = 0; i < j->n; i++) {
 		struct sched_msg *m = j->m[i];
 		time_t next = m->next_try;
@@ -357,9 +361,10 @@ relay_job_done(struct runner *r, struct job *j, int status)
 		return;
 	if (dead) {
 		struct sched_dest *sd = &r->s.dest[j->dest];
-		sched_dest_dead(&r->s, j->dest, now, c->retry_min, c->retry_max);
-		log_warnx("destination %s: dead for %ds (%s)", sd->name,
-			  sd->backoff, why);
+		if (sched_dest_dead(&r->s, j->dest, now, c->retry_min,
+				    c->retry_max))
+			log_warnx("destination %s: dead for %ds (%s)", sd->name,
+				  sd->backoff, why);
 	} else if (ok && sched_dest_alive(&r->s, j->dest))
 		log_info("destination %s: alive again",
 			 r->s.dest[j->dest].name);
@@ -544,7 +549,7 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 		next = sched_next(&r.s, time(NULL));
 		timeout = next == (time_t)-1
 			      ? RELAY_PARENT_CHECK_MS
-			      : (int64_t)next * 1000 - now_ms();
+			      : ((int64_t)next - time(NULL)) * 1000;
 		if (timeout > RELAY_PARENT_CHECK_MS)
 			timeout = RELAY_PARENT_CHECK_MS;
 		if (timeout < 0)

@@ -404,24 +404,27 @@ sched_next(const struct sched *s, time_t now)
 	return next;
 }
 
+/*
+ * How many jobs may go to destination d now: none while it is dead; one
+ * (of one message: a probe) once its dead time is over, until a job
+ * reaches it (sched_dest_alive); else max_dest.
+ */
 static int
-dest_free(const struct sched *s, int d, time_t now, int max_dest)
+dest_limit(const struct sched *s, int d, time_t now, int max_dest)
 {
 	const struct sched_dest *sd = &s->dest[d];
 
-	return sd->dead <= now && sd->active < max_dest;
+	if (sd->dead > now)
+		return 0;
+	return sd->backoff > 0 ? 1 : max_dest;
 }
 
 static void
 set_busy(struct sched *s, struct sched_msg *m)
 {
-	int i;
-
 	unplace(s, m);
 	m->busy = 1;
 	m->forced = 0;
-	for (i = 0; i < m->ndest; i++)
-		s->dest[m->dests[i]].active++;
 }
 
 /* a several-destination message whose live destinations all have room */
@@ -433,11 +436,11 @@ multi_ready(struct sched *s, time_t now, int max_dest)
 
 	for (m = s->multi.head; m; m = m->next) {
 		for (i = live = 0; i < m->ndest; i++) {
-			const struct sched_dest *sd = &s->dest[m->dests[i]];
-			if (sd->dead > now)
+			int d = m->dests[i];
+			if (s->dest[d].dead > now)
 				continue;
 			live++;
-			if (sd->active >= max_dest)
+			if (s->dest[d].active >= dest_limit(s, d, now, max_dest))
 				break;
 		}
 		if (i == m->ndest && (live > 0 || m->ndest == 0))
@@ -451,50 +454,61 @@ sched_job(struct sched *s, time_t now, int max_dest, int free_workers,
 	  int max, struct sched_msg **out, int *dest)
 {
 	struct sched_msg *m;
-	int d, n = 0, best = -1;
+	int i, k, n = 0;
 
 	if (free_workers <= 0 || max <= 0)
 		return 0;
 	if ((m = multi_ready(s, now, max_dest)) != NULL) {
 		set_busy(s, m);
+		for (i = 0; i < m->ndest; i++)
+			s->dest[m->dests[i]].active++;
 		out[0] = m;
 		*dest = -1;
 		return 1;
 	}
-	/* the destination whose oldest due message has waited longest is
-	 * not known without more bookkeeping; the one with the most due
-	 * messages goes first, the others as workers free up */
-	for (d = 0; d < s->ndest; d++)
-		if (s->dest[d].due.n > 0 && dest_free(s, d, now, max_dest) &&
-		    (best < 0 || s->dest[d].due.n > s->dest[best].due.n))
-			best = d;
-	if (best >= 0) {
-		struct sched_dest *sd = &s->dest[best];
-		int slots = max_dest - sd->active, size;
+	/* the destinations in turn, from the one after the last served,
+	 * so that a busy one does not keep the others waiting */
+	for (k = 0; k < s->ndest; k++) {
+		int d = (s->rr + 1 + k) % s->ndest, slots, size;
+		struct sched_dest *sd = &s->dest[d];
+		if (sd->due.n == 0 ||
+		    (slots = dest_limit(s, d, now, max_dest) - sd->active) <= 0)
+			continue;
 		if (slots > free_workers)
 			slots = free_workers;
 		size = (sd->due.n + slots - 1) / slots;
-		if (size > max)
-			size = max;
+		if (size > max || sd->backoff > 0)
+			size = sd->backoff > 0 ? 1 : max; /* a probe: one */
 		while (n < size && (m = sd->due.head) != NULL) {
 			set_busy(s, m);
 			out[n++] = m;
 		}
-		*dest = best;
+		sd->active++;
+		s->rr = d;
+		*dest = d;
+		break;
 	}
 	return n;
 }
 
 void
-sched_done(struct sched *s, struct sched_msg *m)
+sched_job_end(struct sched *s, int dest, const struct sched_msg *m)
 {
 	int i;
 
+	if (dest >= 0)
+		s->dest[dest].active--;
+	else
+		for (i = 0; i < m->ndest; i++)
+			s->dest[m->dests[i]].active--;
+}
+
+void
+sched_done(struct sched *s, struct sched_msg *m)
+{
 	if (!m->busy)
 		return;
 	m->busy = 0;
-	for (i = 0; i < m->ndest; i++)
-		s->dest[m->dests[i]].active--;
 	heap_add(s, m);
 }
 
@@ -502,15 +516,16 @@ int
 sched_dest_dead(struct sched *s, int d, time_t now, int min, int max)
 {
 	struct sched_dest *sd = &s->dest[d];
-	int was_alive = sd->dead == 0;
 
+	if (sd->dead > now)
+		return 0; /* another job found it dead already */
 	sd->backoff = sd->backoff <= 0 ? min
 		      : sd->backoff > max / 2 ? max
 					      : sd->backoff * 2;
 	if (sd->backoff > max)
 		sd->backoff = max;
 	sd->dead = now + sd->backoff;
-	return was_alive;
+	return 1;
 }
 
 int

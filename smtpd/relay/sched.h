@@ -55,7 +55,7 @@ struct sched_list {
 
 struct sched_dest {
 	char name[SCHED_DEST_MAX];
-	int active;	  /* deliveries running to it */
+	int active;	  /* jobs running to it */
 	time_t dead;	  /* dead until then (0: alive; in the past: to be tried) */
 	int backoff;	  /* the length of its last dead time */
 	struct sched_list due;
@@ -72,6 +72,7 @@ struct sched {
 	int *dbucket; /* destinations by name */
 	size_t ndbucket;
 	struct sched_list multi;
+	int rr; /* the destination sched_job served last */
 	unsigned gen;
 };
 
@@ -112,22 +113,29 @@ time_t sched_next(const struct sched *s, time_t now);
 
 /*
  * A job for a free worker, at now: up to max messages from one
- * destination's due list (max_dest deliveries to a destination at
- * once; free_workers of the total free), the due messages split evenly
- * among the slots free for it; or one message with recipients at
- * several destinations, once each destination that is alive has a free
- * slot.  The messages are set busy and counted as active at their
- * destinations; *dest is the destination (-1 for a several-destination
- * message).  Returns how many went into out (0: nothing to start).
+ * destination's due list, the destinations taken in turn; the due
+ * messages split evenly among the jobs it may still have (max_dest at
+ * once; while dead none, and once the dead time is over one job of one
+ * message, until a job reaches it;
+ * free_workers of the total free).  Or one message with recipients at
+ * several destinations (or none), once each of them that is not dead
+ * has room for a job.  The messages are set busy and the job counted
+ * at its destinations; *dest is the destination (-1 for the one
+ * several-destination message).  Returns how many went into out (0:
+ * nothing to start).
  */
 int sched_job(struct sched *s, time_t now, int max_dest, int free_workers,
 	      int max, struct sched_msg **out, int *dest);
-/* m's job ended: it is no longer busy nor active at its destinations;
- * the caller then updates it (sched_put), holds it, or removes it */
+/* the job sched_job gave for dest (m: its first message) ended: call
+ * before its messages' sched_done and update */
+void sched_job_end(struct sched *s, int dest, const struct sched_msg *m);
+/* m's job ended: it is no longer busy; the caller then updates it
+ * (sched_put), holds it, or removes it */
 void sched_done(struct sched *s, struct sched_msg *m);
 
 /* a job to destination d found its hosts unreachable, at now: dead
- * for backoff doubling from min to max; 1 when it had been alive */
+ * for backoff, doubling from min to max; 1 when so marked, 0 when
+ * another job had found it dead already (then nothing changes) */
 int sched_dest_dead(struct sched *s, int d, time_t now, int min, int max);
 /* a job reached destination d: 1 when it had been marked dead */
 int sched_dest_alive(struct sched *s, int d);
