@@ -395,12 +395,28 @@ time_t
 sched_next(const struct sched *s, time_t now)
 {
 	time_t next = s->nheap > 0 ? due_at(s->heap[0]) : (time_t)-1;
-	int d;
+	const struct sched_msg *m;
+	int d, i;
 
 	for (d = 0; d < s->ndest; d++)
 		if (s->dest[d].due.n > 0 && s->dest[d].dead > now &&
 		    (next == (time_t)-1 || s->dest[d].dead < next))
 			next = s->dest[d].dead;
+	/* a several-destination message whose destinations are all dead
+	 * waits for the first of them to come alive, not for a worker */
+	for (m = s->multi.head; m; m = m->next) {
+		time_t first = (time_t)-1;
+		for (i = 0; i < m->ndest; i++) {
+			time_t dead = s->dest[m->dests[i]].dead;
+			if (dead <= now)
+				break;
+			if (first == (time_t)-1 || dead < first)
+				first = dead;
+		}
+		if (i == m->ndest && first != (time_t)-1 &&
+		    (next == (time_t)-1 || first < next))
+			next = first;
+	}
 	return next;
 }
 
