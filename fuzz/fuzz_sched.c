@@ -21,7 +21,8 @@
  *     due lists' links, tails and counts; nheap + listed + busy = nmsg;
  *   - destination names are distinct; a message's destinations are
  *     distinct and are the names it was put with;
- *   - each destination's active is the number of busy messages with it;
+ *   - each destination's active is the number of jobs running to it
+ *     (sched_job_end not yet called);
  * and at each call:
  *   - sched_job: nothing with free_workers or max 0; at most max; never
  *     a busy message; a single-destination job takes its messages from
@@ -74,6 +75,7 @@ struct shadow {
 struct job {
 	struct sched_msg *m[MAXOUT];
 	int n, left, dest;
+	int ended; /* sched_job_end was called (before its first done) */
 };
 
 struct state {
@@ -193,9 +195,18 @@ check_all(struct state *st)
 		if (m->busy) {
 			nbusy++;
 			CHECK(sh->job >= 0 && sh->job < st->njobs);
-			for (e = 0; e < m->ndest; e++)
-				active[m->dests[e]]++;
 		}
+	}
+	/* active: the jobs running (not yet ended) to each destination */
+	for (k = 0; k < st->njobs; k++) {
+		const struct job *jb = &st->jobs[k];
+		if (jb->ended)
+			continue;
+		if (jb->dest >= 0)
+			active[jb->dest]++;
+		else
+			for (e = 0; e < jb->m[0]->ndest; e++)
+				active[jb->m[0]->dests[e]]++;
 	}
 	CHECK(s->nmsg == nexist);
 	CHECK(s->nheap == nheap);
@@ -327,6 +338,16 @@ op_sweep(struct state *st)
 }
 
 /* could a several-destination message start now (sched.h's rule)? */
+/* sched.c's dest_limit: none while dead, one (a probe) once its dead
+ * time is over until it is alive again, else max_dest */
+static int
+limit_of(const struct sched *s, int d, time_t now, int max_dest)
+{
+	if (s->dest[d].dead > now)
+		return 0;
+	return s->dest[d].backoff > 0 ? 1 : max_dest;
+}
+
 static int
 multi_can(const struct sched *s, const struct sched_msg *m, time_t now,
 	  int max_dest)
@@ -338,7 +359,7 @@ multi_can(const struct sched *s, const struct sched_msg *m, time_t now,
 		if (sd->dead > now)
 			continue;
 		live++;
-		if (sd->active >= max_dest)
+		if (sd->active >= limit_of(s, m->dests[i], now, max_dest))
 			return 0;
 	}
 	return live > 0 || m->ndest == 0;
@@ -351,7 +372,7 @@ op_job(struct state *st)
 	uint8_t b = get(st), c = get(st);
 	int max_dest = 1 + b % 4, free_workers = (b >> 2) % 5;
 	int max = c % (MAXOUT + 1), n, dest = -7, i, j, d, can = 0;
-	int pre_active[NNAME], pre_n[NNAME], jobs_to[NNAME];
+	int pre_active[NNAME], pre_n[NNAME], jobs_to[NNAME], pre_limit[NNAME];
 	time_t pre_dead[NNAME];
 	int pre_list[NID], pre_pos[NID];
 	struct sched_msg *m;
@@ -366,14 +387,16 @@ op_job(struct state *st)
 		pre_active[d] = s->dest[d].active;
 		pre_n[d] = s->dest[d].due.n;
 		pre_dead[d] = s->dest[d].dead;
+		pre_limit[d] = limit_of(s, d, st->now, max_dest);
 		jobs_to[d] = 0;
-		if (pre_n[d] > 0 && pre_dead[d] <= st->now &&
-		    pre_active[d] < max_dest)
+		if (pre_n[d] > 0 && pre_active[d] < pre_limit[d])
 			can = 1;
 	}
 	/* the harness's jobs running to each destination */
 	for (i = 0; i < st->njobs; i++) {
 		const struct job *o = &st->jobs[i];
+		if (o->ended)
+			continue;
 		if (o->dest >= 0)
 			jobs_to[o->dest]++;
 		else
@@ -420,7 +443,7 @@ op_job(struct state *st)
 		CHECK(pre_list[id_index(out[0]->id)] == SCHED_MULTI);
 		for (i = 0; i < out[0]->ndest; i++) {
 			d = out[0]->dests[i];
-			CHECK(pre_dead[d] > st->now || pre_active[d] < max_dest);
+			CHECK(pre_dead[d] > st->now || pre_active[d] < pre_limit[d]);
 		}
 		for (i = 0; i < out[0]->ndest; i++)
 			if (pre_dead[out[0]->dests[i]] <= st->now)
@@ -429,9 +452,11 @@ op_job(struct state *st)
 	} else {
 		/* from the head of a live destination's list, in order */
 		CHECK(pre_dead[dest] <= st->now);
-		CHECK(pre_active[dest] < max_dest);
-		CHECK(jobs_to[dest] < max_dest);
-		CHECK(jobs_to[dest] <= pre_active[dest]);
+		CHECK(pre_active[dest] < pre_limit[dest]);
+		CHECK(jobs_to[dest] == pre_active[dest]);
+		CHECK(s->dest[dest].active == pre_active[dest] + 1);
+		/* a probe of a destination that was dead: one message */
+		CHECK(s->dest[dest].backoff == 0 || n == 1);
 		CHECK(n <= pre_n[dest]);
 		CHECK(s->dest[dest].due.n == pre_n[dest] - n);
 		for (i = 0; i < n; i++) {
@@ -486,6 +511,11 @@ op_done(struct state *st)
 		;
 	m = job->m[i];
 	k = id_index(m->id);
+	if (!job->ended) {
+		/* relay_job_done: the job's end, then each message */
+		sched_job_end(&st->s, job->dest, m);
+		job->ended = 1;
+	}
 	sched_done(&st->s, m);
 	job->m[i] = NULL;
 	st->sh[k].busy = 0;
@@ -522,6 +552,7 @@ op_dead(struct state *st)
 	struct sched *s = &st->s;
 	uint8_t b = get(st), c = get(st), e = get(st);
 	int d, min, max, old, was, want;
+	time_t prev;
 
 	if (s->ndest == 0)
 		return;
@@ -529,8 +560,14 @@ op_dead(struct state *st)
 	min = 1 + c % 60;
 	max = min * (1 + e % 100);
 	old = s->dest[d].backoff;
-	was = s->dest[d].dead == 0;
+	/* already dead (another job found it so): nothing changes */
+	was = s->dest[d].dead <= st->now;
+	prev = s->dest[d].dead;
 	CHECK(sched_dest_dead(s, d, st->now, min, max) == was);
+	if (!was) {
+		CHECK(s->dest[d].backoff == old && s->dest[d].dead == prev);
+		return;
+	}
 	if (old <= 0)
 		want = min;
 	else
