@@ -124,7 +124,7 @@ static const struct conf_row conf_rows[] = {
     {"relay_dest_concurrency", T_COUNT, "5", CONF_FIELD(relay_dest_concurrency),
      1, COUNT_MAX},
     {"relay_reuse_count", T_COUNT, "100", CONF_FIELD(relay_reuse_count), 1,
-     COUNT_MAX},
+     1000},
     {"user", T_NAME, NULL, CONF_FIELD(user), 0, 0},
     {"resolve_clients", T_BOOL, "no", CONF_FIELD(resolve_clients), 0, 0},
     {"auth_fail_limit", T_RATE, "10 5m", CONF_FIELD(auth_fail_limit), 0,

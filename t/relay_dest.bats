@@ -214,6 +214,25 @@ dead_lines() {
 		grep -E ": dead for [0-9]+s \(.+\)$" || true
 }
 
+@test "smtpd -n: relay_dest_concurrency and relay_reuse_count take counts in their ranges" {
+	daemon_write_conf abc
+	CONF=$abc_ROOT/etc/smtpd.conf
+	printf '%s\n' "relay_dest_concurrency 1" "relay_reuse_count 1000" >>"$CONF"
+	run "$SMTPD_BIN" -n -f "$CONF"
+	echo "$output"
+	[ "$status" = 0 ]
+	n=$(wc -l <"$CONF")
+	printf '%s\n' "relay_dest_concurrency 0" "relay_reuse_count 1001" \
+		"relay_reuse_count many" >>"$CONF"
+	run "$SMTPD_BIN" -n -f "$CONF"
+	echo "$output"
+	[ "$status" = 78 ]
+	out=$(sed 's/^smtpd\[[0-9]*\]: //' <<<"$output")
+	grep -qxF -- "$CONF:$((n + 1)): relay_dest_concurrency: bad value '0' (from 1 to 100000)" <<<"$out"
+	grep -qxF -- "$CONF:$((n + 2)): relay_reuse_count: bad value '1001' (from 1 to 1000)" <<<"$out"
+	grep -qxF -- "$CONF:$((n + 3)): relay_reuse_count: bad value 'many' (from 1 to 1000)" <<<"$out"
+}
+
 @test "a destination that never greets does not delay a healthy one" {
 	SLOW_PORT=$(free_port)
 	peer_start slow "$SLOW_PORT" silent

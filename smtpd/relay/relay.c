@@ -291,6 +291,9 @@ relay_start_due(struct runner *r)
 	sched_due(&r->s, now);
 	while (r->njobs < c->relay_workers) {
 		struct job *j = &r->jobs[r->njobs];
+		if (j->m == NULL)
+			j->m = xcalloc((size_t)c->relay_reuse_count,
+				       sizeof(*j->m));
 		j->n = sched_job(&r->s, now, c->relay_dest_concurrency,
 				 c->relay_workers - r->njobs,
 				 c->relay_reuse_count, j->m, &j->dest);
@@ -501,10 +504,9 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 	r.master = master;
 	relay_force = flush;
 	sched_init(&r.s);
+	/* each job's message array is made when the job's place is first
+	 * used: only as many as ever run at once */
 	r.jobs = xcalloc((size_t)c->relay_workers, sizeof(*r.jobs));
-	for (i = 0; i < c->relay_workers; i++)
-		r.jobs[i].m = xcalloc((size_t)c->relay_reuse_count,
-				      sizeof(*r.jobs[i].m));
 	relay_signals();
 #ifdef __linux__
 	/* told at once when the master dies; the check below covers a
