@@ -152,10 +152,14 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 		return;
 	if (queue_env_read(c->queue, id, &env) < 0) {
 		if (errno == EINVAL || errno == EFBIG) {
-			/* unreadable: set aside once; if that fails, later */
-			if (queue_set_aside(c->queue, id) < 0 &&
+			/* unreadable: set aside once; if that fails, later;
+			 * busy or readable again: looked at again soon */
+			int k = queue_set_aside(c->queue, id);
+			if (k <= 0 &&
 			    (m = sched_put(&r->s, id, 0, 0, NULL, 0)) != NULL) {
-				sched_hold(&r->s, m, time(NULL) + c->retry_max);
+				sched_hold(&r->s, m,
+					   time(NULL) + (k < 0 ? c->retry_max
+							       : RELAY_BUSY_HOLDOFF));
 				return;
 			}
 		}
