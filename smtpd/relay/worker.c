@@ -233,8 +233,10 @@ conn_reuse(struct smtpd *d, struct wconn *w, const char *dest,
 }
 
 /*
- * A new connection to mr's hosts for dest, greeted and EHLO'd: 0, or
- * -1 when none would do (the recipients' errors are set).
+ * A new connection to mr's hosts for dest, greeted and EHLO'd: 0; -1
+ * when no host greeted with 220 (the destination is dead, for a job to
+ * it), -2 when EHLO and HELO were refused (the recipients' errors are
+ * set either way).
  */
 static int
 conn_open(struct smtpd *d, struct wconn *w, const char *dest,
@@ -252,7 +254,7 @@ conn_open(struct smtpd *d, struct wconn *w, const char *dest,
 			rcpt_result(&env->rcpts[idx[i]], w->c.code, w->where,
 				    w->c.code < 0 ? w->c.err : w->c.text);
 		smtpc_close(&w->c);
-		return -1;
+		return -2;
 	}
 	strlcpy(w->dest, dest, sizeof(w->dest));
 	w->open = 1;
@@ -445,10 +447,11 @@ deliver_pending(struct smtpd *d, const struct worker_job *job,
 			r = worker_attempt(d, w, env, idx, n, datafd, size);
 		else if ((code = mxroute_lookup(&d->conf, a.domain, 0, &mr, err,
 						sizeof(err))) == 0) {
-			if (conn_open(d, w, dest, env, &mr, idx, n) == 0)
+			int k = conn_open(d, w, dest, env, &mr, idx, n);
+			if (k == 0)
 				r = worker_attempt(d, w, env, idx, n, datafd,
 						   size);
-			else if (strcmp(dest, job->dest) == 0) {
+			else if (k == -1 && strcmp(dest, job->dest) == 0) {
 				const struct qrcpt *q = &env->rcpts[idx[0]];
 				w->dead = 1;
 				strlcpy(w->dead_err, q->error,
