@@ -294,6 +294,8 @@ worker_pid() {
 	w=$(worker_pid)
 	[ -n "$w" ]
 	kill -KILL "$w"
+	# reaped (a zombie keeps its /proc entry): the relay child knows
+	wait_for 10 eval '[ ! -e "/proc/$w" ]'
 	# nothing is left to send again, however hard the queue is flushed
 	kill -USR1 "$abc_PID"
 	wait_for 10 grep -q 'SIGUSR1: retrying every queued message (0)' "$LOG"
