@@ -343,6 +343,8 @@ loop_ends() {
 	wait_for 30 queue_empty xyz
 	n=$(hops nobody@loop.example)
 	echo "hops: $n"
+	# the whole story when it fails (dump_logs shows only the ends)
+	grep -h 'loop\.example\|bounce\|removed' "$(log_of abc)" "$(log_of xyz)" || true
 	[ "$n" -ge 1 ] && [ "$n" -le $((max + 1)) ]
 	# the queues are empty: nothing more is coming
 	has 1 abc abc.com alice
