@@ -39,6 +39,19 @@ DEFS        = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 CPPFLAGS   += -Ilib $(DEFS)
 SMTPD_CPPFLAGS = -Ismtpd
 LDLIBS_SMTPD = -lcrypt -lresolv
+LDLIBS_MAILC =
+
+# TLS=1: STARTTLS and implicit TLS with libtls (Debian: libtls-dev), the
+# one optional dependency (lib/tlsio.h); TLS=0, the default: POSIX and
+# the C library only.  The variant is kept in $(B)/.variant, so that
+# switching rebuilds everything.
+TLS        ?= 0
+ifeq ($(TLS),1)
+CPPFLAGS   += -DHAVE_TLS
+LDLIBS_SMTPD += -ltls
+LDLIBS_MAILC += -ltls
+endif
+VARIANT     = TLS=$(TLS) CC=$(CC) CFLAGS=$(CFLAGS)
 
 B          ?= .
 LIB_SRC    = $(wildcard lib/*.c)
@@ -51,7 +64,12 @@ MAILC_OBJ  = $(MAILC_SRC:%.c=$(B)/%.o)
 
 all: $(B)/smtpd/smtpd $(B)/mailc/mailc
 
-$(B)/%.o: %.c $(HDRS)
+# rewritten only when the variant changes
+$(B)/.variant: FORCE
+	@mkdir -p $(@D); [ "$$(cat $@ 2>/dev/null)" = "$(VARIANT)" ] || echo "$(VARIANT)" > $@
+FORCE:
+
+$(B)/%.o: %.c $(HDRS) $(B)/.variant
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -66,7 +84,7 @@ $(B)/smtpd/smtpd: $(SMTPD_OBJ) $(B)/lib/libmail.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SMTPD_OBJ) $(B)/lib/libmail.a $(LDLIBS_SMTPD)
 
 $(B)/mailc/mailc: $(MAILC_OBJ) $(B)/lib/libmail.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAILC_OBJ) $(B)/lib/libmail.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAILC_OBJ) $(B)/lib/libmail.a $(LDLIBS_MAILC)
 
 run: all
 	./smtpd/smtpd -f etc/smtpd.conf
@@ -85,17 +103,20 @@ layers:
 # What `make test` runs, each as COMMAND:PACKAGE (Debian's package that
 # has it): bats-core runs the suite, python3 the protocol helpers, mandoc
 # lints the man pages (t/docs.bats), systemd's tools activate sockets and
-# verify the units, setpriv runs a check as nobody.  Missing ones are
+# verify the units, setpriv runs a check as nobody; libtls-dev builds
+# the TLS variant the suite runs on.  Missing ones are
 # installed with apt-get when root, else named with their packages.
 BATS = bats
 TEST_TOOLS = $(BATS):bats python3:python3 mandoc:mandoc \
              systemd-socket-activate:systemd systemd-analyze:systemd \
              setpriv:util-linux s-nail:s-nail php:php-cli \
-             /usr/lib/git-core/git-send-email:git-email
+             /usr/lib/git-core/git-send-email:git-email \
+             /usr/include/tls.h:libtls-dev
 test-tools:
 	@missing=; pkgs=; \
 	for t in $(TEST_TOOLS); do \
-	  command -v "$${t%%:*}" >/dev/null 2>&1 && continue; \
+	  case $${t%%:*} in /*) [ -e "$${t%%:*}" ];; \
+	    *) command -v "$${t%%:*}" >/dev/null 2>&1;; esac && continue; \
 	  missing="$$missing $${t%%:*}"; \
 	  case " $$pkgs " in *" $${t#*:} "*) ;; *) pkgs="$$pkgs $${t#*:}";; esac; \
 	done; \
@@ -129,21 +150,27 @@ test-debs:
 # run the suite, keep its TAP output, and end with one "N passed, N failed" line
 define run_bats
 	@mkdir -p build; set -o pipefail; \
-	SMTPD_BIN=$(1) MAILC_BIN=$(2) $(BATS) --tap t/ | tee build/$(3).tap; rc=$$?; \
+	SMTPD_BIN=$(1) MAILC_BIN=$(2) SMTPD_TLS=$(TEST_TLS) $(BATS) --tap t/ | tee build/$(3).tap; rc=$$?; \
 	echo "$(3): $$(grep -c '^ok ' build/$(3).tap) passed, $$(grep -c '^not ok ' build/$(3).tap) failed"; \
 	exit $$rc
 endef
 
-test: all test-tools test-debs
+# make test runs the suite on the TLS build (TLS=1 unless TLS= is given
+# on the command line: `make test TLS=0` runs it on the default build,
+# as .ci/run does too); so does make asan
+TEST_TLS = $(if $(filter command line,$(origin TLS)),$(TLS),1)
+
+test: test-tools test-debs
+	$(MAKE) TLS=$(TEST_TLS) all
 	$(call run_bats,$(CURDIR)/smtpd/smtpd,$(CURDIR)/mailc/mailc,test)
 
 asan: export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
 asan: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
-asan:
-	$(MAKE) B=build/asan CC=clang \
+asan: test-tools
+	$(MAKE) B=build/asan CC=clang TLS=$(TEST_TLS) \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
-	$(MAKE) test-tools test-debs
+	$(MAKE) test-debs
 	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
 
 # libFuzzer harnesses, one per parser that reads the network or a file

@@ -12,6 +12,7 @@
 
 #include "lineio.h"
 #include "log.h"
+#include "tlsio.h"
 #include "util.h"
 
 static int lio_stopfd = -1;
@@ -27,6 +28,7 @@ lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec)
 {
 	lio->rfd = rfd;
 	lio->wfd = wfd;
+	lio->tls = NULL;
 	lio->midline = 0;
 	lio->command = 0;
 	lio->held = 0;
@@ -215,10 +217,17 @@ lio_wait(int fd, short events, int64_t deadline, int stopfd)
 	}
 }
 
+/*
+ * In TLS the read comes first: the session may hold decrypted input
+ * that poll(2) cannot see, and it says which way it must wait (a read
+ * may need a write, in a renegotiation or a key update).
+ */
 static enum lio_status
 lio_fill(struct lineio *lio)
 {
 	ssize_t n;
+	int fd, r;
+	short events;
 
 	if (lio->roff > 0) {
 		memmove(lio->rbuf, lio->rbuf + lio->roff, lio->rlen - lio->roff);
@@ -226,26 +235,43 @@ lio_fill(struct lineio *lio)
 		lio->roff = 0;
 	}
 	for (;;) {
-		int r = lio_wait(lio->rfd, POLLIN,
-				 lio->timeout_ms < 0 ? -1 : lio->deadline,
-				 lio->command ? lio_stopfd : -1);
+		fd = lio->rfd;
+		events = POLLIN;
+		if (lio->tls != NULL) {
+			n = tlsio_read(lio->tls, lio->rbuf + lio->rlen,
+				       sizeof(lio->rbuf) - lio->rlen);
+			if (n >= 0)
+				break;
+			if (n == TLSIO_WANT_WRITE) {
+				fd = lio->wfd;
+				events = POLLOUT;
+			} else if (n != TLSIO_WANT_READ) {
+				errno = EPROTO;
+				return LIO_ERROR;
+			}
+		}
+		r = lio_wait(fd, events, lio->timeout_ms < 0 ? -1 : lio->deadline,
+			     lio->command ? lio_stopfd : -1);
 		if (r < 0)
 			return LIO_ERROR;
 		if (r == 2)
 			return LIO_STOP;
 		if (r == 0)
 			return LIO_TIMEOUT;
+		if (lio->tls != NULL)
+			continue;
 		n = read(lio->rfd, lio->rbuf + lio->rlen,
 			 sizeof(lio->rbuf) - lio->rlen);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
 			return errno == ECONNRESET ? LIO_EOF : LIO_ERROR;
-		if (n == 0)
-			return LIO_EOF;
-		lio->rlen += (size_t)n;
-		return LIO_LINE;
+		break;
 	}
+	if (n == 0)
+		return LIO_EOF;
+	lio->rlen += (size_t)n;
+	return LIO_LINE;
 }
 
 enum lio_status
@@ -308,16 +334,24 @@ lio_flush(struct lineio *lio)
 {
 	size_t off = 0;
 	int64_t deadline;
+	ssize_t n;
 
 	if (lio->werr)
 		return -1;
 	deadline = lio->timeout_ms < 0 ? -1 : now_ms() + lio->timeout_ms;
 	while (off < lio->wlen) {
-		ssize_t n = write(lio->wfd, lio->wbuf + off, lio->wlen - off);
-		if (n < 0 && errno == EINTR)
+		if (lio->tls != NULL)
+			n = tlsio_write(lio->tls, lio->wbuf + off, lio->wlen - off);
+		else if ((n = write(lio->wfd, lio->wbuf + off,
+				    lio->wlen - off)) < 0 &&
+			 errno == EAGAIN)
+			n = TLSIO_WANT_WRITE;
+		if (n < 0 && errno == EINTR && lio->tls == NULL)
 			continue;
-		if (n < 0 && errno == EAGAIN) {
-			if (lio_wait(lio->wfd, POLLOUT, deadline, -1) != 1)
+		if (n == TLSIO_WANT_WRITE || n == TLSIO_WANT_READ) {
+			if (lio_wait(n == TLSIO_WANT_READ ? lio->rfd : lio->wfd,
+				     n == TLSIO_WANT_READ ? POLLIN : POLLOUT,
+				     deadline, -1) != 1)
 				goto fail;
 			continue;
 		}
@@ -331,6 +365,52 @@ fail:
 	lio->werr = 1;
 	lio->wlen = 0;
 	return -1;
+}
+
+int
+lio_tls_start(struct lineio *lio, struct tlsio *t, size_t *dropped, char *err,
+	      size_t errsize)
+{
+	int64_t deadline;
+	int r, w;
+
+	*dropped = 0;
+	if (lio_flush(lio) < 0) {
+		snprintf(err, errsize, "cannot send the reply before TLS");
+		tlsio_free(t);
+		return -1;
+	}
+	*dropped = lio->rlen - lio->roff;
+	explicit_bzero(lio->rbuf, lio->rlen);
+	lio->roff = lio->rlen = 0;
+	lio->midline = 0;
+	deadline = lio->timeout_ms < 0 ? -1 : now_ms() + lio->timeout_ms;
+	while ((r = tlsio_handshake(t)) != 0) {
+		if (r != TLSIO_WANT_READ && r != TLSIO_WANT_WRITE) {
+			snprintf(err, errsize, "TLS handshake: %s",
+				 tlsio_error(t));
+			tlsio_free(t);
+			return -1;
+		}
+		w = lio_wait(r == TLSIO_WANT_READ ? lio->rfd : lio->wfd,
+			     r == TLSIO_WANT_READ ? POLLIN : POLLOUT, deadline,
+			     -1);
+		if (w != 1) {
+			snprintf(err, errsize, "TLS handshake: %s",
+				 w == 0 ? "timed out" : strerror(errno));
+			tlsio_free(t);
+			return -1;
+		}
+	}
+	lio->tls = t;
+	return 0;
+}
+
+void
+lio_tls_end(struct lineio *lio)
+{
+	tlsio_free(lio->tls);
+	lio->tls = NULL;
 }
 
 void

@@ -33,8 +33,11 @@ enum lio_status {
 	LIO_STOP = 4	  /* a command wait saw the stop descriptor readable */
 };
 
+struct tlsio;
+
 struct lineio {
 	int rfd, wfd;
+	struct tlsio *tls; /* NULL: in clear; else all I/O goes through it */
 	int timeout_ms;
 	int64_t deadline;
 	int midline;
@@ -129,5 +132,17 @@ const char *lio_vline(struct lineio *lio, const char *peer, char *buf,
 		      size_t size, const char *fmt, va_list ap);
 /* 0, or -1 once any write has failed or timed out */
 int lio_flush(struct lineio *lio);
+/*
+ * Turn the connection into TLS session t (tlsio.h): what is buffered to
+ * send is sent first (the "220 Ready to start TLS"); input already
+ * buffered is dropped, never returned (a command pipelined behind
+ * STARTTLS is not executed: CVE-2011-0411), its size in *dropped; then
+ * the handshake, within the timeout like a line.  0, the lineio now
+ * owning t; or -1 with why in err, t freed.
+ */
+int lio_tls_start(struct lineio *lio, struct tlsio *t, size_t *dropped,
+		  char *err, size_t errsize);
+/* end the TLS session, if any (close_notify when it goes at once) */
+void lio_tls_end(struct lineio *lio);
 
 #endif

@@ -28,12 +28,14 @@
 
 #include "conf.h"
 #include "log.h"
+#include "tlsio.h"
 #include "util.h"
 
 #define CONF_LINE_MAX 1024
 #define CONF_WORDS_MAX 32
 
-static const char *svc_names[SVC_COUNT] = {"smtp", "submission", "pop3"};
+static const char *svc_names[SVC_COUNT] = {"smtp", "submission", "pop3",
+					   "smtps", "pop3s"};
 
 const char *
 service_name(enum service svc)
@@ -54,6 +56,20 @@ service_parse(const char *name, enum service *svc)
 	return -1;
 }
 
+enum service
+service_role(enum service svc)
+{
+	return svc == SVC_SMTPS ? SVC_SUBMISSION
+	       : svc == SVC_POP3S ? SVC_POP3
+				  : svc;
+}
+
+int
+service_implicit_tls(enum service svc)
+{
+	return svc == SVC_SMTPS || svc == SVC_POP3S;
+}
+
 /* the value types, and what each one's parser sets */
 enum conf_type {
 	T_BOOL,	    /* yes|no: the int field */
@@ -66,7 +82,7 @@ enum conf_type {
 	T_NAME,	    /* one word kept as written (a user name): char[size] */
 	T_LISTEN,   /* SERVICE HOST:PORT, repeatable: c->listen[] */
 	T_DOMAINS,  /* DOMAIN..., repeatable: c->domains, lower-cased */
-	T_ROUTE,    /* DOMAIN|* HOST:PORT|mx, repeatable: c->routes */
+	T_ROUTE,    /* DOMAIN|* HOST:PORT|mx [tls], repeatable: c->routes */
 	T_RETRY,    /* MIN MAX durations: MIN as T_DURATION, then retry_max
 		       from MIN to RETRY_MAX_MAX */
 	T_RATE,	    /* N DURATION: N as T_COUNT, then auth_fail_window from
@@ -153,6 +169,15 @@ static const struct conf_row conf_rows[] = {
      CONF_FIELD(relay_data_done_timeout), 1, DAY},
     {"verify_timeout", T_DURATION, "10s", CONF_FIELD(verify_timeout), 1,
      VERIFY_TIMEOUT_MAX},
+    /* issue 13: TLS */
+    {"tls_cert", T_PATH, NULL, CONF_FIELD(tls_cert), 0, 0},
+    {"tls_key", T_PATH, NULL, CONF_FIELD(tls_key), 0, 0},
+    {"tls_ca", T_PATH, NULL, CONF_FIELD(tls_ca), 0, 0},
+    {"tls_ciphers", T_NAME, TLSIO_DEFAULT_CIPHERS, CONF_FIELD(tls_ciphers), 0,
+     0},
+    {"tls_protocols", T_NAME, TLSIO_DEFAULT_PROTOCOLS,
+     CONF_FIELD(tls_protocols), 0, 0},
+    {"auth_plaintext", T_BOOL, "no", CONF_FIELD(auth_plaintext), 0, 0},
 };
 
 #define CONF_NROWS (sizeof(conf_rows) / sizeof(conf_rows[0]))
@@ -340,9 +365,10 @@ parse_listen(struct parse *p, const struct conf_row *r, char **v)
 		conf_error(p, "%s: too many (at most %d)", r->name,
 			   CONF_LISTEN_MAX);
 	else if (service_parse(v[0], &l->svc) < 0)
-		conf_error(
-		    p, "%s: unknown service '%s' (smtp, submission or pop3)",
-		    r->name, v[0]);
+		conf_error(p,
+			   "%s: unknown service '%s' (smtp, submission, pop3, "
+			   "smtps or pop3s)",
+			   r->name, v[0]);
 	else if (parse_hostport(v[1], l->host, sizeof(l->host), l->port,
 				sizeof(l->port)) < 0)
 		conf_error(p, "%s: bad address '%s' (want host:port)", r->name,
@@ -384,6 +410,11 @@ parse_route(struct parse *p, const struct conf_row *r, char **v)
 	}
 	strlcpy(rt.domain, v[0], sizeof(rt.domain));
 	str_lower(rt.domain);
+	if (v[1] == NULL || (v[2] != NULL && (strcmp(v[2], "tls") != 0 ||
+					      v[3] != NULL))) {
+		conf_error(p, "%s: expects DOMAIN HOST:PORT|mx [tls]", r->name);
+		return;
+	}
 	if (strcmp(v[1], "mx") == 0)
 		rt.mx = 1;
 	else if (parse_hostport(v[1], rt.host, sizeof(rt.host), rt.port,
@@ -392,6 +423,7 @@ parse_route(struct parse *p, const struct conf_row *r, char **v)
 			   r->name, v[1]);
 		return;
 	}
+	rt.tls = v[2] != NULL;
 	c->routes = xreallocarray(c->routes, (size_t)c->nroutes + 1,
 				  sizeof(*c->routes));
 	c->routes[c->nroutes++] = rt;
@@ -477,7 +509,7 @@ static const struct conf_type_info {
     [T_PATH] = {parse_path, 1},		[T_MAILBOX] = {parse_path, 1},
     [T_HOSTNAME] = {parse_hostname, 1}, [T_NAME] = {parse_name, 1},
     [T_LISTEN] = {parse_listen, 2},	[T_DOMAINS] = {parse_domains, 0},
-    [T_ROUTE] = {parse_route, 2},	[T_RETRY] = {parse_retry, 2},
+    [T_ROUTE] = {parse_route, 0},	[T_RETRY] = {parse_retry, 2},
     [T_RATE] = {parse_rate, 2},		[T_LOG] = {parse_choice, 1},
     [T_RESOLVER] = {parse_resolver, 1},
     [T_NETWORKS] = {parse_networks, 0},
@@ -550,6 +582,49 @@ conf_directive(struct parse *p, char **w, int n)
 	conf_error(p, "unknown directive '%s'", w[0]);
 }
 
+/*
+ * What TLS needs, after the whole file (p->line: its last line): a
+ * TLS=1 build for any of it, a key pair for the implicit TLS listeners,
+ * protocols libtls knows.  The pair itself is loaded by the master
+ * (tlsio_server_ctx), which names the file it cannot read.
+ */
+static void
+conf_check_tls(struct parse *p)
+{
+	struct conf *c = p->c;
+	const char *what = NULL;
+	int i, implicit = 0, tls_routes = 0;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (service_implicit_tls(c->listen[i].svc))
+			implicit = 1;
+	for (i = 0; i < c->nroutes; i++)
+		tls_routes += c->routes[i].tls;
+	if (c->tls_cert[0] != '\0')
+		what = "tls_cert";
+	else if (c->tls_key[0] != '\0')
+		what = "tls_key";
+	else if (implicit)
+		what = "listen smtps/pop3s";
+	else if (tls_routes)
+		what = "route ... tls";
+	else if (c->tls_ca[0] != '\0')
+		what = "tls_ca";
+	if (what == NULL)
+		return;
+	if (!tlsio_built()) {
+		conf_error(p, "%s: this smtpd is built without TLS (make TLS=1)",
+			   what);
+		return;
+	}
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		conf_error(p, "tls_cert and tls_key go together");
+	else if (implicit && c->tls_cert[0] == '\0')
+		conf_error(p, "listen smtps/pop3s: needs tls_cert and tls_key");
+	if (tlsio_protocols_ok(c->tls_protocols) < 0)
+		conf_error(p, "tls_protocols: bad value '%s'", c->tls_protocols);
+}
+
 int
 conf_load(const char *path, struct conf *c)
 {
@@ -607,6 +682,7 @@ conf_load(const char *path, struct conf *c)
 		log_warnx("%s: no listen directive", path);
 		p.errors++;
 	}
+	conf_check_tls(&p);
 	if (p.errors) {
 		conf_free(c);
 		return -1;

@@ -12,7 +12,18 @@
 #include "addr.h"
 #include "cidr.h"
 
-enum service { SVC_SMTP, SVC_SUBMISSION, SVC_POP3, SVC_COUNT };
+/*
+ * smtps (port 465, RFC 8314) is submission inside implicit TLS, pop3s
+ * (995) is pop3 so (issue 13)
+ */
+enum service {
+	SVC_SMTP,
+	SVC_SUBMISSION,
+	SVC_POP3,
+	SVC_SMTPS,
+	SVC_POP3S,
+	SVC_COUNT
+};
 
 struct listen_conf {
 	enum service svc;
@@ -25,6 +36,7 @@ struct route {
 	char host[256];
 	char port[16];
 	int mx; /* `route DOMAIN mx`: the DNS MX hosts (mxroute.h) */
+	int tls; /* `... tls`: TLS with a verified certificate, or wait */
 };
 
 #define CONF_LISTEN_MAX 16
@@ -83,10 +95,21 @@ struct conf {
 	int relay_data_block_timeout; /* sending one buffer of the body */
 	int relay_data_done_timeout;  /* the reply to the final "." */
 	int verify_timeout;	      /* verify.c: lookup and every host */
+	/* issue 13: TLS (lib/tlsio.h; only in a TLS=1 build) */
+	char tls_cert[PATH_MAX]; /* "": no STARTTLS, no smtps/pop3s */
+	char tls_key[PATH_MAX];
+	char tls_ca[PATH_MAX];	 /* "": the system's bundle */
+	char tls_ciphers[256];
+	char tls_protocols[128];
+	int auth_plaintext; /* AUTH, USER/PASS in clear off loopback too */
 };
 
 const char *service_name(enum service svc);
 int service_parse(const char *name, enum service *svc);
+/* what a listener speaks: SVC_SMTP, SVC_SUBMISSION (smtps too) or
+ * SVC_POP3 (pop3s too); and whether it starts in TLS */
+enum service service_role(enum service svc);
+int service_implicit_tls(enum service svc);
 /* load path into c; on error log each problem and return -1 */
 int conf_load(const char *path, struct conf *c);
 void conf_free(struct conf *c);
