@@ -14,6 +14,7 @@
 #include "base64.h"
 #include "net.h"
 #include "smtpc.h"
+#include "tlsio.h"
 #include "util.h"
 
 #define REPLY_LINE_MAX 1001 /* RFC 5321 §4.5.3.1.5 allows 512; be lenient */
@@ -225,6 +226,9 @@ parse_ehlo(struct smtpc *c)
 			c->ext |= SMTPC_EXT_8BITMIME;
 		else if (str_iprefix(kw, "ENHANCEDSTATUSCODES"))
 			c->ext |= SMTPC_EXT_ENHANCED;
+		else if (str_iprefix(kw, "STARTTLS") &&
+			 (kw[8] == '\0' || kw[8] == '\n' || kw[8] == ' '))
+			c->ext |= SMTPC_EXT_STARTTLS;
 		else if (str_iprefix(kw, "SIZE")) {
 			c->ext |= SMTPC_EXT_SIZE;
 			c->size_max = atoll(kw + 4);
@@ -354,9 +358,42 @@ smtpc_body_fd(struct smtpc *c, int fd)
 	return 0;
 }
 
+int
+smtpc_tls(struct smtpc *c, struct tlsio_ctx *ctx, const char *servername,
+	  int starttls)
+{
+	struct tlsio *t;
+	size_t dropped;
+	char err[200];
+
+	if (starttls) {
+		int code = smtpc_cmd(c, "STARTTLS");
+		if (code < 0)
+			return -1;
+		if (code != 220) {
+			snprintf(c->err, sizeof(c->err),
+				 "STARTTLS refused: %.200s", c->text);
+			return -1;
+		}
+	}
+	if ((t = tlsio_client(ctx, c->fd, servername, err, sizeof(err))) ==
+		NULL ||
+	    lio_tls_start(&c->lio, t, &dropped, err, sizeof(err)) < 0) {
+		smtpc_fail(c, err, 1);
+		c->broken = 1;
+		return -1;
+	}
+	c->ext = 0;
+	tlsio_describe(t, c->tls_desc, sizeof(c->tls_desc));
+	if (c->trace)
+		fprintf(c->trace, "--- TLS started: %s\n", c->tls_desc);
+	return 0;
+}
+
 void
 smtpc_close(struct smtpc *c)
 {
+	lio_tls_end(&c->lio);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

@@ -27,6 +27,7 @@
 #define SMTPC_EXT_AUTH_PLAIN 0x08
 #define SMTPC_EXT_AUTH_LOGIN 0x10
 #define SMTPC_EXT_ENHANCED 0x20
+#define SMTPC_EXT_STARTTLS 0x40
 
 #define SMTPC_PIPE_MAX 256
 
@@ -46,6 +47,7 @@ struct smtpc {
 	struct dot_out dot;
 	int timeout_sec;       /* the current timeout, as smtpc_set_timeout */
 	char timeout_name[40]; /* its name for error texts, or "" */
+	char tls_desc[128];    /* "version=... cipher=... bits=N", or "" */
 };
 
 /* connect to host:port (net_connect); 0, or -1 with c->err set */
@@ -79,6 +81,20 @@ int smtpc_body_end(struct smtpc *c);
  * caller may give it a timeout of its own.
  */
 int smtpc_body_fd(struct smtpc *c, int fd);
+/*
+ * Start TLS with ctx (tlsio.h): after STARTTLS and its 220 when
+ * starttls is set (RFC 3207), else at once (implicit TLS: right after
+ * smtpc_connect, before the banner); servername is the name the
+ * certificate must show when ctx verifies.  The handshake has the
+ * current timeout.  0, with the session described in c->tls_desc; -1
+ * with c->err set (a refused STARTTLS leaves its reply in c->code and
+ * the connection usable).  After STARTTLS the extensions are gone
+ * (RFC 3207 §4.2): EHLO again.
+ */
+struct tlsio_ctx;
+int smtpc_tls(struct smtpc *c, struct tlsio_ctx *ctx, const char *servername,
+	      int starttls);
+/* ends TLS (if any), then the connection */
 void smtpc_close(struct smtpc *c);
 
 #endif

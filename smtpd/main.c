@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tlsio.h"
 #include "util.h"
 
 #include "authgate.h"
@@ -141,12 +142,13 @@ client_address(int fd, char *buf, size_t size)
 static void
 run_session(enum service svc, int rfd, int wfd, const char *ip)
 {
-	shutdown_session_signals(wfd, svc == SVC_POP3 ? POP3_STOPPING_REPLY
-						      : SMTP_STOPPING_REPLY);
+	shutdown_session_signals(wfd, service_role(svc) == SVC_POP3
+					  ? POP3_STOPPING_REPLY
+					  : SMTP_STOPPING_REPLY);
 	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 	if (wfd != rfd)
 		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
-	if (svc == SVC_POP3)
+	if (service_role(svc) == SVC_POP3)
 		pop3_session_run(&smtpd, rfd, wfd, ip);
 	else
 		smtp_session_run(&smtpd, svc, rfd, wfd, ip);
@@ -189,7 +191,7 @@ clients_from(const char *ip)
 static void
 refuse(int fd, enum service svc)
 {
-	const char *msg = svc == SVC_POP3
+	const char *msg = service_role(svc) == SVC_POP3
 			      ? "-ERR [SYS/TEMP] Too many connections\r\n"
 			      : "421 4.3.2 Too many connections\r\n";
 
@@ -202,7 +204,7 @@ static void
 refuse_login_failures(int fd, enum service svc)
 {
 	const char *msg =
-	    svc == SVC_POP3
+	    service_role(svc) == SVC_POP3
 		? "-ERR [SYS/TEMP] Too many failed logins, try again later\r\n"
 		: "421 4.7.0 Too many failed logins, try again later\r\n";
 
@@ -265,7 +267,7 @@ accept_one(struct listener *l)
 		for (i = 0; i < nlisteners; i++)
 			close(listeners[i].fd);
 		close(gate[0]);
-		authgate_child_setup(gate[1], l->svc == SVC_POP3
+		authgate_child_setup(gate[1], service_role(l->svc) == SVC_POP3
 						  ? smtpd.conf.pop3_timeout
 						  : smtpd.conf.timeout);
 		run_session(l->svc, fd, fd, ip);
@@ -321,6 +323,29 @@ relay_flush(void)
 		flush_pending = 1;
 }
 
+/*
+ * The new config's key pair; one that cannot be used (a file the run
+ * user cannot read, a key that is not the cert's) keeps the running
+ * pair and its paths, so the config and the keys in use agree
+ */
+static void
+reload_tls(struct conf *c)
+{
+	struct tlsio_ctx *ctx;
+	int failed;
+
+	ctx = setup_tls(c, &failed);
+	if (failed) {
+		log_warnx("%s: keeping the running TLS key pair",
+			  smtpd.conf.path);
+		strlcpy(c->tls_cert, smtpd.conf.tls_cert, sizeof(c->tls_cert));
+		strlcpy(c->tls_key, smtpd.conf.tls_key, sizeof(c->tls_key));
+		return;
+	}
+	tlsio_ctx_free(smtpd.tls);
+	smtpd.tls = ctx;
+}
+
 static void
 reload(void)
 {
@@ -345,6 +370,7 @@ reload(void)
 			  smtpd.conf.user[0] ? smtpd.conf.user : "(none)");
 		strlcpy(c.user, smtpd.conf.user, sizeof(c.user));
 	}
+	reload_tls(&c);
 	conf_free(&smtpd.conf);
 	smtpd.conf = c; /* listeners stay as bound: a change needs a restart */
 	log_init("smtpd", c.log_syslog, smtpd.verbose); /* `log` changed? */
@@ -527,6 +553,10 @@ main(int argc, char *argv[])
 	if (conf_load(config, &smtpd.conf) < 0)
 		exit(EX_CONFIG);
 	load_accounts(check);
+	/* read as root, before privileges are dropped */
+	smtpd.tls = setup_tls(&smtpd.conf, &i);
+	if (i)
+		exit(EX_CONFIG);
 	if (check) {
 		if (preflight_check(&smtpd.conf) > 0)
 			exit(EX_CONFIG);

@@ -17,6 +17,7 @@
 
 #include "conf_lookup.h"
 #include "log.h"
+#include "tlsio.h"
 #include "util.h"
 
 #include "activate.h"
@@ -321,4 +322,25 @@ setup_systemd_listeners(const struct conf *c, struct listener *listeners,
 		listeners[(*nlisteners)++].svc = c->listen[i].svc;
 	}
 	return 1;
+}
+
+struct tlsio_ctx *
+setup_tls(const struct conf *c, int *failed)
+{
+	struct tlsio_params p = {0};
+	struct tlsio_ctx *ctx;
+	char err[512];
+
+	*failed = 0;
+	if (c->tls_cert[0] == '\0')
+		return NULL;
+	p.cert = c->tls_cert;
+	p.key = c->tls_key;
+	p.ciphers = c->tls_ciphers;
+	p.protocols = c->tls_protocols;
+	if ((ctx = tlsio_server_ctx(&p, err, sizeof(err))) == NULL) {
+		log_warnx("%s: %s", c->path, err);
+		*failed = 1;
+	}
+	return ctx;
 }

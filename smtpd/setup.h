@@ -31,5 +31,11 @@ int setup_systemd_listeners(const struct conf *c, struct listener *listeners,
  * another user's: as root it never follows a link the run user could
  * have made. */
 void setup_privileges(const struct smtpd *d);
+/*
+ * The TLS server context of c's tls_cert and tls_key (with tls_ciphers
+ * and tls_protocols), read now; NULL when c has no tls_cert, or, logged
+ * naming the file, when the pair cannot be used (*failed set).
+ */
+struct tlsio_ctx *setup_tls(const struct conf *c, int *failed);
 
 #endif

@@ -10,10 +10,13 @@
 #include "passwd.h"
 #include "aliases.h"
 
+struct tlsio_ctx;
+
 struct smtpd {
 	struct conf conf;
 	struct accounts accounts;
 	struct aliases aliases; /* conf.aliases ("": none) */
+	struct tlsio_ctx *tls;	/* tls_cert's pair loaded (setup_tls); or NULL */
 	int verbose;
 	int inetd; /* one session on stdin/stdout, logs to syslog */
 };
