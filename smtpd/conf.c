@@ -582,11 +582,19 @@ conf_directive(struct parse *p, char **w, int n)
 	conf_error(p, "unknown directive '%s'", w[0]);
 }
 
+/* a problem of the whole file, not of one line */
+static void
+conf_error_file(struct parse *p, const char *msg, const char *what)
+{
+	log_warnx("%s: %s: %s", p->file, what, msg);
+	p->errors++;
+}
+
 /*
- * What TLS needs, after the whole file (p->line: its last line): a
- * TLS=1 build for any of it, a key pair for the implicit TLS listeners,
- * protocols libtls knows.  The pair itself is loaded by the master
- * (tlsio_server_ctx), which names the file it cannot read.
+ * What TLS needs, after the whole file: a TLS=1 build for any of it, a
+ * key pair for the implicit TLS listeners, protocols libtls knows.  The
+ * pair itself is loaded by the master (setup_tls), which names the file
+ * it cannot read.
  */
 static void
 conf_check_tls(struct parse *p)
@@ -613,16 +621,17 @@ conf_check_tls(struct parse *p)
 	if (what == NULL)
 		return;
 	if (!tlsio_built()) {
-		conf_error(p, "%s: this smtpd is built without TLS (make TLS=1)",
-			   what);
+		conf_error_file(p, "this smtpd is built without TLS (make TLS=1)",
+				what);
 		return;
 	}
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
-		conf_error(p, "tls_cert and tls_key go together");
+		conf_error_file(p, "goes with the other (both or neither)",
+				what);
 	else if (implicit && c->tls_cert[0] == '\0')
-		conf_error(p, "listen smtps/pop3s: needs tls_cert and tls_key");
+		conf_error_file(p, "needs tls_cert and tls_key", what);
 	if (tlsio_protocols_ok(c->tls_protocols) < 0)
-		conf_error(p, "tls_protocols: bad value '%s'", c->tls_protocols);
+		conf_error_file(p, "bad value", "tls_protocols");
 }
 
 int

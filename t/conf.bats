@@ -19,6 +19,7 @@
 
 load helpers
 load smtp_helpers
+load tls_helpers
 
 setup() {
 	test_root
@@ -168,8 +169,8 @@ refused() {
 @test "listen SERVICE HOST:PORT: the services, IPv6 in brackets, at most 16" {
 	local i more=()
 	accepted "listen submission [::1]:2587" "listen pop3 0.0.0.0:2110"
-	refused 2 "listen: unknown service 'smtps' (smtp, submission or pop3)" \
-		"listen smtps 127.0.0.1:465"
+	refused 2 "listen: unknown service 'smtp2' (smtp, submission, pop3, smtps or pop3s)" \
+		"listen smtp2 127.0.0.1:465"
 	refused 2 "listen: bad address '127.0.0.1:99999' (want host:port)" \
 		"listen smtp 127.0.0.1:99999"
 	refused 2 "listen: bad address '127.0.0.1' (want host:port)" \
@@ -337,4 +338,53 @@ refused() {
 	run chat "$two_SMTP" "EHLO client.example" QUIT
 	echo "$output"
 	[[ $output == *"250-SIZE 2048"* ]]
+}
+
+# refused_file MSG LINE...: exit 78 and the one line "$CONF: MSG" (a
+# problem of the whole file, found after its last line)
+refused_file() {
+	local msg=$1
+	shift
+	conf "$@"
+	check
+	[ "$status" = 78 ]
+	expect_lines "$CONF: $msg"
+}
+
+@test "the default build (TLS=0) refuses every TLS directive, naming make TLS=1" {
+	tls_is_built && skip "the TLS build: see the next test"
+	local no="this smtpd is built without TLS (make TLS=1)"
+	refused_file "tls_cert: $no" "tls_cert cert.pem" "tls_key key.pem"
+	refused_file "listen smtps/pop3s: $no" "listen smtps 127.0.0.1:4465"
+	refused_file "listen smtps/pop3s: $no" "listen pop3s 127.0.0.1:4995"
+	refused_file "route ... tls: $no" "route xyz.com 127.0.0.1:25 tls"
+	refused_file "tls_ca: $no" "tls_ca ca.pem"
+	# what every build knows is still checked per line
+	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route xyz.com mx tlsx"
+	accepted "route xyz.com 127.0.0.1:25" "auth_plaintext yes"
+}
+
+@test "TLS directives: a pair or nothing, smtps/pop3s need it, protocols checked, the pair loaded by -n" {
+	need_tls
+	tls_cert mx.example.org
+	tls_selfsigned other.example.org
+	local c="tls_cert $PKI/mx.example.org.pem" k="tls_key $PKI/mx.example.org.key"
+	accepted "$c" "$k" "listen smtps 127.0.0.1:4465" "listen pop3s 127.0.0.1:4995" \
+		"route xyz.com 127.0.0.1:25 tls" "route * mx tls" "tls_ca $PKI/ca.pem" \
+		"tls_protocols TLSv1.3" "tls_ciphers HIGH:!aNULL" "auth_plaintext yes"
+	refused_file "tls_cert: goes with the other (both or neither)" "$c"
+	refused_file "tls_key: goes with the other (both or neither)" "$k"
+	refused_file "listen smtps/pop3s: needs tls_cert and tls_key" "listen smtps 127.0.0.1:4465"
+	refused_file "tls_protocols: bad value" "$c" "$k" "tls_protocols TLSv9"
+	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route xyz.com 127.0.0.1:25 tls x"
+	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route xyz.com"
+	# the pair itself: a key that is not the cert's, a file missing
+	conf "$c" "tls_key $PKI/other.example.org-self.key"
+	check
+	[ "$status" = 78 ]
+	[[ $output == *"$CONF: tls_cert $PKI/mx.example.org.pem, tls_key $PKI/other.example.org-self.key: "* ]]
+	conf "tls_cert $PKI/nonesuch.pem" "$k"
+	check
+	[ "$status" = 78 ]
+	[[ $output == *"$CONF: tls_cert $PKI/nonesuch.pem: "* ]]
 }
