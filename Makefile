@@ -239,12 +239,18 @@ fuzz: $(FUZZ_RUNS)
 BENCH_BIN = build/bench/smtpload build/bench/fsyncbench
 $(BENCH_BIN): build/bench/%: bench/%.c bench/bench.h $(B)/lib/libmail.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libmail.a
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libmail.a $(LDLIBS_MAILC)
 
 # bench-queue: the relay child's CPU per message past a deep queue
 # (bench/README.md); `make bench` runs it after its own table
-bench: all $(BENCH_BIN)
-	rc=0; ./bench/bench.sh || rc=1; ./bench/queue.sh || rc=1; exit $$rc
+# on the TLS build (as make test; `make bench TLS=0`: the default one,
+# without the STARTTLS run)
+bench:
+	$(MAKE) TLS=$(TEST_TLS) all $(BENCH_BIN)
+	rc=0; ./bench/bench.sh || rc=1; \
+	BENCH_C=50 ./bench/bench.sh || rc=1; \
+	if [ "$(TEST_TLS)" = 1 ]; then BENCH_C=50 BENCH_TLS=1 ./bench/bench.sh || rc=1; fi; \
+	./bench/queue.sh || rc=1; exit $$rc
 
 bench-queue: all
 	./bench/queue.sh

@@ -23,6 +23,12 @@
 #   BENCH_FSYNC_SECONDS=4   length of each fsyncbench run
 #   BENCH_DEADLINE=60       seconds before smtpload gives up on the load
 #   BENCH_KEEP=1            keep the temporary root (its smtpd.log)
+#   BENCH_TLS=1             every session does STARTTLS first (smtpload -S;
+#                           a self-signed key pair made with openssl; the
+#                           build must have TLS: make TLS=1)
+#   BENCH_IDLE=100          then hold this many idle sessions (after EHLO,
+#                           and STARTTLS with BENCH_TLS=1) and report
+#                           their PSS (/proc/PID/smaps_rollup); 0: skip
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,13 +43,15 @@ PIPELINING=${BENCH_PIPELINING:-0}
 USERS=${BENCH_USERS:-5}
 FSYNC_SECONDS=${BENCH_FSYNC_SECONDS:-4}
 DEADLINE=${BENCH_DEADLINE:-60}
+TLS=${BENCH_TLS:-0}
+IDLE=${BENCH_IDLE:-100}
 
 die() {
 	echo "bench: $*" >&2
 	exit 1
 }
 
-for v in N C SIZE PER_CONN USERS FSYNC_SECONDS DEADLINE; do
+for v in N C SIZE PER_CONN USERS FSYNC_SECONDS DEADLINE TLS IDLE; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v must be a number, not '${!v}'"
 done
 ((N >= 1 && C >= 1 && USERS >= 1)) || die "BENCH_N, BENCH_C and BENCH_USERS must be at least 1"
@@ -105,7 +113,12 @@ for s in socks:
 print(*(s.getsockname()[1] for s in socks))
 PY
 )
-MAX_CLIENTS=$((C * 2 + 10))
+MAX_CLIENTS=$((C * 2 + IDLE + 10))
+if [ "$TLS" = 1 ]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$ROOT/etc/key.pem" -out "$ROOT/etc/cert.pem" -days 2 \
+		-subj "/CN=mx.example.org" 2>/dev/null || die "openssl could not make a key pair"
+fi
 {
 	echo "hostname mx.example.org"
 	echo "listen smtp 127.0.0.1:$SMTP_PORT"
@@ -120,6 +133,10 @@ MAX_CLIENTS=$((C * 2 + 10))
 	echo "max_clients_per_ip $MAX_CLIENTS"
 	echo "max_message_size $((SIZE + 1048576))"
 	echo "timeout 60"
+	if [ "$TLS" = 1 ]; then
+		echo "tls_cert cert.pem"
+		echo "tls_key key.pem"
+	fi
 	if [ "$(id -u)" = 0 ]; then
 		echo "user nobody"
 	fi
@@ -187,6 +204,9 @@ LOAD_ARGS=(-p "$SMTP_PORT" -n "$N" -c "$C" -s "$SIZE" -m "$PER_CONN"
 if [ "$PIPELINING" = 1 ]; then
 	LOAD_ARGS+=(-P)
 fi
+if [ "$TLS" = 1 ]; then
+	LOAD_ARGS+=(-S)
+fi
 LOAD_RC=0
 timeout -s KILL $((DEADLINE + 15)) "$SMTPLOAD" "${LOAD_ARGS[@]}" \
 	>"$ROOT/load.out" 2>"$ROOT/load.err" || LOAD_RC=$?
@@ -196,6 +216,62 @@ SAMPLER_PID=
 
 # local delivery is done before the 250, so new/ is complete already
 DELIVERED=$(find "$ROOT/mail" -path '*/new/*' -type f 2>/dev/null | wc -l)
+
+# idle sessions: IDLE connections held open after EHLO (and STARTTLS),
+# then the PSS of each session process; "count median_kb max_kb"
+IDLE_PSS="0 - -"
+if [ "$IDLE" -gt 0 ]; then
+	python3 - "$SMTP_PORT" "$IDLE" "$TLS" "$ROOT/idle.ready" "$ROOT/idle.done" \
+		>"$ROOT/idle.err" 2>&1 <<'PY' &
+import os, socket, ssl, sys, time
+port, n, tls, ready, done = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4], sys.argv[5]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+held = []
+def reply(f):
+    while True:
+        line = f.readline()
+        if not line or line[3:4] != b"-":
+            return line
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    f = s.makefile("rb")
+    reply(f)
+    s.sendall(b"EHLO idle.example.org\r\n"); reply(f)
+    if tls:
+        s.sendall(b"STARTTLS\r\n"); reply(f)
+        s = ctx.wrap_socket(s, server_hostname="mx.example.org")
+        f = s.makefile("rb")
+        s.sendall(b"EHLO idle.example.org\r\n"); reply(f)
+    held.append((s, f))
+open(ready, "w").close()
+end = time.time() + 60
+while not os.path.exists(done) and time.time() < end:
+    time.sleep(0.05)
+PY
+	IDLE_PID=$!
+	for i in $(seq 1 600); do
+		[ -e "$ROOT/idle.ready" ] && break
+		kill -0 "$IDLE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -e "$ROOT/idle.ready" ]; then
+		sleep 0.2
+		IDLE_PSS=$(for pid in $(pgrep -P "$DAEMON_PID" || true); do
+			[ -n "${BEFORE[$pid]:-}" ] && continue
+			awk '$1 == "Pss:" { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null
+		done | sort -n | awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print 0, "-", "-"; exit }
+			print NR, v[int((NR + 1) / 2)], v[NR] }')
+	else
+		echo "bench: the idle sessions could not be opened" >&2
+		cat "$ROOT/idle.err" >&2
+	fi
+	touch "$ROOT/idle.done"
+	wait "$IDLE_PID" 2>/dev/null || true
+fi
+read -r IDLE_COUNT IDLE_MEDIAN IDLE_MAX <<<"$IDLE_PSS"
 stop_daemon
 
 # the disk, idle now, on the filesystem that holds the Maildirs
@@ -242,7 +318,7 @@ row() { # row LABEL VALUE [NOTE]
 	fi
 }
 echo
-echo "smtpd bench: $N messages of $SIZE bytes, $C concurrent sessions ($CONN_NOTE$([ "$PIPELINING" = 1 ] && echo ", pipelined"))"
+echo "smtpd bench: $N messages of $SIZE bytes, $C concurrent sessions ($CONN_NOTE$([ "$PIPELINING" = 1 ] && echo ", pipelined")$([ "$TLS" = 1 ] && echo ", STARTTLS"))"
 echo "load"
 row "accepted messages/s" "$(val "$ROOT/load.out" accepted_per_s)" "$ACCEPTED accepted in $(awk -v w="$WALL" 'BEGIN { printf "%.3f", w }') s, $(val "$ROOT/load.out" connections) connections"
 row "delivered messages/s" "$DELIVERED_PER_S" "$DELIVERED files in new/"
@@ -252,6 +328,9 @@ row "errors" "$ERRORS" "rejected $(val "$ROOT/load.out" rejected), failed $(val 
 echo "memory per session (peak VmHWM of $SESSIONS session processes)"
 row "median" "$MEM_MEDIAN KB"
 row "max" "$MEM_MAX KB"
+echo "idle sessions$([ "$TLS" = 1 ] && echo " in TLS") (PSS of the daemon's children, $IDLE_COUNT processes)"
+row "median" "$IDLE_MEDIAN KB"
+row "max" "$IDLE_MAX KB"
 echo "disk (write $SIZE bytes + fsync + rename + fsync new/, ${FSYNC_SECONDS}s each)"
 row "durable writes/s, 1 writer" "$W1" "p50 $(val "$ROOT/fsync1.out" write_p50_ms) ms, p99 $(val "$ROOT/fsync1.out" write_p99_ms) ms"
 row "durable writes/s, $C writers" "$WC" "p50 $(val "$ROOT/fsyncC.out" write_p50_ms) ms, p99 $(val "$ROOT/fsyncC.out" write_p99_ms) ms"

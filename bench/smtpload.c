@@ -3,7 +3,7 @@
  *
  *   smtpload -p port [-h host] [-n messages] [-c sessions] [-s size]
  *            [-m per-connection] [-r rcpt,rcpt...] [-f sender]
- *            [-t timeout] [-T deadline] [-P] [-q]
+ *            [-t timeout] [-T deadline] [-P] [-S] [-q]
  *
  * Forks one worker process per concurrent session.  Each worker sends its
  * share of the messages over SMTP, several consecutive transactions on one
@@ -19,6 +19,9 @@
  * It does not judge the numbers and does not look at the Maildirs (the
  * bench script counts what was delivered).  It exits 1 when any message
  * was not accepted or a worker failed, 2 on a usage error.  It relies on
+ * -S: STARTTLS on every connection (no certificate check), then EHLO
+ * again; the build must have TLS (make TLS=1).
+ *
  * lib/smtpc for the protocol, so every read is bounded and timed (-t), and
  * on a deadline (-T) after which the parent kills its workers by pid and
  * counts what they did not report as errors.
@@ -37,6 +40,7 @@
 
 #include "log.h"
 #include "smtpc.h"
+#include "tlsio.h"
 #include "util.h"
 #include "bench.h"
 
@@ -71,6 +75,7 @@ struct load_opts {
 	int deadline; /* seconds, for the whole run */
 	int pipelining;
 	int quiet;
+	struct tlsio_ctx *tls; /* -S: STARTTLS with it */
 };
 
 static void
@@ -81,7 +86,7 @@ usage(void)
 		"[-s size]\n"
 		"                [-m per-connection] [-r rcpt,...] [-f sender] "
 		"[-t timeout]\n"
-		"                [-T deadline] [-P] [-q]\n");
+		"                [-T deadline] [-P] [-S] [-q]\n");
 	exit(2);
 }
 
@@ -152,6 +157,13 @@ worker_connect(struct worker *w, long msg, int *code)
 	}
 	if ((*code = smtpc_hello(&w->c, o->hello)) != 250) {
 		worker_error(w, msg, "EHLO");
+		smtpc_close(&w->c);
+		return -1;
+	}
+	if (o->tls != NULL &&
+	    (smtpc_tls(&w->c, o->tls, o->host, 1) < 0 ||
+	     (*code = smtpc_hello(&w->c, o->hello)) != 250)) {
+		worker_error(w, msg, "STARTTLS");
 		smtpc_close(&w->c);
 		return -1;
 	}
@@ -330,7 +342,7 @@ main(int argc, char **argv)
 	o.timeout = 30;
 	o.deadline = 120;
 	rcpt_parse(&o, rcpts);
-	while ((ch = getopt(argc, argv, "c:f:h:m:n:p:Pqr:s:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:f:h:m:n:p:Pqr:s:St:T:")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.sessions = (int)number_arg("c", optarg, 1, 1000);
@@ -352,6 +364,14 @@ main(int argc, char **argv)
 		case 'p':
 			o.port = optarg;
 			break;
+		case 'S': {
+			struct tlsio_params tp = {0};
+			char err[256];
+			if ((o.tls = tlsio_client_ctx(&tp, err, sizeof(err))) ==
+			    NULL)
+				fatalx("-S: %s", err);
+			break;
+		}
 		case 'P':
 			o.pipelining = 1;
 			break;
