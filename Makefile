@@ -51,7 +51,7 @@ CPPFLAGS   += -DHAVE_TLS
 LDLIBS_SMTPD += -ltls
 LDLIBS_MAILC += -ltls
 endif
-VARIANT     = TLS=$(TLS) CC=$(CC) CFLAGS=$(CFLAGS)
+VARIANT     = TLS=$(TLS)
 
 B          ?= .
 LIB_SRC    = $(wildcard lib/*.c)
@@ -64,9 +64,13 @@ MAILC_OBJ  = $(MAILC_SRC:%.c=$(B)/%.o)
 
 all: $(B)/smtpd/smtpd $(B)/mailc/mailc
 
-# rewritten only when the variant changes
+# rewritten only when the variant changes (so `make -q` stays true when
+# nothing did)
+ifneq ($(shell cat $(B)/.variant 2>/dev/null),$(VARIANT))
 $(B)/.variant: FORCE
-	@mkdir -p $(@D); [ "$$(cat $@ 2>/dev/null)" = "$(VARIANT)" ] || echo "$(VARIANT)" > $@
+endif
+$(B)/.variant:
+	@mkdir -p $(@D); echo "$(VARIANT)" > $@
 FORCE:
 
 $(B)/%.o: %.c $(HDRS) $(B)/.variant
@@ -346,7 +350,7 @@ uninstall:
 	@echo "kept: $(DESTDIR)$(CONFDIR) (smtpd.conf, passwd), the user $(RUNUSER), $(MAILROOT), $(QUEUEDIR)"
 
 clean:
-	rm -rf build smtpd/smtpd mailc/mailc
+	rm -rf build smtpd/smtpd mailc/mailc .variant
 	find lib smtpd mailc -name '*.[oa]' -delete
 
 .PHONY: all run layers mutate test asan fuzz bench bench-queue install uninstall clean \

@@ -35,11 +35,13 @@ setup() {
 	[ "$B/mailc/mailc" -ef "$MAILC_BIN" ] ||
 		skip "\$SMTPD_BIN and \$MAILC_BIN are not one build's \$(B)/smtpd/smtpd and \$(B)/mailc/mailc"
 	# what make install installs is what is under test: nothing to build
-	if ! make -q -C "$REPO" B="$B" all; then
+	# the variant it was built as (TLS=0 or 1): make would rebuild another
+	BV=$(cat "$B/.variant" 2>/dev/null || echo TLS=0)
+	if ! make -q -C "$REPO" B="$B" "$BV" all; then
 		echo "$B is older than its sources: build it first" >&2
 		return 1
 	fi
-	TREE_VARS=(B="$B" PREFIX="$I/usr" SYSCONFDIR="$I/etc"
+	TREE_VARS=(B="$B" "$BV" PREFIX="$I/usr" SYSCONFDIR="$I/etc"
 		UNITDIR="$I/usr/lib/systemd/system" MAILROOT="$I/var/mail"
 		QUEUEDIR="$I/var/spool/smtpd" RUNUSER=nobody)
 	CONF=$I/etc/smtpd/smtpd.conf
@@ -103,7 +105,7 @@ send_and_read() {
 
 @test "make install DESTDIR=...: every file in place, its paths the installed ones, none of DESTDIR" {
 	local D=$TEST_ROOT/dest u want
-	make -C "$REPO" B="$B" DESTDIR="$D" install >>"$TEST_ROOT/install.log" 2>&1
+	make -C "$REPO" B="$B" "$BV" DESTDIR="$D" install >>"$TEST_ROOT/install.log" 2>&1
 	want=$(
 		cd "$REPO"
 		printf '%s\n' usr/local/sbin/smtpd usr/local/bin/mailc \
@@ -136,7 +138,7 @@ send_and_read() {
 	grep -q '^maildir_skel  *\/usr/local/share/smtpd/maildir-skel$' "$D/usr/local/etc/smtpd/smtpd.conf"
 	run ! grep -rl "$D" "$D"
 	# uninstall: only the admin's config and accounts file are left
-	make -C "$REPO" B="$B" DESTDIR="$D" uninstall >>"$TEST_ROOT/install.log" 2>&1
+	make -C "$REPO" B="$B" "$BV" DESTDIR="$D" uninstall >>"$TEST_ROOT/install.log" 2>&1
 	diff <(printf '%s\n' usr/local/etc/smtpd/passwd usr/local/etc/smtpd/smtpd.conf) \
 		<(cd "$D" && find . -type f | sed 's|^\./||' | sort)
 	[ ! -e "$D/usr/local/share/smtpd" ]
