@@ -211,7 +211,7 @@ received_of_bob() {
 	run received_of_bob
 	echo "$output"
 	[[ $output == "Received: from client.example ([127.0.0.2]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) by mx.example.org (smtpd) with ESMTPSA id "* ]]
-	grep -Eq "from=<alice@example.org> .* proto=ESMTPSA user=alice@example.org tls=TLSv1.3:TLS_AES_256_GCM_SHA384$" "$LOG"
+	grep -Eq "from=<alice@example.org> .* proto=ESMTPSA tls=TLSv1.3:TLS_AES_256_GCM_SHA384 user=alice@example.org$" "$LOG"
 	grep -Eq "STARTTLS: client=\[127.0.0.2\] service=submission tls=TLSv1.3:TLS_AES_256_GCM_SHA384 bits=256$" "$LOG"
 	wait_for 5 grep -Eq "disconnect client=\[127.0.0.2\] service=submission .* tls=TLSv1.3:TLS_AES_256_GCM_SHA384$" "$LOG"
 }

@@ -287,9 +287,9 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 		 "proto=%s%s%s%s%s",
 		 s->qid, log_value(s->from_text), (long long)size, s->nrcpt,
 		 s->client_ip, log_value(s->helo), dv.proto,
+		 s->tls[0] ? " tls=" : "", s->tls,
 		 s->authenticated ? " user=" : "",
-		 s->authenticated ? log_value(s->auth_user) : "",
-		 s->tls[0] ? " tls=" : "", s->tls);
+		 s->authenticated ? log_value(s->auth_user) : "");
 	deliver_hold_signals(&saved);
 	if (deliver(&dv, spoolfd, size) < 0)
 		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "
