@@ -480,7 +480,6 @@ smtp_tls_start(struct smtp_session *s, const char *what)
 	char err[256];
 	struct tlsio *t;
 	size_t dropped = 0;
-
 	int r;
 
 	t = tlsio_server(s->d->tls, s->lio.rfd, s->lio.wfd, err, sizeof(err));
@@ -505,9 +504,10 @@ smtp_tls_start(struct smtp_session *s, const char *what)
 
 /*
  * RFC 3207.  Without a key pair it is not a command here, as before
- * TLS existed.  Texts as Postfix's, but in a transaction, which Postfix
- * lets through: here 503, as for AUTH there.  After the handshake the
- * session is as new (§4.2): not greeted, no transaction, no AUTH.
+ * TLS existed.  The texts are Postfix's; in a transaction it is refused
+ * (503) rather than the transaction silently dropped.  After the
+ * handshake the session is as new (§4.2): not greeted, no transaction,
+ * no AUTH (the failure count stays: it is ours, not the client's).
  */
 static void
 smtp_cmd_starttls(struct smtp_session *s, char *arg)
@@ -533,8 +533,8 @@ smtp_cmd_starttls(struct smtp_session *s, char *arg)
 		s->quit = 1;
 		return;
 	}
-	smtp_reset(s);
 	s->state = S_INIT;
+	smtp_reset(s);
 	s->helo[0] = '\0';
 	s->esmtp = 0;
 	s->authenticated = 0;
