@@ -188,6 +188,11 @@ clients_from(const char *ip)
 	return n;
 }
 
+/*
+ * The master's refusals are in clear, so an implicit-TLS listener's
+ * client (smtps, pop3s), which expects a handshake, gets none: the
+ * connection is just closed (the log line says why).
+ */
 static void
 refuse(int fd, enum service svc)
 {
@@ -195,7 +200,8 @@ refuse(int fd, enum service svc)
 			      ? "-ERR [SYS/TEMP] Too many connections\r\n"
 			      : "421 4.3.2 Too many connections\r\n";
 
-	(void)!write(fd, msg, strlen(msg));
+	if (!service_implicit_tls(svc))
+		(void)!write(fd, msg, strlen(msg));
 	close(fd);
 }
 
@@ -208,7 +214,8 @@ refuse_login_failures(int fd, enum service svc)
 		? "-ERR [SYS/TEMP] Too many failed logins, try again later\r\n"
 		: "421 4.7.0 Too many failed logins, try again later\r\n";
 
-	(void)!write(fd, msg, strlen(msg));
+	if (!service_implicit_tls(svc))
+		(void)!write(fd, msg, strlen(msg));
 	close(fd);
 }
 

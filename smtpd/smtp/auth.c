@@ -4,7 +4,9 @@
  * after about a second; the third in a session ends it.  A client
  * address over auth_fail_limit is told 421 and the session ends; a check
  * that got no hash slot in time is a 454 (authgate.h).  Decoded
- * credentials are wiped as soon as they have been checked.
+ * credentials are wiped as soon as they have been checked.  With a key
+ * pair configured, AUTH in clear is refused (530) but from the loopback
+ * address or with auth_plaintext: passwords cross networks only in TLS.
  */
 #include <string.h>
 
@@ -144,11 +146,36 @@ auth_login(struct smtp_session *s, const char *initial)
 	wipe(line, sizeof(line));
 }
 
+/*
+ * The loopback exemption is the address local programs (a webmail, a
+ * script, mailc) connect from by default, not all of 127.0.0.0/8: a
+ * client that picked another source address chose to look like another
+ * host.  "local": not a socket (inetd mode on a pipe).
+ */
+static int
+auth_from_loopback(const char *ip)
+{
+	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0 ||
+	       strcmp(ip, "::ffff:127.0.0.1") == 0 || strcmp(ip, "local") == 0;
+}
+
+int
+auth_offered(const struct smtp_session *s)
+{
+	return s->d->tls == NULL || s->lio.tls != NULL ||
+	       s->d->conf.auth_plaintext || auth_from_loopback(s->client_ip);
+}
+
 void
 smtp_cmd_auth(struct smtp_session *s, char *arg)
 {
 	char *initial;
 
+	if (!auth_offered(s)) { /* RFC 3207 §4 */
+		smtp_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		lio_wipe_consumed(&s->lio); /* it may hold credentials */
+		return;
+	}
 	if (s->authenticated) {
 		smtp_reply(s, "503 5.5.1 Already authenticated");
 		return;

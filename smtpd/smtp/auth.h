@@ -6,6 +6,13 @@
 
 #include "smtp/smtp.h"
 
+/*
+ * Is AUTH offered and accepted now: always without a key pair (tls_cert);
+ * with one, inside TLS, or in clear when auth_plaintext is on or the
+ * client is this host's loopback address (127.0.0.1, ::1) or a pipe
+ * (inetd mode): smtpd.conf(5), auth_plaintext.
+ */
+int auth_offered(const struct smtp_session *s);
 /* AUTH mechanism [initial-response]: the whole exchange, replied */
 void smtp_cmd_auth(struct smtp_session *s, char *arg);
 

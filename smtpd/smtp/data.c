@@ -21,6 +21,7 @@
 #include "dot.h"
 #include "log.h"
 #include "msghdr.h"
+#include "tlsio.h"
 #include "util.h"
 
 #include "smtp/data.h"
@@ -213,6 +214,22 @@ submission_headers(struct smtp_session *s, const struct msghdr *hdr, char *buf,
 }
 
 /*
+ * RFC 3848's protocol: ESMTP (SMTP after HELO), S inside TLS, A after
+ * AUTH (ESMTPA even after HELO, as before TLS)
+ */
+static const char *
+data_proto(const struct smtp_session *s)
+{
+	int tls = s->lio.tls != NULL;
+
+	if (s->authenticated)
+		return tls ? "ESMTPSA" : "ESMTPA";
+	if (s->esmtp)
+		return tls ? "ESMTPS" : "ESMTP";
+	return tls ? "SMTPS" : "SMTP";
+}
+
+/*
  * Hand the spooled message to deliver() (every recipient, or none; a
  * looping one as failed, to be bounced) and answer.  The stop signals
  * stay held until the answer is on its way: a shutdown between the
@@ -224,7 +241,7 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 {
 	struct delivery dv;
 	const char **rcpts, **dto, **failed;
-	char added[512];
+	char added[512], tls[160];
 	sigset_t saved;
 	int *local, i;
 
@@ -253,7 +270,13 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	dv.sender = s->from_text;
 	dv.helo = s->helo;
 	dv.client_ip = s->client_ip;
-	dv.proto = s->authenticated ? "ESMTPA" : s->esmtp ? "ESMTP" : "SMTP";
+	dv.proto = data_proto(s);
+	/* for Received:, as Postfix says it (libtls gives one bit count) */
+	if (s->lio.tls != NULL &&
+	    xsnprintf(tls, sizeof(tls), "%s with cipher %s (%d/%d bits)",
+		      tlsio_version(s->lio.tls), tlsio_cipher(s->lio.tls),
+		      tlsio_bits(s->lio.tls), tlsio_bits(s->lio.tls)) >= 0)
+		dv.tls = tls;
 	dv.rcpts = rcpts;
 	dv.local = local;
 	dv.delivered_to = dto;
@@ -261,9 +284,10 @@ data_deliver(struct smtp_session *s, int spoolfd, off_t size,
 	dv.nrcpt = s->nrcpt;
 	dv.add_headers = added;
 	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
-		 "proto=%s%s%s",
+		 "proto=%s%s%s%s%s",
 		 s->qid, log_value(s->from_text), (long long)size, s->nrcpt,
 		 s->client_ip, log_value(s->helo), dv.proto,
+		 s->tls[0] ? " tls=" : "", s->tls,
 		 s->authenticated ? " user=" : "",
 		 s->authenticated ? log_value(s->auth_user) : "");
 	deliver_hold_signals(&saved);

@@ -6,6 +6,11 @@
  * sequence checks.  DATA reception is in data.c, AUTH in auth.c, the
  * RCPT-time probe in verify.c, the replies in reply.c.  Every read goes
  * through lineio: bounded and timed.
+ *
+ * TLS: STARTTLS (RFC 3207) on smtp and submission listeners when the
+ * master holds a key pair (d->tls), and smtps listeners (RFC 8314) that
+ * shake hands before the banner; both through lineio (lio_tls_start),
+ * which drops whatever the client pipelined behind STARTTLS.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tlsio.h"
 #include "util.h"
 #include "conf_lookup.h"
 #include "expand.h"
@@ -42,6 +48,7 @@ static void smtp_cmd_noop(struct smtp_session *, char *);
 static void smtp_cmd_help(struct smtp_session *, char *);
 static void smtp_cmd_vrfy(struct smtp_session *, char *);
 static void smtp_cmd_quit(struct smtp_session *, char *);
+static void smtp_cmd_starttls(struct smtp_session *, char *);
 
 static const struct smtp_cmd smtp_cmds[] = {
 	{"HELO", smtp_cmd_helo, S_ANY},
@@ -55,6 +62,7 @@ static const struct smtp_cmd smtp_cmds[] = {
 	{"HELP", smtp_cmd_help, S_ANY},
 	{"VRFY", smtp_cmd_vrfy, S_ANY},
 	{"QUIT", smtp_cmd_quit, S_ANY},
+	{"STARTTLS", smtp_cmd_starttls, S_ANY}, /* its own checks */
 	{NULL, NULL, 0}};
 
 /* the "bad sequence" reply for each state (DESIGN.md §2) */
@@ -101,6 +109,13 @@ smtp_cmd_helo(struct smtp_session *s, char *arg)
 	smtp_reply(s, "250 Hello %s", s->helo);
 }
 
+/* a key pair, not in TLS yet (RFC 3207 §4.2: not offered after it) */
+static int
+smtp_starttls_offered(const struct smtp_session *s)
+{
+	return s->d->tls != NULL && s->lio.tls == NULL;
+}
+
 static void
 smtp_cmd_ehlo(struct smtp_session *s, char *arg)
 {
@@ -116,8 +131,15 @@ smtp_cmd_ehlo(struct smtp_session *s, char *arg)
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SIZE %lld", s->d->conf.max_message_size);
 	smtp_reply(s, "250-8BITMIME");
-	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
-	smtp_reply(s, "250 AUTH PLAIN LOGIN");
+	if (!smtp_starttls_offered(s)) {
+		smtp_reply(s, "250%sENHANCEDSTATUSCODES",
+			   auth_offered(s) ? "-" : " ");
+	} else {
+		smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+		smtp_reply(s, "250%sSTARTTLS", auth_offered(s) ? "-" : " ");
+	}
+	if (auth_offered(s))
+		smtp_reply(s, "250 AUTH PLAIN LOGIN");
 }
 
 /* "FROM:" / "TO:" then a path; returns what follows the path */
@@ -446,6 +468,79 @@ smtp_cmd_quit(struct smtp_session *s, char *arg)
 	s->quit = 1;
 }
 
+/*
+ * Shake hands on the connection (after STARTTLS's 220, or at connect on
+ * smtps), within `timeout` (lineio's); what the client sent before it is
+ * dropped, never read as commands (CVE-2011-0411).  0, or -1 when the
+ * session must end (logged as `what`: handshake failed).
+ */
+static int
+smtp_tls_start(struct smtp_session *s, const char *what)
+{
+	char err[256];
+	struct tlsio *t;
+	size_t dropped = 0;
+	int r;
+
+	t = tlsio_server(s->d->tls, s->lio.rfd, s->lio.wfd, err, sizeof(err));
+	r = t == NULL ? -1
+		      : lio_tls_start(&s->lio, t, &dropped, err, sizeof(err));
+	if (dropped > 0)
+		log_info("%s: dropped %zu bytes sent before the handshake "
+			 "client=[%s]",
+			 what, dropped, s->client_ip);
+	if (r < 0) {
+		log_info("%s: handshake failed client=[%s] service=%s (%s)",
+			 what, s->client_ip, service_name(s->svc), err);
+		return -1;
+	}
+	if (xsnprintf(s->tls, sizeof(s->tls), "%s:%s", tlsio_version(t),
+		      tlsio_cipher(t)) < 0)
+		strlcpy(s->tls, "?", sizeof(s->tls));
+	log_info("%s: client=[%s] service=%s tls=%s bits=%d", what,
+		 s->client_ip, service_name(s->svc), s->tls, tlsio_bits(t));
+	return 0;
+}
+
+/*
+ * RFC 3207.  Without a key pair it is not a command here, as before
+ * TLS existed.  The texts are Postfix's; in a transaction it is refused
+ * (503) rather than the transaction silently dropped.  After the
+ * handshake the session is as new (§4.2): not greeted, no transaction,
+ * no AUTH (the failure count stays: it is ours, not the client's).
+ */
+static void
+smtp_cmd_starttls(struct smtp_session *s, char *arg)
+{
+	if (s->d->tls == NULL) {
+		smtp_reply(s, "500 5.5.1 Unknown command");
+		return;
+	}
+	if (*arg != '\0') {
+		smtp_reply(s, "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (s->lio.tls != NULL) {
+		smtp_reply(s, "554 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (s->state & (S_MAIL | S_RCPT)) {
+		smtp_reply(s, "503 5.5.1 Error: MAIL transaction in progress");
+		return;
+	}
+	smtp_reply(s, "220 2.0.0 Ready to start TLS");
+	if (smtp_tls_start(s, "STARTTLS") < 0) {
+		s->quit = 1;
+		return;
+	}
+	s->state = S_INIT;
+	smtp_reset(s);
+	s->helo[0] = '\0';
+	s->esmtp = 0;
+	s->authenticated = 0;
+	s->auth_user[0] = '\0';
+}
+
 static void
 smtp_dispatch(struct smtp_session *s, char *line)
 {
@@ -478,7 +573,16 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	s.start_ms = now_ms();
 	log_info("connect client=[%s] service=%s", client_ip,
 		 service_name(svc));
-	smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
+	/* RFC 8314 §3: the handshake first; in clear not a byte, not even
+	 * a 421 (a session started in inetd mode without a key pair) */
+	if (service_implicit_tls(svc) &&
+	    (d->tls == NULL || smtp_tls_start(&s, "TLS") < 0)) {
+		if (d->tls == NULL)
+			log_warnx("%s: no tls_cert: cannot serve client=[%s]",
+				  service_name(svc), client_ip);
+		s.quit = 1;
+	} else
+		smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
 	while (!s.quit) {
 		int r = lio_next_command(&s.lio, s.line, sizeof(s.line), &s.cmd);
 		if (r == 0)
@@ -494,9 +598,11 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 		smtp_dispatch(&s, s.line);
 	}
 	lio_flush(&s.lio);
+	lio_tls_end(&s.lio);
 	smtp_reset(&s);
 	log_info("disconnect client=[%s] service=%s commands=%d errors=%d "
-		 "duration=%.2f",
+		 "duration=%.2f%s%s",
 		 client_ip, service_name(svc), s.commands, s.errors,
-		 (double)(now_ms() - s.start_ms) / 1000);
+		 (double)(now_ms() - s.start_ms) / 1000, s.tls[0] ? " tls=" : "",
+		 s.tls);
 }

@@ -5,7 +5,9 @@
  * session.c (the command table, HELO..QUIT), data.c (DATA: end-of-data,
  * un-stuffing, size limit, handing over to store/deliver), auth.c (AUTH
  * PLAIN/LOGIN, RFC 4954), verify.c (the RCPT-time probe), reply.c (a
- * leaf: every reply, the error count, the transaction reset).
+ * leaf: every reply, the error count, the transaction reset).  TLS
+ * (STARTTLS, RFC 3207; smtps, RFC 8314) is session.c's: once it is on,
+ * every read and write goes through s->lio.tls (lineio.h).
  */
 #ifndef SMTP_SMTP_H
 #define SMTP_SMTP_H
@@ -56,6 +58,8 @@ struct smtp_session {
 	char timeout_reply[300];
 	enum smtp_state state;
 	char client_ip[64];
+	/* "TLSv1.3:TLS_AES_256_GCM_SHA384" once TLS is on (the logs' tls=) */
+	char tls[128];
 	char helo[256];
 	int esmtp;
 	int authenticated;

@@ -116,10 +116,13 @@ trace_header(struct delivery *dv, const char *rcpt, int return_path,
 		return xsnprintf(buf, size,
 				 "%sReceived: by %s (smtpd) id %s%s; %s\n%s", rp,
 				 dv->d->conf.hostname, dv->qid, forr, date, add);
+	/* TLS folds it as Postfix does: "(using ...)" on a line of its own */
 	return xsnprintf(buf, size,
-			 "%sReceived: from %s ([%s]) by %s (smtpd) with %s "
+			 "%sReceived: from %s ([%s])%s%s%sby %s (smtpd) with %s "
 			 "id %s%s; %s\n%s",
-			 rp, dv->helo, dv->client_ip, dv->d->conf.hostname,
+			 rp, dv->helo, dv->client_ip,
+			 dv->tls ? "\n\t(using " : "", dv->tls ? dv->tls : "",
+			 dv->tls ? ")\n\t" : " ", dv->d->conf.hostname,
 			 dv->proto, dv->qid, forr, date, add);
 }
 

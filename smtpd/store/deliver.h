@@ -27,7 +27,9 @@ struct delivery {
 	const char *sender;    /* "" for the null sender */
 	const char *helo;      /* NULL: generated locally (a bounce) */
 	const char *client_ip;
-	const char *proto;     /* SMTP, ESMTP, ESMTPA */
+	const char *proto;     /* SMTP, ESMTP, ESMTPA, ESMTPS, ESMTPSA */
+	/* received in TLS: "TLSv1.3 with cipher ... (256/256 bits)"; or NULL */
+	const char *tls;
 	const char **rcpts;    /* formatted addresses */
 	const int *local;      /* 1: local Maildir, 0: the queue */
 	/*
