@@ -245,6 +245,36 @@ pop3_py() {
 	wait_for 5 grep -E "service=pop3s .* tls=TLSv1" "$LOG"
 }
 
+@test "inetd mode: smtpd -i pop3s shakes hands on stdin/stdout, then logs in and reads" {
+	need_tls
+	tls_pop3_start
+	one_message
+	SMTPD_BIN=$SMTPD_BIN CONF=$TROOT/etc/smtpd.conf INETD_LOG=$TROOT/inetd.log pop3_py <<-'PY'
+	import subprocess
+	a, b = socket.socketpair()
+	with open(os.environ["INETD_LOG"], "a") as log:
+	    proc = subprocess.Popen([os.environ["SMTPD_BIN"], "-f",
+	        os.environ["CONF"], "-i", "pop3s"], stdin=b, stdout=b, stderr=log)
+	b.close()
+	a.settimeout(30)
+	s = ctx().wrap_socket(a, server_hostname="mx.example.org")
+	f = s.makefile("rb")
+	expect(f.readline(), b"+OK mx.example.org POP3 ready\r\n")
+	s.sendall(b"USER bob@example.org\r\nPASS bobpw\r\nRETR 1\r\nQUIT\r\n")
+	expect(f.readline(), b"+OK Send PASS\r\n")
+	expect(f.readline(), b"+OK Logged in, 1 message\r\n")
+	body = b""
+	while not body.endswith(b"\r\n.\r\n"):
+	    l = f.readline()
+	    if not l:
+	        break
+	    body += l
+	expect(b"secret body\r\n" in body, True)
+	expect(f.readline(), b"+OK mx.example.org POP3 server signing off (1 message left)\r\n")
+	expect(proc.wait(timeout=30), 0)
+	PY
+}
+
 @test "a pop3s client that never completes the handshake is cut off after pop3_timeout; one speaking clear text too" {
 	need_tls
 	tls_pop3_start "pop3_timeout 1s"
