@@ -4,9 +4,10 @@
  * functions: each file has its own header.  The files, from the top:
  * session.c (command table, dispatch, CAPA, STLS, STAT, LIST, UIDL,
  * DELE, RSET, NOOP, QUIT), auth.c (USER, PASS, AUTH PLAIN, opening the
- * maildrop, whether logging in is allowed in clear), retr.c (RETR and TOP: CRLF and dot-stuffing), reply.c (a
- * leaf: replies, the error count, message numbers), maildrop.c (the
- * Maildir scan, lock, sizes, UIDL, deletion).
+ * maildrop, whether logging in is allowed in clear), retr.c (RETR and
+ * TOP: CRLF and dot-stuffing), reply.c (a leaf: replies, the error count,
+ * message numbers), maildrop.c (the Maildir scan, lock, sizes, UIDL,
+ * deletion).
  */
 #ifndef POP3_POP3_H
 #define POP3_POP3_H

@@ -145,8 +145,8 @@ pop3_tls_start(struct pop3_session *s)
 	size_t dropped;
 
 	t = tlsio_server(s->d->tls, s->lio.rfd, s->lio.wfd, err, sizeof(err));
-	if (t == NULL || lio_tls_start(&s->lio, t, &dropped, err,
-				       sizeof(err)) < 0) {
+	if (t == NULL ||
+	    lio_tls_start(&s->lio, t, &dropped, err, sizeof(err)) < 0) {
 		log_warnx("tls failed client=[%s] service=%s: %s", s->client_ip,
 			  service_name(s->svc), err);
 		return -1;
