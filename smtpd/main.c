@@ -149,7 +149,7 @@ run_session(enum service svc, int rfd, int wfd, const char *ip)
 	if (wfd != rfd)
 		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
 	if (service_role(svc) == SVC_POP3)
-		pop3_session_run(&smtpd, rfd, wfd, ip);
+		pop3_session_run(&smtpd, svc, rfd, wfd, ip);
 	else
 		smtp_session_run(&smtpd, svc, rfd, wfd, ip);
 }

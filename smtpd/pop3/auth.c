@@ -7,6 +7,9 @@
  * it.  Whether a user exists is never told apart from a wrong password,
  * not even by the time the check takes (login.h).  A client
  * address over auth_fail_limit is told [SYS/TEMP] and the session ends.
+ * With a cert loaded (smtpd->tls), USER and AUTH are refused outside TLS
+ * unless auth_plaintext is on or the client is on loopback: the
+ * password would cross the network in clear (RFC 2595 §2.4, RFC 8314).
  * Passwords and decoded credentials are wiped once checked.
  */
 #include <limits.h>
@@ -24,6 +27,38 @@
 #include "pop3/reply.h"
 
 #define POP3_CRED_MAX 512
+/* Dovecot's words; [AUTH]: RFC 3206 §5, a problem with logging in */
+#define POP3_PLAINTEXT_REFUSED                                                 \
+	"-ERR [AUTH] Plaintext authentication disallowed on non-secure "       \
+	"connections"
+
+int
+pop3_local(const char *ip)
+{
+	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0 ||
+	       strcmp(ip, "::ffff:127.0.0.1") == 0;
+}
+
+int
+pop3_login_allowed(const struct pop3_session *s)
+{
+	return s->d->tls == NULL || s->lio.tls != NULL ||
+	       s->d->conf.auth_plaintext || pop3_local(s->client_ip);
+}
+
+/* 1 when refused (answered); the credentials of AUTH's line wiped */
+static int
+pop3_refuse_plaintext(struct pop3_session *s, char *arg)
+{
+	if (pop3_login_allowed(s))
+		return 0;
+	log_info("login refused client=[%s] service=pop3 (not in TLS)",
+		 s->client_ip);
+	wipe(arg, strlen(arg));
+	lio_wipe_consumed(&s->lio);
+	pop3_reply(s, POP3_PLAINTEXT_REFUSED);
+	return 1;
+}
 
 /* after a good password: open (create, lock) the maildrop */
 static void
@@ -109,6 +144,8 @@ pop3_check(struct pop3_session *s, const char *user, const char *pass)
 void
 pop3_cmd_user(struct pop3_session *s, char *arg)
 {
+	if (pop3_refuse_plaintext(s, arg))
+		return;
 	if (strlcpy(s->user, arg, sizeof(s->user)) >= sizeof(s->user)) {
 		s->user[0] = '\0';
 		s->state = P_AUTH;
@@ -161,6 +198,8 @@ pop3_cmd_auth(struct pop3_session *s, char *arg)
 	char *resp;
 	int r;
 
+	if (pop3_refuse_plaintext(s, arg))
+		return;
 	if (*arg == '\0') {
 		pop3_reply(s, "+OK Supported mechanisms follow");
 		lio_puts(&s->lio, "PLAIN\r\n.\r\n");

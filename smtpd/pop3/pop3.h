@@ -2,11 +2,12 @@
  * pop3.h - the types of one POP3 session (RFC 1939) that the files of
  * smtpd/pop3/ share: the session struct, its states and its limits.  No
  * functions: each file has its own header.  The files, from the top:
- * session.c (command table, dispatch, CAPA, STAT, LIST, UIDL, DELE,
- * RSET, NOOP, QUIT), auth.c (USER, PASS, AUTH PLAIN, opening the
- * maildrop), retr.c (RETR and TOP: CRLF and dot-stuffing), reply.c (a
- * leaf: replies, the error count, message numbers), maildrop.c (the
- * Maildir scan, lock, sizes, UIDL, deletion).
+ * session.c (command table, dispatch, CAPA, STLS, STAT, LIST, UIDL,
+ * DELE, RSET, NOOP, QUIT), auth.c (USER, PASS, AUTH PLAIN, opening the
+ * maildrop, whether logging in is allowed in clear), retr.c (RETR and
+ * TOP: CRLF and dot-stuffing), reply.c (a leaf: replies, the error count,
+ * message numbers), maildrop.c (the Maildir scan, lock, sizes, UIDL,
+ * deletion).
  */
 #ifndef POP3_POP3_H
 #define POP3_POP3_H
@@ -35,6 +36,7 @@ enum pop3_state {
 
 struct pop3_session {
 	struct smtpd *d;
+	enum service svc; /* SVC_POP3, or SVC_POP3S: TLS from the start */
 	struct lineio lio;
 	struct lio_command_replies cmd; /* how a bad line is answered */
 	enum pop3_state state;

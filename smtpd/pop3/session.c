@@ -9,12 +9,19 @@
  * and the rest of the commands.  APOP is not offered (it needs every
  * password in clear on the server).  Every read goes through lineio: bounded, and timed by
  * pop3_timeout, RFC 1939's autologout timer.
+ *
+ * TLS (lineio over tlsio.h): with a cert loaded, a pop3 listener offers
+ * STLS (RFC 2595 §4) before TLS; a pop3s listener shakes hands before
+ * the greeting (RFC 8314 §3.3).  Either handshake is bounded by
+ * pop3_timeout like a line, and a failed one ends the session.  What a
+ * client pipelined behind STLS is dropped, not executed (lineio).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
+#include "tlsio.h"
 #include "util.h"
 
 #include "pop3/auth.h"
@@ -34,6 +41,7 @@ struct pop3_cmd {
 };
 
 static void pop3_cmd_capa(struct pop3_session *, char *);
+static void pop3_cmd_stls(struct pop3_session *, char *);
 static void pop3_cmd_stat(struct pop3_session *, char *);
 static void pop3_cmd_list(struct pop3_session *, char *);
 static void pop3_cmd_uidl(struct pop3_session *, char *);
@@ -45,6 +53,7 @@ static void pop3_cmd_quit(struct pop3_session *, char *);
 /* clang-format off */
 static const struct pop3_cmd pop3_cmds[] = {
 	{"CAPA", pop3_cmd_capa, P_ANY, 0, 0, "CAPA"},
+	{"STLS", pop3_cmd_stls, P_AUTH | P_USER, 0, 0, "STLS"},
 	{"USER", pop3_cmd_user, P_AUTH | P_USER, 1, POP3_REST, "USER name"},
 	{"PASS", pop3_cmd_pass, P_USER, 1, POP3_REST, "PASS password"},
 	{"AUTH", pop3_cmd_auth, P_AUTH | P_USER, 0, 2,
@@ -95,20 +104,81 @@ pop3_totals(struct pop3_session *s, size_t *count, long long *total)
 	return 0;
 }
 
+/*
+ * STLS only before TLS (RFC 2595 §4); USER and SASL only where logging
+ * in is allowed (auth.c), so a client is not led to send its password in
+ * clear
+ */
 static void
 pop3_cmd_capa(struct pop3_session *s, char *arg)
 {
+	int login = pop3_login_allowed(s);
+
 	(void)arg;
 	pop3_reply(s, "+OK Capability list follows");
 	lio_puts(&s->lio, "TOP\r\n"
-			  "UIDL\r\n"
-			  "USER\r\n"
-			  "RESP-CODES\r\n"
+			  "UIDL\r\n");
+	if (login)
+		lio_puts(&s->lio, "USER\r\n");
+	lio_puts(&s->lio, "RESP-CODES\r\n"
 			  "AUTH-RESP-CODE\r\n"
-			  "PIPELINING\r\n"
-			  "SASL PLAIN\r\n"
-			  "IMPLEMENTATION smtpd\r\n"
+			  "PIPELINING\r\n");
+	if (s->d->tls != NULL && s->lio.tls == NULL)
+		lio_puts(&s->lio, "STLS\r\n");
+	if (login)
+		lio_puts(&s->lio, "SASL PLAIN\r\n");
+	lio_puts(&s->lio, "IMPLEMENTATION smtpd\r\n"
 			  ".\r\n");
+}
+
+/*
+ * Turn the session into TLS: after STLS's +OK, or at once on pop3s.
+ * What the client sent before the handshake is dropped and logged
+ * (lio_tls_start).  -1, logged, when it fails: the session must end, as
+ * nothing more can be said to the client in either clear or TLS.
+ */
+static int
+pop3_tls_start(struct pop3_session *s)
+{
+	struct tlsio *t;
+	char err[256], desc[128];
+	size_t dropped;
+
+	t = tlsio_server(s->d->tls, s->lio.rfd, s->lio.wfd, err, sizeof(err));
+	if (t == NULL ||
+	    lio_tls_start(&s->lio, t, &dropped, err, sizeof(err)) < 0) {
+		log_warnx("tls failed client=[%s] service=%s: %s", s->client_ip,
+			  service_name(s->svc), err);
+		return -1;
+	}
+	if (dropped > 0)
+		log_info("tls client=[%s] service=%s: %zu byte%s pipelined "
+			 "before the handshake dropped",
+			 s->client_ip, service_name(s->svc), dropped,
+			 dropped == 1 ? "" : "s");
+	tlsio_describe(s->lio.tls, desc, sizeof(desc));
+	log_info("tls client=[%s] service=%s %s", s->client_ip,
+		 service_name(s->svc), desc);
+	return 0;
+}
+
+/*
+ * RFC 2595 §4: in the AUTHORIZATION state only (the table); afterwards
+ * the session starts again, with no USER given.  Dovecot's texts.
+ */
+static void
+pop3_cmd_stls(struct pop3_session *s, char *arg)
+{
+	(void)arg;
+	if (s->lio.tls != NULL) {
+		pop3_reply(s, "-ERR TLS is already active");
+		return;
+	}
+	pop3_reply(s, "+OK Begin TLS negotiation");
+	s->state = P_AUTH;
+	s->user[0] = '\0';
+	if (pop3_tls_start(s) < 0)
+		s->quit = 1;
 }
 
 static void
@@ -255,7 +325,8 @@ pop3_dispatch(struct pop3_session *s, char *line)
 	int nargs;
 
 	s->commands++;
-	if (c == NULL) {
+	/* without a cert STLS is unknown, as before there was TLS */
+	if (c == NULL || (c->handler == pop3_cmd_stls && s->d->tls == NULL)) {
 		pop3_reply(s, "-ERR Unknown command");
 		return;
 	}
@@ -294,20 +365,33 @@ pop3_log_command(const struct pop3_session *s)
 }
 
 void
-pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
+pop3_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
+		 const char *client_ip)
 {
 	struct pop3_session s;
+	char tls[160] = "";
 
 	memset(&s, 0, sizeof(s));
 	s.d = d;
+	s.svc = svc;
 	s.state = P_AUTH;
 	s.drop.lockfd = -1;
 	strlcpy(s.client_ip, client_ip, sizeof(s.client_ip));
 	lio_init(&s.lio, rfd, wfd, d->conf.pop3_timeout);
 	pop3_command_replies(&s);
 	s.start_ms = now_ms();
-	log_info("connect client=[%s] service=pop3", client_ip);
-	pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
+	log_info("connect client=[%s] service=%s", client_ip,
+		 service_name(svc));
+	if (service_implicit_tls(svc)) {
+		if (d->tls == NULL) /* inetd mode (-i pop3s) without a cert */
+			log_warnx("tls failed client=[%s] service=%s: no "
+				  "tls_cert",
+				  client_ip, service_name(svc));
+		if (d->tls == NULL || pop3_tls_start(&s) < 0)
+			s.quit = 1;
+	}
+	if (!s.quit)
+		pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
 	while (!s.quit) {
 		int r = lio_next_command(&s.lio, s.line, sizeof(s.line), &s.cmd);
 		if (r == 0)
@@ -322,8 +406,13 @@ pop3_session_run(struct smtpd *d, int rfd, int wfd, const char *client_ip)
 	 * last answer does (a timeout's, a 20th error's) */
 	maildrop_close(&s.drop);
 	lio_flush(&s.lio);
-	log_info("disconnect client=[%s] service=pop3 commands=%d errors=%d "
-		 "duration=%.2f",
-		 client_ip, s.commands, s.errors,
-		 (double)(now_ms() - s.start_ms) / 1000);
+	if (s.lio.tls != NULL) {
+		snprintf(tls, sizeof(tls), " tls=%s:%s",
+			 tlsio_version(s.lio.tls), tlsio_cipher(s.lio.tls));
+		lio_tls_end(&s.lio);
+	}
+	log_info("disconnect client=[%s] service=%s commands=%d errors=%d "
+		 "duration=%.2f%s",
+		 client_ip, service_name(svc), s.commands, s.errors,
+		 (double)(now_ms() - s.start_ms) / 1000, tls);
 }
