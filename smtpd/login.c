@@ -97,3 +97,13 @@ login_check(struct accounts *t, const char *user, const char *password,
 	*ap = a;
 	return LOGIN_OK;
 }
+
+int
+login_in_clear_ok(const struct smtpd *d, int in_tls, const char *client_ip)
+{
+	return d->tls == NULL || in_tls || d->conf.auth_plaintext ||
+	       strcmp(client_ip, "127.0.0.1") == 0 ||
+	       strcmp(client_ip, "::1") == 0 ||
+	       strcmp(client_ip, "::ffff:127.0.0.1") == 0 ||
+	       strcmp(client_ip, "local") == 0;
+}

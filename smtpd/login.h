@@ -10,6 +10,7 @@
 #define LOGIN_H
 
 #include "passwd.h"
+#include "smtpd.h"
 
 enum login_result {
 	LOGIN_OK,
@@ -22,5 +23,15 @@ enum login_result {
  * LOGIN_OK, else NULL */
 enum login_result login_check(struct accounts *t, const char *user,
 			      const char *password, const struct account **ap);
+/*
+ * Whether a password may cross this connection (issue 13): always when
+ * there is no key pair (no TLS to offer), inside TLS (in_tls), with
+ * auth_plaintext, and from client_ip 127.0.0.1 or ::1 -- the address
+ * local programs (a webmail, a script, mailc) connect from by default,
+ * not all of 127.0.0.0/8: a client that picked another source address
+ * chose to look like another host -- or "local" (inetd mode on a pipe).
+ */
+int login_in_clear_ok(const struct smtpd *d, int in_tls,
+		      const char *client_ip);
 
 #endif

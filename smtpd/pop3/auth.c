@@ -33,17 +33,9 @@
 	"connections"
 
 int
-pop3_local(const char *ip)
-{
-	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0 ||
-	       strcmp(ip, "::ffff:127.0.0.1") == 0;
-}
-
-int
 pop3_login_allowed(const struct pop3_session *s)
 {
-	return s->d->tls == NULL || s->lio.tls != NULL ||
-	       s->d->conf.auth_plaintext || pop3_local(s->client_ip);
+	return login_in_clear_ok(s->d, s->lio.tls != NULL, s->client_ip);
 }
 
 /* 1 when refused (answered); the credentials of AUTH's line wiped */

@@ -8,12 +8,7 @@
 
 #include "pop3/pop3.h"
 
-/* the client is this host: 127.0.0.1 or ::1 (other 127.x are not) */
-int pop3_local(const char *ip);
-/*
- * USER/PASS and AUTH may be used: no cert loaded (no TLS to ask for),
- * the session is in TLS, auth_plaintext is on, or the client is local
- */
+/* USER/PASS and AUTH may be used (login_in_clear_ok) */
 int pop3_login_allowed(const struct pop3_session *s);
 void pop3_cmd_user(struct pop3_session *s, char *arg);
 void pop3_cmd_pass(struct pop3_session *s, char *arg);

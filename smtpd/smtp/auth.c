@@ -146,24 +146,10 @@ auth_login(struct smtp_session *s, const char *initial)
 	wipe(line, sizeof(line));
 }
 
-/*
- * The loopback exemption is the address local programs (a webmail, a
- * script, mailc) connect from by default, not all of 127.0.0.0/8: a
- * client that picked another source address chose to look like another
- * host.  "local": not a socket (inetd mode on a pipe).
- */
-static int
-auth_from_loopback(const char *ip)
-{
-	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0 ||
-	       strcmp(ip, "::ffff:127.0.0.1") == 0 || strcmp(ip, "local") == 0;
-}
-
 int
 auth_offered(const struct smtp_session *s)
 {
-	return s->d->tls == NULL || s->lio.tls != NULL ||
-	       s->d->conf.auth_plaintext || auth_from_loopback(s->client_ip);
+	return login_in_clear_ok(s->d, s->lio.tls != NULL, s->client_ip);
 }
 
 void
