@@ -45,7 +45,7 @@ abc_received() {
 	f=$(maildir_files abc.com bob abc)
 	[ "$(printf '%s\n' "$f" | grep -c .)" = 1 ] || return 1
 	received "$f" | head -n 1 |
-		grep -E '^Received: from mx\.pfx\.example \(\[127\.0\.0\.1\]\) by mx\.abc\.com \(smtpd\) with '
+		grep -E '^Received: from mx\.pfx\.example \(\[127\.0\.0\.1\]\) (.* )?by mx\.abc\.com \(smtpd\) with '
 }
 
 # the from= line abc logged for carol's message
@@ -95,6 +95,7 @@ abc_from_line() { grep -E ': from=<carol@pfx\.example> ' "$(log_of abc)"; }
 	run abc_received
 	echo "$output"
 	[[ $output == *" with ESMTPS id "* ]]
+	[[ $output == *"TLSv1."* ]]
 	run abc_from_line
 	echo "$output"
 	[[ $output == *" tls="* ]]

@@ -18,7 +18,7 @@
 #   pfx_stored USER          the only message in USER@pfx.example's new/
 #   pfx_queue_empty          nothing left in Postfix's queue
 #   pfx_send RCPT SUBJECT    carol@pfx.example sends a short message into
-#                            Postfix's smtpd with swaks
+#                            Postfix's smtpd (Python's smtplib)
 #   pfx_has N USER           exactly N messages for USER@pfx.example
 #   pfx_tls_server           Postfix's smtpd gets a certificate for
 #                            mx.pfx.example (signed by the test CA)
@@ -201,11 +201,14 @@ pfx_queue_empty() {
 }
 
 pfx_send() {
-	local rcpt=$1 subject=$2
-	swaks --server "$PFX_ADDR:$PFX_PORT" --ehlo client.pfx.example \
-		--from carol@pfx.example --to "$rcpt" \
-		--header "Subject: $subject" --body "Hello from Postfix's side." \
-		--timeout 10
+	python3 - "$PFX_ADDR" "$PFX_PORT" "$1" "$2" <<-'PY'
+	import smtplib, sys
+	host, port, rcpt, subject = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+	msg = ("From: carol@pfx.example\r\nTo: %s\r\nSubject: %s\r\n\r\n"
+	       "Hello from Postfix's side.\r\n" % (rcpt, subject))
+	with smtplib.SMTP(host, port, local_hostname="client.pfx.example", timeout=10) as s:
+	    s.sendmail("carol@pfx.example", [rcpt], msg)
+	PY
 }
 
 pfx_tls_server() {
