@@ -3,7 +3,8 @@
 # abc.com's smtpd routes pfx.example to Postfix (mx.pfx.example, on
 # 127.0.0.3), which stores bob@pfx.example in a Maildir; Postfix sends
 # abc.com to abc's smtp port.  In clear, then with TLS: Postfix's client
-# at smtp_tls_security_level may and encrypt against our STARTTLS, our
+# at smtp_tls_security_level may, encrypt and secure (verified with the
+# test CA) against our STARTTLS, our
 # relay's opportunistic STARTTLS against Postfix's smtpd at
 # smtpd_tls_security_level may and encrypt; each hop's Received: line
 # says ESMTPS.  Postfix is unpacked from its .deb by `make test-debs`
@@ -39,10 +40,11 @@ pfx_received() {
 		grep -E '^Received: from mx\.abc\.com .*by mx\.pfx\.example \(Postfix\) with '
 }
 
-# abc's Received: line in bob@abc.com's message, for a message from Postfix
+# abc's Received: line in USER@abc.com's message (bob's unless named),
+# for a message from Postfix
 abc_received() {
 	local f
-	f=$(maildir_files abc.com bob abc)
+	f=$(maildir_files abc.com "${1:-bob}" abc)
 	[ "$(printf '%s\n' "$f" | grep -c .)" = 1 ] || return 1
 	received "$f" | head -n 1 |
 		grep -E '^Received: from mx\.pfx\.example \(\[127\.0\.0\.1\]\) (.* )?by mx\.abc\.com \(smtpd\) with '
@@ -101,21 +103,32 @@ abc_from_line() { grep -E ': from=<carol@pfx\.example> ' "$(log_of abc)"; }
 	[[ $output == *" tls="* ]]
 }
 
-@test "TLS: Postfix at smtp_tls_security_level = encrypt with the test CA sends to smtpd over STARTTLS, the certificate trusted" {
+@test "TLS: Postfix at smtp_tls_security_level = encrypt, and secure (verified, match=mx.abc.com) with the test CA, sends to smtpd over STARTTLS" {
 	need_tls
 	tls_daemon abc
+	# bob's mail goes to [127.0.0.1] at encrypt (the chain checked, trusted,
+	# but not required), alice's to [localhost], the same smtpd, at secure:
+	# the chain and the name must verify, or Postfix holds the mail
+	printf 'alice@abc.com smtp:[localhost]:%s\n' "$abc_SMTP" >>"$PFX/etc/transport"
+	printf '[localhost]:%s secure match=mx.abc.com\n' "$abc_SMTP" >"$PFX/etc/tls_policy"
 	pfx_conf "smtp_tls_security_level = encrypt" "smtp_tls_loglevel = 1" \
-		"smtp_tls_CAfile = $PKI/ca.pem"
+		"smtp_tls_CAfile = $PKI/ca.pem" \
+		"smtp_tls_policy_maps = texthash:$PFX/etc/tls_policy"
 	pfx_start
 	daemon_start abc
 	pfx_send bob@abc.com "encrypted"
+	pfx_send alice@abc.com "encrypted and verified"
 	wait_for 10 has 1 abc abc.com bob
+	wait_for 10 has 1 abc abc.com alice
 	grep -E "Trusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:$abc_SMTP: TLSv1\.[23] " "$PFX/maillog"
-	run abc_received
+	grep -E "Verified TLS connection established to localhost\[127\.0\.0\.1\]:$abc_SMTP: TLSv1\.[23] " "$PFX/maillog"
+	run abc_received bob
 	echo "$output"
 	[[ $output == *" with ESMTPS id "* ]]
-	run abc_from_line
-	[[ $output == *" tls="* ]]
+	run abc_received alice
+	echo "$output"
+	[[ $output == *" with ESMTPS id "* ]]
+	[ "$(abc_from_line | grep -c ' tls=')" = 2 ]
 }
 
 @test "TLS: smtpd's relay uses STARTTLS to Postfix at smtpd_tls_security_level = may: Postfix's Received: with ESMTPS" {

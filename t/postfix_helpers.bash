@@ -33,11 +33,14 @@ PFX_ADDR=127.0.0.3
 PFX=
 PFX_PID=
 
+# (a test running beside this one may have just made them: that is fine)
 pfx_users() {
-	getent group postdrop >/dev/null || groupadd --system postdrop
+	getent group postdrop >/dev/null || groupadd --system postdrop ||
+		getent group postdrop >/dev/null
 	getent passwd postfix >/dev/null ||
 		useradd --system --user-group --no-create-home \
-			--home-dir /nonexistent --shell /usr/sbin/nologin postfix
+			--home-dir /nonexistent --shell /usr/sbin/nologin postfix ||
+		getent passwd postfix >/dev/null
 }
 
 pfx_init() {
