@@ -4,11 +4,11 @@
 # 127.0.0.3), which stores bob@pfx.example in a Maildir; Postfix sends
 # abc.com to abc's smtp port.  In clear, then with TLS: Postfix's client
 # at smtp_tls_security_level may, encrypt and secure (verified with the
-# test CA) against our STARTTLS, our
-# relay's opportunistic STARTTLS against Postfix's smtpd at
-# smtpd_tls_security_level may and encrypt; each hop's Received: line
-# says ESMTPS.  Postfix is unpacked from its .deb by `make test-debs`
-# (t/postfix_helpers.bash); one Postfix start a test.
+# test CA) against our STARTTLS; our relay's opportunistic STARTTLS
+# against Postfix's smtpd at smtpd_tls_security_level may and encrypt.
+# Each hop's Received: line says ESMTPS.  Postfix is unpacked from its
+# .deb by `make test-debs` (t/postfix_helpers.bash); one Postfix start a
+# test.
 
 load helpers
 load relay_helpers
@@ -139,6 +139,7 @@ abc_from_line() { grep -E ': from=<carol@pfx\.example> ' "$(log_of abc)"; }
 	daemon_start abc
 	alice_sends "over STARTTLS" bob@pfx.example
 	wait_for 10 pfx_has 1 bob
+	grep -E ": to=<bob@pfx\.example> status=sent relay=$PFX_ADDR:$PFX_PORT .*tls=" "$(log_of abc)"
 	grep -E "TLS connection established from localhost\[127\.0\.0\.1\]: TLSv1\.[23] " "$PFX/maillog"
 	run pfx_received
 	echo "$output"
@@ -146,14 +147,18 @@ abc_from_line() { grep -E ': from=<carol@pfx\.example> ' "$(log_of abc)"; }
 	[[ $output == *" with ESMTPS id "* ]]
 }
 
-@test "TLS: smtpd's relay uses STARTTLS to Postfix at smtpd_tls_security_level = encrypt: Postfix's Received: with ESMTPS" {
+@test "TLS: smtpd's route ... tls to Postfix at smtpd_tls_security_level = encrypt: the certificate verified, Postfix's Received: with ESMTPS" {
 	need_tls
 	pfx_tls_server
+	# the route setup wrote, now requiring a verified certificate
+	sed -i "s|^route pfx\.example .*|& tls|" "$abc_ROOT/etc/extra.conf"
+	daemon_conf abc "tls_ca $PKI/ca.pem"
 	pfx_conf "smtpd_tls_security_level = encrypt"
 	pfx_start
 	daemon_start abc
 	alice_sends "encrypted" bob@pfx.example
 	wait_for 10 pfx_has 1 bob
+	grep -E ": to=<bob@pfx\.example> status=sent relay=$PFX_ADDR:$PFX_PORT .* tls=verified" "$(log_of abc)"
 	run pfx_received
 	echo "$output"
 	[[ $output == *" with ESMTPS id "* ]]

@@ -21,7 +21,8 @@
 #                            Postfix's smtpd (Python's smtplib)
 #   pfx_has N USER           exactly N messages for USER@pfx.example
 #   pfx_tls_server           Postfix's smtpd gets a certificate for
-#                            mx.pfx.example (signed by the test CA)
+#                            mx.pfx.example and $PFX_ADDR (signed by the
+#                            test CA) and logs its TLS sessions
 #   received FILE            FILE's Received: lines, each unfolded to one
 #
 # The master runs as root and its daemons as the postfix user (and the
@@ -215,9 +216,18 @@ pfx_send() {
 }
 
 pfx_tls_server() {
-	tls_cert mx.pfx.example
-	pfx_conf "smtpd_tls_cert_file = $PKI/mx.pfx.example.pem" \
-		"smtpd_tls_key_file = $PKI/mx.pfx.example.key" \
+	local c
+	tls_ca
+	c=$PKI/mx.pfx.example
+	# as tls_cert makes them, for Postfix's address: a route to
+	# 127.0.0.3:PORT with tls verifies the name 127.0.0.3
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$c.key" -out "$c.csr" -subj "/CN=mx.pfx.example" 2>/dev/null
+	openssl x509 -req -in "$c.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
+		-CAcreateserial -days 30 -out "$c.pem" \
+		-extfile <(printf 'subjectAltName=DNS:mx.pfx.example,IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$PFX_ADDR") \
+		2>/dev/null
+	pfx_conf "smtpd_tls_cert_file = $c.pem" "smtpd_tls_key_file = $c.key" \
 		"smtpd_tls_received_header = yes" "smtpd_tls_loglevel = 1"
 }
 
