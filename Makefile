@@ -147,7 +147,7 @@ test-debs:
 	{ apt-get download $(TEST_DEBS) >/dev/null 2>&1 || \
 	  { apt-get update >/dev/null 2>&1 && apt-get download $(TEST_DEBS) >/dev/null; }; } && \
 	for d in *.deb; do dpkg -x "$$d" $(DEBS_DIR) || exit 1; done || \
-	{ echo "could not unpack$(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
+	{ echo "could not unpack $(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
 
 # run the suite, keep its TAP output, and end with one "N passed, N failed" line
 define run_bats
