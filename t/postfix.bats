@@ -71,7 +71,8 @@ abc_from_line() { grep -E ': from=<carol@pfx\.example> ' "$(log_of abc)"; }
 	echo "$output"
 	[[ $output == *" with ESMTP id "* ]]
 	run abc_from_line
-	[[ $output == *" proto=ESMTP"* ]]
+	echo "$output"
+	[[ $output =~ " proto=ESMTP"( |$) ]]
 	[[ $output != *" tls="* ]]
 }
 
