@@ -137,19 +137,21 @@ test-tools:
 # the old name
 bats-check: test-tools
 
-# mail(1) of bsd-mailx for t/sendmail_callers.bats.  Its package depends
-# on an MTA, and installing one would take over /usr/sbin/sendmail: so it
-# is unpacked (apt-get download, dpkg -x) under build/debs, never
-# installed, with the library it needs.
-TEST_DEBS = bsd-mailx liblockfile1
+# mail(1) of bsd-mailx for t/sendmail_callers.bats, and Postfix, the peer
+# of t/postfix.bats.  bsd-mailx's package depends on an MTA, and
+# installing one (Postfix) would take over /usr/sbin/sendmail: so they are
+# unpacked (apt-get download, dpkg -x) under build/debs, never installed,
+# with the library bsd-mailx needs (Postfix's are on the machine already).
+TEST_DEBS = bsd-mailx liblockfile1 postfix
 DEBS_DIR  = $(CURDIR)/build/debs
 test-debs:
-	@[ -x $(DEBS_DIR)/usr/bin/bsd-mailx ] && exit 0; \
+	@[ -x $(DEBS_DIR)/usr/bin/bsd-mailx ] && \
+	  [ -x $(DEBS_DIR)/usr/lib/postfix/sbin/master ] && exit 0; \
 	rm -rf $(DEBS_DIR) && mkdir -p $(DEBS_DIR)/pkg && cd $(DEBS_DIR)/pkg && \
 	{ apt-get download $(TEST_DEBS) >/dev/null 2>&1 || \
 	  { apt-get update >/dev/null 2>&1 && apt-get download $(TEST_DEBS) >/dev/null; }; } && \
 	for d in *.deb; do dpkg -x "$$d" $(DEBS_DIR) || exit 1; done || \
-	{ echo "could not unpack$(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
+	{ echo "could not unpack $(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
 
 # run the suite, keep its TAP output, and end with one "N passed, N failed" line
 define run_bats
