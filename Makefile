@@ -108,14 +108,16 @@ layers:
 # has it): bats-core runs the suite, python3 the protocol helpers, mandoc
 # lints the man pages (t/docs.bats), systemd's tools activate sockets and
 # verify the units, setpriv runs a check as nobody; libtls-dev builds
-# the TLS variant the suite runs on.  Missing ones are
+# the TLS variant the suite runs on, openssl makes its certificates,
+# swaks, msmtp and mpop are TLS clients nobody here wrote.  Missing ones are
 # installed with apt-get when root, else named with their packages.
 BATS = bats
 TEST_TOOLS = $(BATS):bats python3:python3 mandoc:mandoc \
              systemd-socket-activate:systemd systemd-analyze:systemd \
              setpriv:util-linux s-nail:s-nail php:php-cli \
              /usr/lib/git-core/git-send-email:git-email \
-             /usr/include/tls.h:libtls-dev
+             /usr/include/tls.h:libtls-dev openssl:openssl swaks:swaks \
+             msmtp:msmtp mpop:mpop
 test-tools:
 	@missing=; pkgs=; \
 	for t in $(TEST_TOOLS); do \
