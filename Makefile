@@ -129,8 +129,8 @@ test-tools:
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "not found:$$missing: installing$$pkgs with apt-get"; \
-	  (apt-get install -y $$pkgs >/dev/null 2>&1 || \
-	   { apt-get update >/dev/null 2>&1 && apt-get install -y $$pkgs >/dev/null; }) || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkgs >/dev/null 2>&1 || \
+	   { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkgs >/dev/null; }) || \
 	  { echo "could not install$$pkgs: install them and re-run"; exit 1; }; \
 	else \
 	  echo "needed for 'make test' but not found:$$missing: install the package(s)$$pkgs"; exit 1; \
