@@ -379,7 +379,8 @@ smtpc_tls(struct smtpc *c, struct tlsio_ctx *ctx, const char *servername,
 	if ((t = tlsio_client(ctx, c->fd, servername, err, sizeof(err))) ==
 		NULL ||
 	    lio_tls_start(&c->lio, t, &dropped, err, sizeof(err)) < 0) {
-		smtpc_fail(c, err, 1);
+		/* the timeout is named only when it is why */
+		smtpc_fail(c, err, strstr(err, "timed out") != NULL);
 		c->broken = 1;
 		return -1;
 	}

@@ -39,7 +39,9 @@
  * SIGUSR1 lifts it), so a full disk cannot turn into a delivery loop,
  * and the rest are due again.  An envelope that cannot be read is set
  * aside in corrupt/ (store/queue.c).  The verification cache in verify/
- * is swept of expired entries every verify_cache seconds.
+ * is swept of expired entries every verify_cache seconds.  The TLS
+ * contexts the workers talk to peers with (peertls.h: the CA bundle
+ * read) are made once here, at start; workers inherit them.
  *
  * SIGTERM (the master stopping or restarting it) or SIGINT: no more
  * workers are started; those running get SHUTDOWN_GRACE_SEC to finish,
@@ -65,6 +67,7 @@
 #include "util.h"
 
 #include "conf_lookup.h"
+#include "peertls.h"
 #include "shutdown.h"
 
 #include "relay/relay.h"
@@ -95,6 +98,7 @@ struct runner {
 	int lockfd, fifo, keep;
 	struct sched_wake wake;
 	size_t pipesize;
+	struct peertls tls; /* the workers' TLS contexts, made once here */
 };
 
 static volatile sig_atomic_t relay_force, relay_term;
@@ -271,6 +275,7 @@ start_worker(struct runner *r, struct job *j)
 	for (i = 0; i < j->n; i++)
 		wj.ids[i] = j->m[i]->id;
 	wj.n = j->n;
+	wj.tls = &r->tls;
 	if (j->dest >= 0)
 		strlcpy(wj.dest, r->s.dest[j->dest].name, sizeof(wj.dest));
 	else {
@@ -524,6 +529,7 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 	if ((r.lockfd = relay_lock_wait(&r)) < 0)
 		_exit(0);
 	relay_open_fifo(&r);
+	peertls_init(&r.tls, c);
 	/* a day is far longer than any session or delivery takes */
 	queue_cleanup(c->queue, 86400);
 	relay_scan(&r);
@@ -576,5 +582,6 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 		free(r.jobs[i].m);
 	free(r.jobs);
 	sched_free(&r.s);
+	peertls_free(&r.tls);
 	_exit(0);
 }

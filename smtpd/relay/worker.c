@@ -53,6 +53,7 @@
 #include "mxroute.h"
 #include "log.h"
 #include "msghdr.h"
+#include "peertls.h"
 #include "smtpc.h"
 #include "util.h"
 
@@ -97,25 +98,69 @@ rcpt_result(struct qrcpt *q, int code, const char *where, const char *text)
 }
 
 /*
+ * The worker's connection: to one destination at a time, kept from one
+ * message of the job to the next (RSET between them, RFC 5321 §4.1.1.5)
+ * up to relay_reuse_count transactions; closed with QUIT when the job
+ * moves on or ends.  dead: this job's destination could not be reached
+ * (every host refused, timed out, did not greet with 220 or failed
+ * TLS); its other messages then wait untried, with that error.  In TLS
+ * when the peer offered STARTTLS or the route required it (peertls.h);
+ * verified: the peer's certificate was checked.  notes: for each
+ * recipient of the message at hand, how the connection that carried
+ * it was protected, for its log line (peertls_note).
+ */
+struct wconn {
+	struct smtpc c;
+	struct peertls *tls;
+	int open, used, verified;
+	char dest[SCHED_DEST_MAX];
+	char where[300], remote[300];
+	int dead;
+	char dead_err[512];
+	char (*notes)[200];
+};
+
+/* the connection is not wanted after an error: QUIT when it can */
+static void
+conn_drop(struct smtpd *d, struct smtpc *c)
+{
+	if (!c->broken && c->code > 0) {
+		smtpc_set_timeout(c, d->conf.relay_mail_timeout,
+				  "relay_mail_timeout");
+		smtpc_cmd(c, "QUIT");
+	}
+	smtpc_close(c);
+}
+
+/*
  * Connect to the route's hosts in turn (mxroute.h) until one greets
  * with 220: a connection that fails or a greeting that is not 220
  * (RFC 5321 §3.1: 4xx, or 554 "no service here") moves on to the next
  * host, each failure recorded, so what stays is the last host's.  A
  * 5xx greeting is never final, even from the last host: that host
  * turned the connection away, not the recipients (Postfix's
- * smtp_skip_5xx_greeting), so the message is tried again later.  At
- * most MXROUTE_SESSIONS_MAX hosts that take the connection but do not
- * greet with 220 are tried in one attempt.  Each recipient's remote
- * names the host last tried.  0 connected, with the host as error
- * texts name it in where; -1 when no host took it.
+ * smtp_skip_5xx_greeting), so the message is tried again later.  A
+ * greeted host is sent EHLO, then STARTTLS when it offers it or the
+ * route requires TLS (peertls.h; required: a certificate verified for
+ * the host's name): a TLS failure is a temporary error of that host
+ * and the next is tried, never the same in clear.  At most
+ * MXROUTE_SESSIONS_MAX hosts that take the connection but do not
+ * greet with 220 or fail TLS are tried in one attempt.  Each
+ * recipient's remote names the host last tried.  0 connected and
+ * EHLO'd, with the host as error texts name it in w->where; -1 when no
+ * host took it; -2 when EHLO and HELO were refused (the recipients'
+ * errors set to that reply).
  */
 static int
 worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
-	       const int *idx, int n, struct smtpc *c, char *where,
-	       size_t wsize)
+	       const int *idx, int n, int required, struct wconn *w)
 {
 	char remote[sizeof(env->rcpts[0].remote)];
-	int h, i, code, sessions = 0;
+	char err[sizeof(env->rcpts[0].error)];
+	struct smtpc *c = &w->c;
+	char *where = w->where;
+	size_t wsize = sizeof(w->where);
+	int h, i, code, tls, sessions = 0;
 
 	for (h = 0; h < mr->nhosts && sessions < MXROUTE_SESSIONS_MAX; h++) {
 		const struct mxhost *host = &mr->hosts[h];
@@ -134,17 +179,39 @@ worker_connect(struct smtpd *d, struct envelope *env, const struct mxroute *mr,
 		}
 		smtpc_set_timeout(c, d->conf.relay_helo_timeout,
 				  "relay_helo_timeout");
-		if ((code = smtpc_reply(c)) == 220)
-			return 0;
-		sessions++;
-		for (i = 0; i < n; i++) {
-			rcpt_result(&env->rcpts[idx[i]], code, where,
-				    code < 0 ? c->err : c->text);
-			env->rcpts[idx[i]].state = QR_PENDING;
+		if ((code = smtpc_reply(c)) != 220) {
+			sessions++;
+			for (i = 0; i < n; i++) {
+				rcpt_result(&env->rcpts[idx[i]], code, where,
+					    code < 0 ? c->err : c->text);
+				env->rcpts[idx[i]].state = QR_PENDING;
+			}
+			smtpc_close(c);
+			continue;
 		}
-		smtpc_close(c);
+		if (smtpc_hello(c, d->conf.hostname) / 100 != 2)
+			goto refused;
+		tls = peertls_start(w->tls, c, host->name, required, err,
+				    sizeof(err));
+		if (tls == 1 && smtpc_hello(c, d->conf.hostname) / 100 != 2)
+			goto refused;
+		if (tls >= 0) {
+			w->verified = tls == 1 && required;
+			return 0;
+		}
+		sessions++;
+		for (i = 0; i < n; i++)
+			rcpt_result(&env->rcpts[idx[i]], -1, where, err);
+		conn_drop(d, c);
 	}
 	return -1;
+refused:
+	/* EHLO (and HELO) refused, in clear or after STARTTLS */
+	for (i = 0; i < n; i++)
+		rcpt_result(&env->rcpts[idx[i]], c->code, where,
+			    c->code < 0 ? c->err : c->text);
+	smtpc_close(c);
+	return -2;
 }
 
 /*
@@ -171,23 +238,6 @@ record_done(struct smtpd *d, struct envelope *env, const int *idx, int n)
 	return r;
 }
 
-/*
- * The worker's connection: to one destination at a time, kept from one
- * message of the job to the next (RSET between them, RFC 5321 §4.1.1.5)
- * up to relay_reuse_count transactions; closed with QUIT when the job
- * moves on or ends.  dead: this job's destination could not be reached
- * (every host refused, timed out or did not greet with 220); its other
- * messages then wait untried, with that error.
- */
-struct wconn {
-	struct smtpc c;
-	int open, used;
-	char dest[SCHED_DEST_MAX];
-	char where[300], remote[300];
-	int dead;
-	char dead_err[512];
-};
-
 static void
 conn_close(struct smtpd *d, struct wconn *w, int quit)
 {
@@ -203,12 +253,12 @@ conn_close(struct smtpd *d, struct wconn *w, int quit)
 }
 
 /*
- * 1 when w's connection goes to dest and may carry one more message: it
- * answered RSET with 250 (the recipients then name its host).  Else it
+ * 1 when w's connection goes to dest and may carry one more message (in
+ * verified TLS when required): it answered RSET with 250 (the recipients then name its host).  Else it
  * is closed (with QUIT when it is only done with) and 0.
  */
 static int
-conn_reuse(struct smtpd *d, struct wconn *w, const char *dest,
+conn_reuse(struct smtpd *d, struct wconn *w, const char *dest, int required,
 	   struct envelope *env, const int *idx, int n)
 {
 	int i;
@@ -216,7 +266,8 @@ conn_reuse(struct smtpd *d, struct wconn *w, const char *dest,
 	if (!w->open)
 		return 0;
 	if (strcmp(w->dest, dest) != 0 ||
-	    w->used >= d->conf.relay_reuse_count) {
+	    w->used >= d->conf.relay_reuse_count ||
+	    (required && !w->verified)) {
 		conn_close(d, w, 1);
 		return 0;
 	}
@@ -233,29 +284,22 @@ conn_reuse(struct smtpd *d, struct wconn *w, const char *dest,
 }
 
 /*
- * A new connection to mr's hosts for dest, greeted and EHLO'd: 0; -1
- * when no host greeted with 220 (the destination is dead, for a job to
- * it), -2 when EHLO and HELO were refused (the recipients' errors are
- * set either way).
+ * A new connection to mr's hosts for dest, greeted, EHLO'd and in TLS
+ * as peertls.h says (required: the route's tls): 0; -1 when no host
+ * greeted with 220 and went on in TLS when it had to (the destination
+ * is dead, for a job to it), -2 when EHLO and HELO were refused (the
+ * recipients' errors are set either way).
  */
 static int
-conn_open(struct smtpd *d, struct wconn *w, const char *dest,
+conn_open(struct smtpd *d, struct wconn *w, const char *dest, int required,
 	  struct envelope *env, const struct mxroute *mr, const int *idx,
 	  int n)
 {
-	int i;
+	int k;
 
-	if (worker_connect(d, env, mr, idx, n, &w->c, w->where,
-			   sizeof(w->where)) < 0)
-		return -1;
+	if ((k = worker_connect(d, env, mr, idx, n, required, w)) < 0)
+		return k;
 	strlcpy(w->remote, env->rcpts[idx[0]].remote, sizeof(w->remote));
-	if (smtpc_hello(&w->c, d->conf.hostname) / 100 != 2) {
-		for (i = 0; i < n; i++)
-			rcpt_result(&env->rcpts[idx[i]], w->c.code, w->where,
-				    w->c.code < 0 ? w->c.err : w->c.text);
-		smtpc_close(&w->c);
-		return -2;
-	}
 	strlcpy(w->dest, dest, sizeof(w->dest));
 	w->open = 1;
 	w->used = 0;
@@ -283,6 +327,9 @@ worker_attempt(struct smtpd *d, struct wconn *w, struct envelope *env,
 
 	accepted = xcalloc((size_t)n, sizeof(*accepted));
 	w->used++;
+	for (i = 0; i < n; i++)
+		peertls_note(c, w->verified, w->notes[idx[i]],
+			     sizeof(w->notes[0]));
 	smtpc_set_timeout(c, cf->relay_mail_timeout, "relay_mail_timeout");
 	/* RFC 2920: MAIL and every RCPT in one write when PIPELINING */
 	if (c->ext & SMTPC_EXT_SIZE)
@@ -389,8 +436,19 @@ skipped(const struct worker_job *job, const char *dest)
 	return 0;
 }
 
+/* 1 when the route to domain requires TLS (`route ... tls`) */
+static int
+tls_required(const struct conf *c, const char *domain)
+{
+	const struct route *rt = conf_route(c, domain);
+
+	return rt != NULL && rt->tls;
+}
+
 /*
- * Group the pending recipients by destination (conf_dest), look up its
+ * Group the pending recipients by destination (conf_dest) and by
+ * whether their route requires TLS (two routes to one host may differ
+ * in that: the one without never takes the other's in clear), look up its
  * hosts and try them (on w's connection when it goes there), recording
  * each group's deliveries before the next.  A lookup that fails fails
  * the group (mxroute.h: 4xx stays pending, 5xx fails).  A destination
@@ -408,7 +466,7 @@ deliver_pending(struct smtpd *d, const struct worker_job *job,
 	char *tried = xcalloc((size_t)env->nrcpt, 1);
 	char err[sizeof(env->rcpts[0].error)];
 	char dest[SCHED_DEST_MAX], other[SCHED_DEST_MAX];
-	int i, j, n, code, r = 0;
+	int i, j, n, code, required, r = 0;
 
 	for (i = 0; i < env->nrcpt && r == 0; i++) {
 		struct mailaddr a, b;
@@ -416,6 +474,7 @@ deliver_pending(struct smtpd *d, const struct worker_job *job,
 		    rcpt_domain(&env->rcpts[i], &a) == NULL ||
 		    conf_dest(&d->conf, a.domain, dest, sizeof(dest)) < 0)
 			continue;
+		required = tls_required(&d->conf, a.domain);
 		/* every pending recipient with the same destination */
 		n = 0;
 		for (j = i; j < env->nrcpt; j++) {
@@ -423,7 +482,8 @@ deliver_pending(struct smtpd *d, const struct worker_job *job,
 			    addr_parse_mailbox(env->rcpts[j].addr, &b) < 0 ||
 			    conf_dest(&d->conf, b.domain, other,
 				      sizeof(other)) < 0 ||
-			    strcmp(dest, other) != 0)
+			    strcmp(dest, other) != 0 ||
+			    tls_required(&d->conf, b.domain) != required)
 				continue;
 			tried[j] = 1;
 			idx[n++] = j;
@@ -443,11 +503,12 @@ deliver_pending(struct smtpd *d, const struct worker_job *job,
 		}
 		sigprocmask(SIG_SETMASK, open, &held);
 		code = 0;
-		if (conn_reuse(d, w, dest, env, idx, n))
+		if (conn_reuse(d, w, dest, required, env, idx, n))
 			r = worker_attempt(d, w, env, idx, n, datafd, size);
 		else if ((code = mxroute_lookup(&d->conf, a.domain, 0, &mr, err,
 						sizeof(err))) == 0) {
-			int k = conn_open(d, w, dest, env, &mr, idx, n);
+			int k = conn_open(d, w, dest, required, env, &mr, idx,
+					  n);
 			if (k == 0)
 				r = worker_attempt(d, w, env, idx, n, datafd,
 						   size);
@@ -569,10 +630,11 @@ record_bounced(struct smtpd *d, struct envelope *env)
  * The log line of one recipient tried in this attempt (smtpd(8),
  * LOGGING): the host it was last tried at, as error texts name it
  * ("none" when no host was tried), the seconds since the message
- * arrived, the reply or error last.
+ * arrived, how the session was protected when it was TLS (tls, a
+ * peertls_note), the reply or error last.
  */
 static void
-log_result(const struct envelope *env, const struct qrcpt *q)
+log_result(const struct envelope *env, const struct qrcpt *q, const char *tls)
 {
 	struct mxhost h;
 	char relay[300] = "none";
@@ -589,12 +651,12 @@ log_result(const struct envelope *env, const struct qrcpt *q)
 		h.addr[close - open - 2] = '\0';
 		mxhost_where(&h, relay, sizeof(relay));
 	}
-	log_info("%s: to=<%s> status=%s relay=%s delay=%.2f%s%s%s", env->id,
+	log_info("%s: to=<%s> status=%s relay=%s delay=%.2f%s%s%s%s", env->id,
 		 log_value(q->addr),
 		 q->state == QR_DONE	  ? "sent"
 		 : q->state == QR_PENDING ? "deferred"
 					  : "bounced",
-		 relay, queue_delay(env->id, env->created),
+		 relay, queue_delay(env->id, env->created), tls,
 		 q->error[0] ? " (" : "", q->error, q->error[0] ? ")" : "");
 }
 
@@ -630,6 +692,7 @@ deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
 	before = xcalloc((size_t)env.nrcpt, sizeof(*before));
 	for (i = 0; i < env.nrcpt; i++)
 		before[i] = env.rcpts[i].state;
+	w->notes = xcalloc((size_t)env.nrcpt, sizeof(*w->notes));
 	hops_check(d, &env, datafd);
 	if (deliver_pending(d, job, w, &env, datafd, size, open) < 0) {
 		r = WORKER_UNRECORDED;
@@ -651,7 +714,7 @@ deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
 			q->state = QR_FAILED;
 		}
 		if (before[i] == QR_PENDING)
-			log_result(&env, q);
+			log_result(&env, q, w->notes[i]);
 		pending += q->state == QR_PENDING;
 		failed += q->state == QR_FAILED;
 	}
@@ -680,6 +743,8 @@ deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
 out:
 	queue_env_free(&env);
 	free(before);
+	free(w->notes);
+	w->notes = NULL;
 	close(datafd);
 	return r;
 }
@@ -693,6 +758,7 @@ worker_run(struct smtpd *d, const struct worker_job *job)
 
 	deliver_hold_signals(&open); /* let in while it talks to a peer */
 	memset(&w, 0, sizeof(w));
+	w.tls = job->tls;
 	for (k = 0; k < job->n; k++)
 		if (deliver_one(d, job, &w, job->ids[k], &open) ==
 		    WORKER_UNRECORDED) {

@@ -9,6 +9,7 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+#include "peertls.h"
 #include "smtpd.h"
 
 #include "relay/sched.h"
@@ -29,6 +30,7 @@ struct worker_job {
 	/* destinations that are dead: their recipients wait untried */
 	char (*skip)[SCHED_DEST_MAX];
 	int nskip;
+	struct peertls *tls; /* the relay child's TLS contexts (peertls.h) */
 };
 
 _Noreturn void worker_run(struct smtpd *d, const struct worker_job *job);

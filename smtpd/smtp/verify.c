@@ -10,7 +10,11 @@
  * its mail host) is refused the same way.  The whole probe, lookup
  * included, has one deadline (verify_timeout): every wait of it
  * (connect, each reply) is cut to what is left, and once it is spent no
- * further host is asked and the recipient is accepted.
+ * further host is asked and the recipient is accepted.  TLS as the
+ * relay worker would use it (peertls.h): STARTTLS when offered, and on
+ * a `route ... tls` required with a verified certificate; a host where
+ * TLS fails is not asked (never in clear), as one that cannot be
+ * reached.
  * Definite answers (2xx, 5xx) are cached for verify_cache seconds in the
  * queue's verify/ directory, one small file per address, shared by all
  * session children.
@@ -30,6 +34,7 @@
 #include "util.h"
 #include "conf_lookup.h"
 #include "mxroute.h"
+#include "peertls.h"
 
 #include "smtp/reply.h"
 #include "smtp/verify.h"
@@ -120,14 +125,52 @@ probe_step(struct smtpc *sc, int64_t deadline)
 	return left > 0;
 }
 
-/* ask the first of mr's hosts that greets (as the relay worker
- * would deliver: mxroute.h), all before deadline; its RCPT reply code
- * (its text in text), or -1 when none could be asked (why in text);
- * the host in where */
+/*
+ * The greeting, EHLO and TLS as the relay worker would have them
+ * (peertls.h: STARTTLS when offered; required, a certificate verified
+ * for the host's name), each wait before deadline: 0, or -1 with why in
+ * text (a TLS failure: this host is not asked, in clear or at all).
+ */
 static int
-verify_probe(const struct conf *c, const struct mxroute *mr, const char *addr,
-	     int64_t deadline, char *text, size_t size, char *where,
-	     size_t wsize)
+probe_hello(const struct conf *c, struct smtpc *sc, const struct mxhost *host,
+	    int required, int64_t deadline, char *text, size_t size)
+{
+	/* made once per session, at its first probe */
+	static struct peertls tls;
+	int k;
+
+	if (!(probe_step(sc, deadline) && smtpc_reply(sc) == 220 &&
+	      probe_step(sc, deadline) &&
+	      smtpc_hello(sc, c->hostname) / 100 == 2 &&
+	      probe_step(sc, deadline)))
+		goto failed;
+	if (!tls.made && (required || (sc->ext & SMTPC_EXT_STARTTLS)))
+		peertls_init(&tls, c);
+	if ((k = peertls_start(&tls, sc, host->name, required, text, size)) <
+	    0)
+		return -1;
+	if (k == 1 && !(probe_step(sc, deadline) &&
+			smtpc_hello(sc, c->hostname) / 100 == 2 &&
+			probe_step(sc, deadline)))
+		goto failed;
+	return 0;
+failed:
+	strlcpy(text,
+		sc->err[0]    ? sc->err
+		: sc->text[0] ? sc->text
+			      : "probe timed out",
+		size);
+	return -1;
+}
+
+/* ask the first of mr's hosts that greets (as the relay worker
+ * would deliver: mxroute.h; in TLS as it would, probe_hello), all
+ * before deadline; its RCPT reply code (its text in text), or -1 when
+ * none could be asked (why in text); the host in where */
+static int
+verify_probe(const struct conf *c, const struct mxroute *mr, int required,
+	     const char *addr, int64_t deadline, char *text, size_t size,
+	     char *where, size_t wsize)
 {
 	struct smtpc sc;
 	int code = -1, h, left;
@@ -144,12 +187,13 @@ verify_probe(const struct conf *c, const struct mxroute *mr, const char *addr,
 			strlcpy(text, sc.err, size);
 			continue;
 		}
-		if (probe_step(&sc, deadline) && smtpc_reply(&sc) == 220 &&
-		    probe_step(&sc, deadline) &&
-		    smtpc_hello(&sc, c->hostname) / 100 == 2 &&
-		    probe_step(&sc, deadline) &&
-		    smtpc_cmd(&sc, "MAIL FROM:<>") / 100 == 2 &&
-		    probe_step(&sc, deadline)) {
+		if (probe_hello(c, &sc, &mr->hosts[h], required, deadline,
+				text, size) < 0) {
+			if (!sc.broken && sc.code > 0 &&
+			    probe_step(&sc, deadline))
+				smtpc_cmd(&sc, "QUIT");
+		} else if (smtpc_cmd(&sc, "MAIL FROM:<>") / 100 == 2 &&
+			   probe_step(&sc, deadline)) {
 			code = smtpc_cmd(&sc, "RCPT TO:<%s>", addr);
 			strlcpy(text, sc.text, size);
 			if (probe_step(&sc, deadline))
@@ -171,12 +215,12 @@ int
 verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 {
 	const struct conf *c = &s->d->conf;
+	const struct route *rt = conf_route(c, r->addr.domain);
 	struct mxroute mr;
 	char text[600] = "", where[300] = "none", *nl;
 	int code;
 
-	if (!c->verify_recipients || r->addr.literal ||
-	    conf_route(c, r->addr.domain) == NULL)
+	if (!c->verify_recipients || r->addr.literal || rt == NULL)
 		return 0;
 	/* text: the peer and the first line of its answer, as Postfix
 	 * quotes it ("HOST said: ..."); cached so */
@@ -194,9 +238,9 @@ verify_rcpt(struct smtp_session *s, const struct rcpt *r)
 		if (found != 0)
 			code = found >= 500 ? found : -1;
 		else
-			code =
-			    verify_probe(c, &mr, r->text, deadline, answer,
-					 sizeof(answer), where, sizeof(where));
+			code = verify_probe(c, &mr, rt->tls, r->text, deadline,
+					    answer, sizeof(answer), where,
+					    sizeof(where));
 		if ((nl = strchr(answer, '\n')) != NULL)
 			*nl = '\0';
 		snprintf(text, sizeof(text), "%s%s%.200s",
