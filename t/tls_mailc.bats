@@ -276,7 +276,7 @@ pop3() {
 	srv_start smtp 127.0.0.1
 	send -H 127.0.0.1
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf -- '--- server\n%s' "$(cat "$SRV_LOG")")" ]
+	[ "$output" = "" ] # not a word on stderr
 	run ! grep STARTTLS "$SRV_LOG"
 	grep -qx "MESSAGE tls=0" "$SRV_LOG"
 }
