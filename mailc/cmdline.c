@@ -18,6 +18,7 @@ void
 cmdline_init(struct cmdline *cl)
 {
 	memset(cl, 0, sizeof(*cl));
+	secure_init(&cl->tls);
 }
 
 int
@@ -27,6 +28,8 @@ cmdline_parse(struct cmdline *cl, int argc, char **argv)
 	int ch, before, nops = 0, sendopts = 0, status = 0, i;
 
 	cmdline_init(cl);
+	if ((argc = secure_options(&cl->tls, argc, argv, "Hpufscba")) < 0)
+		return EX_USAGE;
 	ops = xreallocarray(NULL, (size_t)argc + 1, sizeof(*ops));
 	/*
 	 * POSIX getopt stops at the first operand: take it as a recipient

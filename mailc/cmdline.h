@@ -6,6 +6,9 @@
  *         [-c cc] [-b bcc] [-a file]... [rcpt ...] < message
  *   mailc -i [-H host] [-p port]
  *
+ * and the TLS options of secure.h (--tls, --tls-required, --tls-ca FILE,
+ * --tls-insecure, --auth-plaintext) anywhere before a "--".
+ *
  * Options may follow recipients (as mailx and msmtp take them); after
  * "--" everything is a recipient, even "-x".  It parses; it checks only
  * what the parse itself needs (the -c and -b address lists, -i alone).  The host, the port, the recipients and the
@@ -17,6 +20,7 @@
 #include <stdio.h>
 
 #include "message.h"
+#include "secure.h"
 
 struct cmdline {
 	const char *host, *port;  /* -H, -p; NULL: config_apply() decides */
@@ -35,6 +39,7 @@ struct cmdline {
 	const char *password_command;
 	const char **attach;	  /* -a, in order (malloc'd array) */
 	int nattach;
+	struct secure tls; /* --tls... (secure.h), else config */
 };
 
 /*

@@ -13,6 +13,7 @@
 
 #define MAILC_DEFAULT_HOST "localhost"
 #define MAILC_DEFAULT_PORT "25"
+#define MAILC_DEFAULT_SMTPS_PORT "465" /* with --tls (RFC 8314) */
 #define MAILC_HOST_MAX 255
 
 /* "mailc: " + message + newline on stderr */

@@ -18,6 +18,7 @@
 #include "cmdline.h"
 #include "common.h"
 #include "config.h"
+#include "secure.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -25,7 +26,19 @@
 
 #define CONFIG_LINE_MAX 1024
 
-enum { C_HOST, C_PORT, C_USER, C_PASSCMD, C_FROM, C_DOMAIN, C_N };
+enum {
+	C_HOST,
+	C_PORT,
+	C_USER,
+	C_PASSCMD,
+	C_FROM,
+	C_DOMAIN,
+	C_TLS,
+	C_TLS_CA,
+	C_TLS_INSECURE,
+	C_AUTH_PLAINTEXT,
+	C_N
+};
 
 /* the settings: their names in a file and in the environment */
 static const struct {
@@ -38,6 +51,12 @@ static const struct {
     [C_PASSCMD] = {"password_command", "MAILC_PASSWORD_COMMAND", NULL},
     [C_FROM] = {"from", "MAILC_FROM", NULL},
     [C_DOMAIN] = {"domain", "MAILC_DOMAIN", mailc_check_host},
+    [C_TLS] = {"tls", "MAILC_TLS", secure_check_mode},
+    [C_TLS_CA] = {"tls_ca", "MAILC_TLS_CA", NULL},
+    [C_TLS_INSECURE] = {"tls_insecure", "MAILC_TLS_INSECURE",
+			secure_check_yesno},
+    [C_AUTH_PLAINTEXT] = {"auth_plaintext", "MAILC_AUTH_PLAINTEXT",
+			  secure_check_yesno},
 };
 
 /* what the files say; kept for the life of the process */
@@ -192,15 +211,12 @@ config_reset(void)
 }
 #endif
 
-int
-config_apply(struct cmdline *cl)
+/* read the files, once a process; 0 or EX_CONFIG after a message */
+static int
+config_read_all(void)
 {
-	const char **dst[C_N] = {&cl->host, &cl->port,
-				 &cl->user, &cl->password_command,
-				 &cl->from, NULL};
-	const char *sys = getenv("MAILC_SYSTEM_CONF"), *v;
+	const char *sys = getenv("MAILC_SYSTEM_CONF");
 	char user[4096];
-	int i;
 
 	if (sys == NULL || *sys == '\0')
 		sys = SYSCONFDIR "/mailc.conf";
@@ -212,21 +228,75 @@ config_apply(struct cmdline *cl)
 	      config_read(user) < 0)))
 		return EX_CONFIG;
 	read_done = 1;
-	for (i = 0; i < C_N; i++) {
-		if (dst[i] != NULL && *dst[i] != NULL)
-			continue; /* an option */
-		if ((v = getenv(settings[i].env)) == NULL || *v == '\0')
-			v = file_values[i];
-		if (v != NULL && i == C_DOMAIN) {
-			if (mailc_check_host(v) < 0)
-				return EX_CONFIG;
-			mailc_set_domain(v);
-		} else if (dst[i] != NULL)
-			*dst[i] = v;
+	return 0;
+}
+
+/* setting i: the environment's, else the files', else NULL */
+static const char *
+config_value(int i)
+{
+	const char *v = getenv(settings[i].env);
+
+	return v != NULL && *v != '\0' ? v : file_values[i];
+}
+
+/* the TLS settings into what s lacks; 0 or EX_CONFIG after a message */
+static int
+config_secure_values(struct secure *s)
+{
+	static const int checked[] = {C_TLS, C_TLS_INSECURE,
+				      C_AUTH_PLAINTEXT};
+	const char *v;
+	size_t i;
+
+	/* the files' values are checked as read; the environment's here */
+	for (i = 0; i < nitems(checked); i++)
+		if ((v = config_value(checked[i])) != NULL &&
+		    settings[checked[i]].check(v) < 0) {
+			mailc_warnx("bad %s", settings[checked[i]].env);
+			return EX_CONFIG;
+		}
+	secure_settings(s, config_value(C_TLS), config_value(C_TLS_CA),
+			config_value(C_TLS_INSECURE),
+			config_value(C_AUTH_PLAINTEXT));
+	return 0;
+}
+
+int
+config_secure(struct secure *s)
+{
+	int status;
+
+	if ((status = config_read_all()) != 0)
+		return status;
+	return config_secure_values(s);
+}
+
+int
+config_apply(struct cmdline *cl)
+{
+	const char **dst[C_DOMAIN] = {&cl->host, &cl->port, &cl->user,
+				      &cl->password_command, &cl->from};
+	const char *v;
+	int i, status;
+
+	if ((status = config_read_all()) != 0)
+		return status;
+	for (i = 0; i < C_DOMAIN; i++)
+		if (*dst[i] == NULL) /* else an option */
+			*dst[i] = config_value(i);
+	if ((v = config_value(C_DOMAIN)) != NULL) {
+		if (mailc_check_host(v) < 0)
+			return EX_CONFIG;
+		mailc_set_domain(v);
 	}
+	if ((status = config_secure_values(&cl->tls)) != 0)
+		return status;
 	if (cl->host == NULL)
 		cl->host = MAILC_DEFAULT_HOST;
 	if (cl->port == NULL)
-		cl->port = MAILC_DEFAULT_PORT;
+		cl->port = secure_mode(&cl->tls) == SECURE_IMPLICIT
+			       ? MAILC_DEFAULT_SMTPS_PORT
+			       : MAILC_DEFAULT_PORT;
 	return 0;
 }

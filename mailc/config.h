@@ -11,6 +11,11 @@
  *     another, for tests),
  *   the built-in defaults (localhost, 25, no AUTH).
  *
+ * The TLS settings (secure.h) come the same way: tls (MAILC_TLS),
+ * tls_ca (MAILC_TLS_CA), tls_insecure (MAILC_TLS_INSECURE) and
+ * auth_plaintext (MAILC_AUTH_PLAINTEXT); with tls implicit the default
+ * port is 465.
+ *
  * A file is lines of "setting value", blank lines and "#" comment lines
  * (msmtp's shape without accounts).  A file that anyone but its owner
  * may write, or owned by someone other than root or the user, is
@@ -20,6 +25,7 @@
 #define CONFIG_H
 
 struct cmdline;
+struct secure;
 
 /*
  * Fill the settings cl lacks (NULL) as above and hand `domain` to
@@ -27,6 +33,11 @@ struct cmdline;
  * and the line.
  */
 int config_apply(struct cmdline *cl);
+/*
+ * Only the TLS settings, into what s lacks: for the reading modes, whose
+ * server is not the one the file names.  0 or EX_CONFIG after a message.
+ */
+int config_secure(struct secure *s);
 #ifdef FUZZING
 /* forget the files read, so that the next config_apply reads again */
 void config_reset(void);

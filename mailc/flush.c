@@ -15,6 +15,7 @@
 #include "flush.h"
 #include "outbox.h"
 #include "password.h"
+#include "secure.h"
 #include "send.h"
 
 int
@@ -24,7 +25,9 @@ flush_main(int argc, char **argv)
 	char pass[PASSWORD_MAX + 1];
 	int ch, status;
 
-	memset(&cl, 0, sizeof(cl));
+	cmdline_init(&cl);
+	if ((argc = secure_options(&cl.tls, argc, argv, "Hpu")) < 0)
+		return EX_USAGE;
 	while ((ch = getopt(argc, argv, ":H:p:u:v")) != -1) {
 		switch (ch) {
 		case 'H':

@@ -323,7 +323,7 @@ interactive_main(const char *host_default, const char *port_default)
 			strlcpy(port, port_default, sizeof(port));
 	} while (mailc_check_port(port) < 0);
 
-	if ((status = mailc_smtp_open(&c, host, port, stdout)) != 0)
+	if ((status = mailc_smtp_open(&c, host, port, stdout, NULL)) != 0)
 		return status;
 	for (;;) {
 		status = interactive_message(&in, &c, &said_hello);

@@ -9,14 +9,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lineio.h"
 #include "net.h"
+#include "tlsio.h"
 #include "util.h"
 
 #include "common.h"
 #include "pop3c.h"
+#include "secure.h"
 
 static int
 pop3c_lost(struct pop3c *c, int garbled, const char *why)
@@ -61,6 +64,9 @@ pop3c_status(struct pop3c *c)
 		if ((unsigned char)line[i] < ' ' || line[i] == 0x7f)
 			line[i] = '?';
 	strlcpy(c->status, line, sizeof(c->status));
+	if (c->trace != NULL)
+		fprintf(c->trace, "< %s\nRTT = %.2f ms\n", line,
+			(double)(now_us() - c->sent_us) / 1000.0);
 	if (strncmp(line, "+OK", 3) == 0 && (line[3] == '\0' || line[3] == ' '))
 		return 1;
 	if (strncmp(line, "-ERR", 4) == 0 &&
@@ -85,8 +91,12 @@ pop3c_cmd(struct pop3c *c, const char *fmt, ...)
 		return pop3c_lost(c, 0,
 				  "command too long or with a line break");
 	}
+	if (c->trace != NULL)
+		fprintf(c->trace, "> %s\n",
+			str_iprefix(cmd, "PASS ") ? "PASS ****" : cmd);
 	lio_write(&c->lio, cmd, (size_t)n);
 	lio_write(&c->lio, "\r\n", 2);
+	c->sent_us = now_us();
 	wipe(cmd, sizeof(cmd)); /* it may be PASS */
 	r = pop3c_status(c);
 	wipe(c->lio.wbuf, sizeof(c->lio.wbuf));
@@ -94,21 +104,106 @@ pop3c_cmd(struct pop3c *c, const char *fmt, ...)
 	return r;
 }
 
-int
-pop3c_connect(struct pop3c *c, const char *host, const char *port)
+/* TLS on the connection now, the certificate checked against host */
+static int
+pop3c_tls(struct pop3c *c, const struct secure *s, const char *host,
+	  const char *what)
 {
-	char what[MAILC_HOST_MAX + 64];
+	struct tlsio_ctx *ctx;
+	struct tlsio *t;
+	char err[200], desc[128];
+	size_t dropped;
+
+	if ((ctx = secure_ctx(s, err, sizeof(err))) == NULL) {
+		mailc_warnx("%s: %s", what, err);
+		return EX_UNAVAILABLE;
+	}
+	if ((t = tlsio_client(ctx, c->fd, host, err, sizeof(err))) == NULL ||
+	    lio_tls_start(&c->lio, t, &dropped, err, sizeof(err)) < 0) {
+		secure_tls_failed(what, err);
+		c->lost = 1;
+		return EX_UNAVAILABLE;
+	}
+	tlsio_describe(t, desc, sizeof(desc));
+	if (c->trace != NULL)
+		fprintf(c->trace, "--- TLS started: %s\n", desc);
+	return 0;
+}
+
+/*
+ * After the greeting: STLS when CAPA lists it (RFC 2595 §4), or when s
+ * requires it; 0 or an exit status after a message
+ */
+static int
+pop3c_stls(struct pop3c *c, const struct secure *s, const char *host,
+	   const char *what)
+{
+	char line[POP3C_STATUS_MAX + 1];
+	size_t len;
+	enum pop3c_piece p = POP3C_END;
+	int offered = 0, r;
+
+	/* a server without CAPA (RFC 2449) answers -ERR: no STLS either */
+	if ((r = pop3c_cmd(c, "CAPA")) < 0)
+		return pop3c_fail(c, "CAPA");
+	while (r == 1 &&
+	       (p = pop3c_read(c, line, sizeof(line), &len)) == POP3C_DATA)
+		if (strcasecmp(line, "STLS\n") == 0)
+			offered = 1;
+	if (r == 1 && p != POP3C_END)
+		return pop3c_fail(c, "CAPA");
+	if (!offered) {
+		if (secure_mode(s) == SECURE_STARTTLS)
+			return 0;
+		mailc_warnx("%s does not offer STLS, and TLS is required "
+			    "(--tls-required)",
+			    what);
+		return EX_UNAVAILABLE;
+	}
+	if ((r = pop3c_cmd(c, "STLS")) != 1)
+		return pop3c_fail(c, "STLS");
+	return pop3c_tls(c, s, host, what);
+}
+
+int
+pop3c_connect(struct pop3c *c, const char *host, const char *port,
+	      const struct secure *s, FILE *trace)
+{
+	char what[MAILC_HOST_MAX + 64], err[200];
+	int status;
 
 	memset(c, 0, sizeof(*c));
+	c->trace = trace;
+	snprintf(what, sizeof(what), "%s port %s", host, port);
+	/* --tls in a build without: said before connecting */
+	if (secure_mode(s) == SECURE_IMPLICIT &&
+	    secure_ctx(s, err, sizeof(err)) == NULL) {
+		c->fd = -1;
+		mailc_warnx("--tls: %s", err);
+		return EX_UNAVAILABLE;
+	}
 	if ((c->fd = net_connect(host, port, POP3C_TIMEOUT, c->err,
 				 sizeof(c->err))) < 0) {
 		mailc_warnx("%s", c->err);
 		return EX_UNAVAILABLE;
 	}
 	lio_init(&c->lio, c->fd, c->fd, POP3C_TIMEOUT);
-	snprintf(what, sizeof(what), "%s port %s", host, port);
+	c->sent_us = now_us(); /* the greeting's RTT counts from connect */
+	/* RFC 8314 §3.3: pop3s shakes hands first, then greets inside */
+	if (secure_mode(s) == SECURE_IMPLICIT &&
+	    (status = pop3c_tls(c, s, host, what)) != 0) {
+		pop3c_close(c);
+		return status;
+	}
 	if (pop3c_status(c) != 1) {
-		int status = pop3c_fail(c, what);
+		status = pop3c_fail(c, what);
+		pop3c_close(c);
+		return status;
+	}
+	if (c->lio.tls == NULL && secure_try_starttls(s) &&
+	    (status = pop3c_stls(c, s, host, what)) != 0) {
+		if (!c->lost)
+			(void)pop3c_quit(c);
 		pop3c_close(c);
 		return status;
 	}
@@ -224,6 +319,7 @@ pop3c_quit(struct pop3c *c)
 void
 pop3c_close(struct pop3c *c)
 {
+	lio_tls_end(&c->lio);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

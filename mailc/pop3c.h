@@ -5,13 +5,23 @@
  * a time with the dot-stuffing removed and CRLF turned back into LF, so a
  * message of any size passes through one fixed buffer.  Every read is bounded
  * and timed (lineio).  It decides nothing about what to do with a message.
+ *
+ * TLS (secure.h): from the connect on (pop3s), or STLS after the
+ * greeting when CAPA lists it (RFC 2595 §4), or required; every read and
+ * write then goes through the lineio's TLS session.  With a trace stream
+ * it prints each command (not the password), each status line, its
+ * round-trip time and the start of TLS.
  */
 #ifndef POP3C_H
 #define POP3C_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "lineio.h"
+
+struct secure;
 
 #define POP3C_TIMEOUT 60      /* seconds: connect, and each line */
 #define POP3C_STATUS_MAX 512  /* RFC 2449 §4: a status line, CRLF included */
@@ -25,6 +35,8 @@ struct pop3c {
 	int lost;			   /* closed, timed out or garbled */
 	int garbled;			   /* not a POP3 server */
 	int bol;			   /* multi-line: at a line start */
+	FILE *trace;			   /* NULL: quiet */
+	int64_t sent_us;		   /* when the last command went */
 };
 
 enum pop3c_piece {
@@ -33,8 +45,14 @@ enum pop3c_piece {
 	POP3C_DATA = 1	 /* a piece of the text */
 };
 
-/* connect and read the greeting; 0, or an exit status after a message */
-int pop3c_connect(struct pop3c *c, const char *host, const char *port);
+/*
+ * Connect, TLS as s says (the certificate checked against host), and
+ * read the greeting; 0, or an exit status after a message:
+ * EX_UNAVAILABLE when TLS cannot be had as s asks (or the certificate
+ * does not verify: never a fall back to clear text).
+ */
+int pop3c_connect(struct pop3c *c, const char *host, const char *port,
+		  const struct secure *s, FILE *trace);
 /* USER and PASS; 0, or an exit status after a message */
 int pop3c_login(struct pop3c *c, const char *user, const char *pass);
 /* send a command and read its status: 1 +OK, 0 -ERR, -1 lost */
@@ -58,6 +76,7 @@ int pop3c_skip(struct pop3c *c);
 int pop3c_fail(const struct pop3c *c, const char *what);
 /* QUIT when the connection is still usable; 1 +OK, 0 -ERR, -1 lost */
 int pop3c_quit(struct pop3c *c);
+/* ends TLS (if any), then the connection */
 void pop3c_close(struct pop3c *c);
 
 #endif

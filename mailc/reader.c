@@ -1,9 +1,11 @@
 /*
  * reader.c - see reader.h.  The password is asked for before connecting,
  * so a person typing never runs into the server's timeout.  It relies on
- * pop3c.c for the protocol, password.c and common.c; it reads and
+ * pop3c.c for the protocol (and TLS), secure.c for what may go in
+ * clear, config.c for the TLS settings, password.c and common.c; it reads and
  * deletes no message (the modes do).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,16 +13,20 @@
 #include "util.h"
 
 #include "common.h"
+#include "config.h"
 #include "password.h"
 #include "pop3c.h"
 #include "reader.h"
 
 static const char *
-reader_env_port(void)
+reader_env_port(const struct secure *s)
 {
 	const char *v = getenv("MAILC_POP3_PORT");
 
-	return v != NULL && *v != '\0' ? v : READER_DEFAULT_PORT;
+	if (v != NULL && *v != '\0')
+		return v;
+	return secure_mode(s) == SECURE_IMPLICIT ? READER_DEFAULT_POP3S_PORT
+						 : READER_DEFAULT_PORT;
 }
 
 int
@@ -30,8 +36,10 @@ reader_options(struct reader_opts *o, int argc, char **argv, int operand)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
+	secure_init(&o->tls);
+	if ((argc = secure_options(&o->tls, argc, argv, "Hpu")) < 0)
+		return EX_USAGE;
 	o->host = mailc_env_host();
-	o->port = reader_env_port();
 	if ((o->user = getenv("MAILC_USER")) != NULL && *o->user == '\0')
 		o->user = NULL;
 	/* the operand may come first (mailc read 3 -u bob) or last */
@@ -42,7 +50,7 @@ reader_options(struct reader_opts *o, int argc, char **argv, int operand)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt(argc, argv, operand ? ":H:p:u:d" : ":H:p:u:")) !=
+	while ((ch = getopt(argc, argv, operand ? ":H:p:u:dv" : ":H:p:u:v")) !=
 	       -1) {
 		switch (ch) {
 		case 'H':
@@ -56,6 +64,9 @@ reader_options(struct reader_opts *o, int argc, char **argv, int operand)
 			break;
 		case 'd':
 			o->delete = 1;
+			break;
+		case 'v':
+			o->trace = stderr;
 			break;
 		case ':':
 			mailc_warnx("%s: option -%c needs a value", cmd,
@@ -75,6 +86,10 @@ reader_options(struct reader_opts *o, int argc, char **argv, int operand)
 			    cmd);
 		return EX_USAGE;
 	}
+	if (config_secure(&o->tls) != 0)
+		return EX_CONFIG;
+	if (o->port == NULL)
+		o->port = reader_env_port(&o->tls);
 	if (mailc_check_host(o->host) < 0 || mailc_check_port(o->port) < 0)
 		return EX_USAGE;
 	return 0;
@@ -83,17 +98,27 @@ reader_options(struct reader_opts *o, int argc, char **argv, int operand)
 int
 reader_open(struct pop3c *c, const struct reader_opts *o)
 {
-	char pass[PASSWORD_MAX + 1];
+	char pass[PASSWORD_MAX + 1], what[MAILC_HOST_MAX + 64];
 	int status;
 
 	/* ask first: a person typing must not run into the server's timeout */
 	if ((status = password_get(o->user, pass, sizeof(pass))) != 0)
 		return status;
-	if ((status = pop3c_connect(c, o->host, o->port)) == 0 &&
-	    (status = pop3c_login(c, o->user, pass)) != 0) {
+	if ((status = pop3c_connect(c, o->host, o->port, &o->tls,
+				    o->trace)) != 0)
+		goto done;
+	snprintf(what, sizeof(what), "%s port %s", o->host, o->port);
+	/* USER and PASS never cross the network in clear unless asked */
+	if (secure_may_send_password(&o->tls, c->fd, c->lio.tls != NULL,
+				     what) < 0)
+		status = EX_NOPERM;
+	else
+		status = pop3c_login(c, o->user, pass);
+	if (status != 0) {
 		(void)pop3c_quit(c);
 		pop3c_close(c);
 	}
+done:
 	wipe(pass, sizeof(pass));
 	return status;
 }

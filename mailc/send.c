@@ -8,7 +8,8 @@
  * attachments, spools stdin into the message (message.c) and adds its
  * MIME structure (mime.c), then runs one SMTP transaction (smtpc.c;
  * opened and closed by smtp.c): banner, EHLO (HELO if refused), AUTH
- * PLAIN with -u, MAIL FROM (with SIZE= when offered, BODY=8BITMIME for
+ * PLAIN with -u (STARTTLS and EHLO again first when the server offers it,
+ * implicit TLS with --tls: secure.h), MAIL FROM (with SIZE= when offered, BODY=8BITMIME for
  * an 8-bit body when offered), RCPT TO for each recipient, DATA, the
  * message (its 8-bit text quoted-printable without 8BITMIME), QUIT.
  * Every failure becomes a sysexits(3) status with the server's reply on
@@ -39,6 +40,7 @@
 #include "mime.h"
 #include "outbox.h"
 #include "password.h"
+#include "secure.h"
 #include "send.h"
 #include "smtp.h"
 
@@ -221,11 +223,12 @@ send_session(const struct cmdline *o, const char *from,
 {
 	struct smtpc c;
 	char what[MAILC_HOST_MAX + 64];
-	int code, status, inmsg = 0, eightbit;
+	int code, status, inmsg = 0, eightbit, keep = 0;
 
 	*out = SEND_FAILED;
-	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace)) != 0) {
-		/* no connection, or a 4xx banner or none: later */
+	if ((status = mailc_smtp_open(&c, o->host, o->port, o->trace,
+				      &o->tls)) != 0) {
+		/* no connection, no TLS, or a 4xx banner or none: later */
 		if (status == EX_TEMPFAIL ||
 		    (c.code < 0 && strncmp(c.err, "malformed", 9) != 0))
 			*out = SEND_DEFER_SERVER;
@@ -234,6 +237,23 @@ send_session(const struct cmdline *o, const char *from,
 	snprintf(what, sizeof(what), "%s port %s", o->host, o->port);
 	if ((code = smtpc_hello(&c, mailc_hostname())) / 100 != 2) {
 		status = mailc_smtp_fail(&c, code, "EHLO");
+		goto quit;
+	}
+	/*
+	 * TLS that cannot be had as the settings ask, and a password that
+	 * would cross the network in clear: the message waits (the
+	 * settings or the server may change), nothing is sent.
+	 */
+	if ((status = mailc_smtp_starttls(&c, &o->tls, o->host, what)) != 0) {
+		keep = 1;
+		code = c.lio.tls == NULL && !c.broken ? c.code : -1;
+		goto quit;
+	}
+	if (o->user != NULL &&
+	    secure_may_send_password(&o->tls, c.fd, c.lio.tls != NULL, what) <
+		0) {
+		status = EX_NOPERM;
+		keep = 1;
 		goto quit;
 	}
 	if (o->user != NULL) {
@@ -285,6 +305,8 @@ quit:
 	mailc_smtp_quit(&c, code);
 	if (status == 0)
 		*out = SEND_SENT;
+	else if (keep)
+		*out = SEND_DEFER_SERVER;
 	else if (status == EX_TEMPFAIL)
 		/* a lost connection or 421 says nothing of the message */
 		*out = inmsg && code >= 0 && code != 421 ? SEND_DEFER_MESSAGE

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "smtpc.h"
+#include "tlsio.h"
 #include "util.h"
 
 #include "common.h"
@@ -14,21 +15,70 @@
 
 int
 mailc_smtp_open(struct smtpc *c, const char *host, const char *port,
-		FILE *trace)
+		FILE *trace, const struct secure *s)
 {
-	char what[MAILC_HOST_MAX + 64];
+	char what[MAILC_HOST_MAX + 64], err[200];
+	struct tlsio_ctx *ctx = NULL;
 	int code, status;
 
+	snprintf(what, sizeof(what), "%s port %s", host, port);
+	if (s != NULL && secure_mode(s) == SECURE_IMPLICIT &&
+	    (ctx = secure_ctx(s, err, sizeof(err))) == NULL) {
+		/* before connecting: there is nothing to say in clear */
+		memset(c, 0, sizeof(*c));
+		c->fd = -1;
+		c->code = -1;
+		strlcpy(c->err, err, sizeof(c->err));
+		mailc_warnx("--tls: %s", err);
+		return EX_UNAVAILABLE;
+	}
 	if (smtpc_connect(c, host, port, MAILC_TIMEOUT, trace) < 0) {
 		mailc_warnx("%s", c->err);
 		return EX_UNAVAILABLE;
 	}
+	/* RFC 8314 §3.3: the handshake first, then the banner inside */
+	if (ctx != NULL && smtpc_tls(c, ctx, host, 0) < 0) {
+		secure_tls_failed(what, c->err);
+		smtpc_close(c);
+		c->code = -1;
+		return EX_UNAVAILABLE;
+	}
 	if ((code = smtpc_reply(c)) != 220) {
-		snprintf(what, sizeof(what), "%s port %s", host, port);
 		status = mailc_smtp_fail(c, code, what);
 		mailc_smtp_quit(c, code);
 		return status;
 	}
+	return 0;
+}
+
+int
+mailc_smtp_starttls(struct smtpc *c, const struct secure *s,
+		    const char *host, const char *what)
+{
+	struct tlsio_ctx *ctx;
+	char err[200];
+	int code;
+
+	if (c->lio.tls != NULL || !secure_try_starttls(s))
+		return 0;
+	if (!(c->ext & SMTPC_EXT_STARTTLS)) {
+		if (secure_mode(s) == SECURE_STARTTLS)
+			return 0;
+		mailc_warnx("%s does not offer STARTTLS, and TLS is "
+			    "required (--tls-required): nothing sent",
+			    what);
+		return EX_UNAVAILABLE;
+	}
+	if ((ctx = secure_ctx(s, err, sizeof(err))) == NULL) {
+		mailc_warnx("%s offers STARTTLS: %s", what, err);
+		return EX_UNAVAILABLE;
+	}
+	if (smtpc_tls(c, ctx, host, 1) < 0) {
+		secure_tls_failed(what, c->err);
+		return EX_UNAVAILABLE;
+	}
+	if ((code = smtpc_hello(c, mailc_hostname())) / 100 != 2)
+		return mailc_smtp_fail(c, code, "EHLO after STARTTLS");
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "secure.h"
 #include "smtpc.h"
 
 /* seconds: to connect, and for each reply */
@@ -27,12 +28,23 @@ enum send_outcome {
 
 /*
  * Connect to host port (trace: smtpc's trace stream, or NULL) and read
- * the banner.  0 with c open, or an exit status after a message with c
- * closed: EX_UNAVAILABLE when the connection fails, else as
- * mailc_smtp_fail() for a banner other than 220.
+ * the banner, after the TLS handshake when s (NULL: none) says implicit
+ * TLS.  0 with c open, or an exit status after a message with c closed
+ * and c->code -1: EX_UNAVAILABLE when the connection or TLS fails (or
+ * this build has none), else as mailc_smtp_fail() for a banner other
+ * than 220.
  */
 int mailc_smtp_open(struct smtpc *c, const char *host, const char *port,
-		    FILE *trace);
+		    FILE *trace, const struct secure *s);
+/*
+ * After EHLO: STARTTLS when the server offers it (or s requires it) and
+ * s allows it, then EHLO again (RFC 3207 §4.2).  0 (in TLS or not, as s
+ * allows), or EX_UNAVAILABLE after a message naming `what` when TLS was
+ * required and not had or the handshake failed (a certificate that does
+ * not verify is such a failure: never a fall back to clear text).
+ */
+int mailc_smtp_starttls(struct smtpc *c, const struct secure *s,
+			const char *host, const char *what);
 /*
  * Report a failed step of an SMTP session ("mailc: what: reply") and map
  * it to an exit status: no reply at all (connection lost, timeout) is
