@@ -45,32 +45,83 @@ REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 export SMTPD_BIN MAILC_BIN
 DAEMONS=()
 
+# python3 (the protocol helpers, the fake servers) is the interpreter the
+# PATH gives, reached through a link to it that this run makes once, in
+# front of PATH: a version manager's shim (pyenv's) found first on PATH
+# runs a few shell scripts before each start, which cost more than many
+# a test's own work.
+if [ -n "${BATS_RUN_TMPDIR:-}" ]; then
+	PY_BIN=$BATS_RUN_TMPDIR/python3-bin
+	if ! [ -x "$PY_BIN/python3" ]; then
+		mkdir -p "$PY_BIN.$$" &&
+			ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$PY_BIN.$$/python3" &&
+			{ mv -T "$PY_BIN.$$" "$PY_BIN" 2>/dev/null || rm -rf "$PY_BIN.$$"; }
+	fi
+	case ":$PATH:" in *":$PY_BIN:"*) ;; *) PATH=$PY_BIN:$PATH ;; esac
+fi
+
 # `run !` (a command that must fail) and `run -N` need bats-core 1.5
 bats_require_minimum_version 1.5.0
 
 # what a sanitizer writes when it finds something
 SANITIZER_MARKERS='(ERROR|WARNING|SUMMARY): [A-Za-z]+Sanitizer|LeakSanitizer|runtime error:'
 
-# free_port: a port nothing listens on, below the kernel's ephemeral
-# range (ip_local_port_range), so that no outgoing connection of this or
-# another test is given it between now and the daemon's bind
-free_port() {
-	python3 - <<'PY'
-import random, socket
-lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-for _ in range(1000):
-    port = random.randrange(10000, max(lo, 10001))
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port")
+# free_port: a loopback port that nothing listens on and that no other
+# test is given (reserve port)
+free_port() { reserve port; }
+
+# reserve KIND: under an exclusive lock on a registry shared by every test
+# (and every bats job) on this machine, $RESERVE_DIR, pick one not marked
+# in the last half hour and mark it:
+#   port  a loopback port from 10000 up to the kernel's ephemeral range
+#         (ip_local_port_range, so that no outgoing connection is given
+#         it) that nothing listens on now
+#   net   a 127.25.N (N 1 to 250) for servers on port 25 (mx_helpers.bash)
+# What is picked stays the test's for longer than any test runs: before
+# its daemon binds the port, and while the port stands for one that
+# nothing must answer on ("connection refused").  So tests run at the same
+# time (make test's BATS_JOBS) never get the same.  A program that binds
+# port 0 gets one of the ephemeral range, which this never picks.
+RESERVE_DIR=${TMPDIR:-/tmp}/smtpd-t-reserved
+reserve() {
+	python3 - "$1" "$RESERVE_DIR" <<'PY'
+import fcntl, os, random, socket, sys, time
+kind, d = sys.argv[1], sys.argv[2]
+hold = 1800
+os.makedirs(d, exist_ok=True)
+with open(os.path.join(d, "lock"), "a") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    now = time.time()
+    for name in os.listdir(d):
+        if name != "lock":
+            try:
+                if now - os.stat(os.path.join(d, name)).st_mtime > hold:
+                    os.unlink(os.path.join(d, name))
+            except FileNotFoundError:
+                pass
+    if kind == "port":
+        lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+        pick = lambda: random.randrange(10000, max(lo, 10001))
+    else:
+        pick = lambda: "127.25.%d" % random.randrange(1, 251)
+    for _ in range(1000):
+        value = pick()
+        mark = os.path.join(d, "%s-%s" % (kind, value))
+        if os.path.exists(mark):
+            continue
+        if kind == "port":
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", value))
+            except OSError:
+                continue
+            finally:
+                s.close()
+        open(mark, "w").close()
+        print(value)
+        break
+    else:
+        raise SystemExit("reserve: no free %s" % kind)
 PY
 }
 
