@@ -86,12 +86,13 @@ layers:
 # has it): bats-core runs the suite, python3 the protocol helpers, mandoc
 # lints the man pages (t/docs.bats), systemd's tools activate sockets and
 # verify the units, setpriv runs a check as nobody, GNU parallel runs
-# bats' jobs (BATS_JOBS).  Missing ones are installed with apt-get when
+# bats' jobs (BATS_JOBS), flock and ss pick the tests' free ports.  Missing ones are installed with apt-get when
 # root, else named with their packages.
 BATS = bats
 TEST_TOOLS = $(BATS):bats parallel:parallel python3:python3 mandoc:mandoc \
              systemd-socket-activate:systemd systemd-analyze:systemd \
-             setpriv:util-linux s-nail:s-nail php:php-cli \
+             setpriv:util-linux flock:util-linux ss:iproute2 \
+             s-nail:s-nail php:php-cli \
              /usr/lib/git-core/git-send-email:git-email
 test-tools:
 	@missing=; pkgs=; \
@@ -127,12 +128,12 @@ test-debs:
 	for d in *.deb; do dpkg -x "$$d" $(DEBS_DIR) || exit 1; done || \
 	{ echo "could not unpack$(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
 
-# The suite runs BATS_JOBS tests at a time (bats --jobs, with GNU
-# parallel): most of a test's time is spent waiting (for a daemon, a
-# timeout, a retry), so more jobs than processors pay.  Each test has its
-# own root and its own ports (t/helpers.bash's free_port), so tests of any
-# file may run together; but the files of BATS_SERIAL run afterwards, one
-# test at a time, alone:
+# The suite runs BATS_JOBS files at a time, each BATS_JOBS tests at a time
+# (bats --jobs, with GNU parallel): most of a test's time is spent waiting
+# (for a daemon, a timeout, a retry), so more jobs than processors pay.
+# Each test has its own root and its own ports (t/helpers.bash's
+# free_port), so tests of any file may run together; but the files of
+# BATS_SERIAL run afterwards, one test at a time, alone:
 #   login_limits.bats  compares the time failed logins take, and counts
 #                      the password hashes running at once against half
 #                      the processors
@@ -142,6 +143,8 @@ test-debs:
 #                      whole worth of processes and disk
 # BATS_JOBS=1 runs everything one at a time, as before.
 BATS_JOBS   ?= 4
+# more options for both runs, e.g. BATS_FLAGS=--timing
+BATS_FLAGS  ?=
 BATS_SERIAL ?= t/login_limits.bats t/mx.bats t/relay_crash.bats
 BATS_PARALLEL = $(filter-out $(BATS_SERIAL),$(wildcard t/*.bats))
 
@@ -158,9 +161,9 @@ TAP_JOIN = awk 'FNR == 1 && /^1\.\.[0-9]+$$/ { base = total; total += substr($$0
 # end with one "N passed, N failed" line
 define run_bats
 	@mkdir -p build; export SMTPD_BIN=$(1) MAILC_BIN=$(2); rc=0; \
-	$(BATS) --tap $(if $(filter-out 0 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_PARALLEL) \
+	$(BATS) --tap $(BATS_FLAGS) $(if $(filter-out 0 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_PARALLEL) \
 	  | tee build/$(3).1.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1; \
-	$(if $(strip $(BATS_SERIAL)),$(BATS) --tap $(BATS_SERIAL) \
+	$(if $(strip $(BATS_SERIAL)),$(BATS) --tap $(BATS_FLAGS) $(BATS_SERIAL) \
 	  | tee build/$(3).2.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1;) \
 	$(TAP_JOIN) build/$(3).1.tap $(if $(strip $(BATS_SERIAL)),build/$(3).2.tap) >build/$(3).tap && \
 	rm -f build/$(3).1.tap build/$(3).2.tap; \

@@ -75,7 +75,7 @@ free_port() { reserve port; }
 # in the last half hour and mark it:
 #   port  a loopback port from 10000 up to the kernel's ephemeral range
 #         (ip_local_port_range, so that no outgoing connection is given
-#         it) that nothing listens on now
+#         it) that no socket has now (ss)
 #   net   a 127.25.N (N 1 to 250) for servers on port 25 (mx_helpers.bash)
 # What is picked stays the test's for longer than any test runs: before
 # its daemon binds the port, and while the port stands for one that
@@ -84,45 +84,29 @@ free_port() { reserve port; }
 # port 0 gets one of the ephemeral range, which this never picks.
 RESERVE_DIR=${TMPDIR:-/tmp}/smtpd-t-reserved
 reserve() {
-	python3 - "$1" "$RESERVE_DIR" <<'PY'
-import fcntl, os, random, socket, sys, time
-kind, d = sys.argv[1], sys.argv[2]
-hold = 1800
-os.makedirs(d, exist_ok=True)
-with open(os.path.join(d, "lock"), "a") as lock:
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    now = time.time()
-    for name in os.listdir(d):
-        if name != "lock":
-            try:
-                if now - os.stat(os.path.join(d, name)).st_mtime > hold:
-                    os.unlink(os.path.join(d, name))
-            except FileNotFoundError:
-                pass
-    if kind == "port":
-        lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-        pick = lambda: random.randrange(10000, max(lo, 10001))
-    else:
-        pick = lambda: "127.25.%d" % random.randrange(1, 251)
-    for _ in range(1000):
-        value = pick()
-        mark = os.path.join(d, "%s-%s" % (kind, value))
-        if os.path.exists(mark):
-            continue
-        if kind == "port":
-            s = socket.socket()
-            try:
-                s.bind(("127.0.0.1", value))
-            except OSError:
-                continue
-            finally:
-                s.close()
-        open(mark, "w").close()
-        print(value)
-        break
-    else:
-        raise SystemExit("reserve: no free %s" % kind)
-PY
+	local kind=$1 lo v i
+	mkdir -p "$RESERVE_DIR"
+	(
+		flock 9
+		find "$RESERVE_DIR" -maxdepth 1 -name '*-*' -mmin +30 -delete
+		read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+		[ "$lo" -gt 10000 ] || lo=10001
+		for i in $(seq 1 1000); do
+			if [ "$kind" = port ]; then
+				v=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+				# no socket of any kind or state has it
+				[ -z "$(ss -Htan "sport = :$v")" ] || continue
+			else
+				v=127.25.$((RANDOM % 250 + 1))
+			fi
+			[ -e "$RESERVE_DIR/$kind-$v" ] && continue
+			: >"$RESERVE_DIR/$kind-$v"
+			echo "$v"
+			exit 0
+		done
+		echo "reserve: no free $kind" >&2
+		exit 1
+	) 9>>"$RESERVE_DIR/lock"
 }
 
 test_root() {
@@ -185,8 +169,12 @@ daemon_write_conf() {
 	fi
 }
 
+# port_open PORT: something accepts connections on 127.0.0.1:PORT (one
+# connection, closed at once; at most 1 s).  bash's /dev/tcp, not python3:
+# daemon_started asks this every 50 ms, and a python3 start costs a
+# hundred times the CPU, which tests running in parallel share.
 port_open() {
-	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null
+	timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
 }
 
 daemon_start() {
