@@ -4,7 +4,7 @@
 #   make run        build and run smtpd in the foreground on etc/smtpd.conf
 #   make layers     check that every #include points down the layers
 #   make mutate     invert each assertion of a sample of tests: each must fail
-#   make test       build and run the bats suite (t/*.bats)
+#   make test       build and run the bats suite (t/*.bats), BATS_JOBS tests at a time
 #   make asan       build with address+undefined sanitizers into build/asan and run the suite
 #   make fuzz       build the libFuzzer harnesses and run each for a short while
 #   make bench      run the load generator against a fresh smtpd, then bench-queue
@@ -107,14 +107,17 @@ layers:
 # What `make test` runs, each as COMMAND:PACKAGE (Debian's package that
 # has it): bats-core runs the suite, python3 the protocol helpers, mandoc
 # lints the man pages (t/docs.bats), systemd's tools activate sockets and
-# verify the units, setpriv runs a check as nobody; libtls-dev builds
-# the TLS variant the suite runs on, openssl makes its certificates,
-# swaks, msmtp and mpop are TLS clients nobody here wrote.  Missing ones are
-# installed with apt-get when root, else named with their packages.
+# verify the units, setpriv runs a check as nobody, GNU parallel runs
+# bats' jobs (BATS_JOBS), flock and ss pick the tests' free ports;
+# libtls-dev builds the TLS variant the suite runs on, openssl makes its
+# certificates, swaks, msmtp and mpop are TLS clients nobody here wrote.
+# Missing ones are installed with apt-get when root, else named with
+# their packages.
 BATS = bats
-TEST_TOOLS = $(BATS):bats python3:python3 mandoc:mandoc \
+TEST_TOOLS = $(BATS):bats parallel:parallel python3:python3 mandoc:mandoc \
              systemd-socket-activate:systemd systemd-analyze:systemd \
-             setpriv:util-linux s-nail:s-nail php:php-cli \
+             setpriv:util-linux flock:util-linux ss:iproute2 \
+             s-nail:s-nail php:php-cli \
              /usr/lib/git-core/git-send-email:git-email \
              /usr/include/tls.h:libtls-dev openssl:openssl swaks:swaks \
              msmtp:msmtp mpop:mpop
@@ -155,10 +158,45 @@ test-debs:
 	for d in *.deb; do dpkg -x "$$d" $(DEBS_DIR) || exit 1; done || \
 	{ echo "could not unpack $(TEST_DEBS) into $(DEBS_DIR)"; exit 1; }
 
-# run the suite, keep its TAP output, and end with one "N passed, N failed" line
+# The suite runs BATS_JOBS files at a time, each BATS_JOBS tests at a time
+# (bats --jobs, with GNU parallel): most of a test's time is spent waiting
+# (for a daemon, a timeout, a retry), so more jobs than processors pay.
+# Each test has its own root and its own ports (t/helpers.bash's
+# free_port), so tests of any file may run together; but the files of
+# BATS_SERIAL run afterwards, one test at a time, alone:
+#   login_limits.bats  compares the time failed logins take, and counts
+#                      the password hashes running at once against half
+#                      the processors
+#   mx.bats            checks that a verify over five hanging hosts takes
+#                      one verify_timeout (3 s), at most 5 s in all
+#   relay_crash.bats   3,000 messages relayed under SIGKILLs: the machine's
+#                      whole worth of processes and disk
+# BATS_JOBS=1 runs everything one at a time, as before.
+BATS_JOBS   ?= 2
+# more options for both runs, e.g. BATS_FLAGS=--timing
+BATS_FLAGS  ?=
+BATS_SERIAL ?= t/login_limits.bats t/mx.bats t/relay_crash.bats
+BATS_PARALLEL = $(filter-out $(BATS_SERIAL),$(wildcard t/*.bats))
+
+# TAP_JOIN FILE...: the TAP of bats runs one after another as one, under
+# one plan, each run's tests numbered on from the last
+TAP_JOIN = awk 'FNR == 1 && /^1\.\.[0-9]+$$/ { base = total; total += substr($$0, 4); next } \
+	  match($$0, /^(not )?ok [0-9]+/) { head = substr($$0, 1, RLENGTH); \
+	    tail = substr($$0, RLENGTH + 1); n = head; sub(/.* /, "", n); \
+	    sub(/[0-9]+$$/, n + base, head); $$0 = head tail } \
+	  { out[++k] = $$0 } END { print "1.." total; for (i = 1; i <= k; i++) print out[i] }'
+
+# run the suite (the files of BATS_PARALLEL BATS_JOBS at a time, then
+# those of BATS_SERIAL alone), keep its TAP output in build/NAME.tap, and
+# end with one "N passed, N failed" line
 define run_bats
-	@mkdir -p build; set -o pipefail; \
-	SMTPD_BIN=$(1) MAILC_BIN=$(2) SMTPD_TLS=$(TEST_TLS) $(BATS) --tap t/ | tee build/$(3).tap; rc=$$?; \
+	@mkdir -p build; export SMTPD_BIN=$(1) MAILC_BIN=$(2) SMTPD_TLS=$(TEST_TLS); rc=0; \
+	$(BATS) --tap $(BATS_FLAGS) $(if $(filter-out 0 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_PARALLEL) \
+	  | tee build/$(3).1.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1; \
+	$(if $(strip $(BATS_SERIAL)),$(BATS) --tap $(BATS_FLAGS) $(BATS_SERIAL) \
+	  | tee build/$(3).2.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1;) \
+	$(TAP_JOIN) build/$(3).1.tap $(if $(strip $(BATS_SERIAL)),build/$(3).2.tap) >build/$(3).tap && \
+	rm -f build/$(3).1.tap build/$(3).2.tap; \
 	echo "$(3): $$(grep -c '^ok ' build/$(3).tap) passed, $$(grep -c '^not ok ' build/$(3).tap) failed"; \
 	exit $$rc
 endef

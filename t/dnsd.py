@@ -21,7 +21,6 @@ appended to LOG as "udp|tcp NAME TYPE".  Exits after 120 s, so a
 forgotten one cannot linger.
 """
 import ipaddress
-import random
 import socket
 import struct
 import sys
@@ -140,12 +139,15 @@ def serve_tcp(sock, zone, log):
 def main():
     zone, portfile = sys.argv[1], sys.argv[2]
     log = sys.argv[3] if len(sys.argv) > 3 else None
+    # a port of the kernel's ephemeral range (port 0), never one that
+    # helpers.bash's free_port may have given a test and that is not yet
+    # bound; TCP on the same number, which may be taken: then another
     for _ in range(200):
-        port = random.randrange(20000, 30000)
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            u.bind(("127.0.0.1", port))
+            u.bind(("127.0.0.1", 0))
+            port = u.getsockname()[1]
             t.bind(("127.0.0.1", port))
             break
         except OSError:

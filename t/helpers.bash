@@ -45,33 +45,68 @@ REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 export SMTPD_BIN MAILC_BIN
 DAEMONS=()
 
+# python3 (the protocol helpers, the fake servers) is the interpreter the
+# PATH gives, reached through a link to it that this run makes once, in
+# front of PATH: a version manager's shim (pyenv's) found first on PATH
+# runs a few shell scripts before each start, which cost more than many
+# a test's own work.
+if [ -n "${BATS_RUN_TMPDIR:-}" ]; then
+	PY_BIN=$BATS_RUN_TMPDIR/python3-bin
+	if ! [ -x "$PY_BIN/python3" ]; then
+		mkdir -p "$PY_BIN.$$" &&
+			ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$PY_BIN.$$/python3" &&
+			{ mv -T "$PY_BIN.$$" "$PY_BIN" 2>/dev/null || rm -rf "$PY_BIN.$$"; }
+	fi
+	case ":$PATH:" in *":$PY_BIN:"*) ;; *) PATH=$PY_BIN:$PATH ;; esac
+fi
+
 # `run !` (a command that must fail) and `run -N` need bats-core 1.5
 bats_require_minimum_version 1.5.0
 
 # what a sanitizer writes when it finds something
 SANITIZER_MARKERS='(ERROR|WARNING|SUMMARY): [A-Za-z]+Sanitizer|LeakSanitizer|runtime error:'
 
-# free_port: a port nothing listens on, below the kernel's ephemeral
-# range (ip_local_port_range), so that no outgoing connection of this or
-# another test is given it between now and the daemon's bind
-free_port() {
-	python3 - <<'PY'
-import random, socket
-lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-for _ in range(1000):
-    port = random.randrange(10000, max(lo, 10001))
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port")
-PY
+# free_port: a loopback port that nothing listens on and that no other
+# test is given (reserve port)
+free_port() { reserve port; }
+
+# reserve KIND: under an exclusive lock on a registry shared by every test
+# (and every bats job) on this machine, $RESERVE_DIR, pick one not marked
+# in the last half hour and mark it:
+#   port  a loopback port from 10000 up to the kernel's ephemeral range
+#         (ip_local_port_range, so that no outgoing connection is given
+#         it) that no socket has now (ss)
+#   net   a 127.25.N (N 1 to 250) for servers on port 25 (mx_helpers.bash)
+# What is picked stays the test's for longer than any test runs: before
+# its daemon binds the port, and while the port stands for one that
+# nothing must answer on ("connection refused").  So tests run at the same
+# time (make test's BATS_JOBS) never get the same.  A program that binds
+# port 0 gets one of the ephemeral range, which this never picks.
+RESERVE_DIR=${TMPDIR:-/tmp}/smtpd-t-reserved
+reserve() {
+	local kind=$1 lo v i
+	mkdir -p "$RESERVE_DIR"
+	(
+		flock 9
+		find "$RESERVE_DIR" -maxdepth 1 -name '*-*' -mmin +30 -delete
+		read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+		[ "$lo" -gt 10000 ] || lo=10001
+		for i in $(seq 1 1000); do
+			if [ "$kind" = port ]; then
+				v=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+				# no socket of any kind or state has it
+				[ -z "$(ss -Htan "sport = :$v")" ] || continue
+			else
+				v=127.25.$((RANDOM % 250 + 1))
+			fi
+			[ -e "$RESERVE_DIR/$kind-$v" ] && continue
+			: >"$RESERVE_DIR/$kind-$v"
+			echo "$v"
+			exit 0
+		done
+		echo "reserve: no free $kind" >&2
+		exit 1
+	) 9>>"$RESERVE_DIR/lock"
 }
 
 test_root() {
@@ -134,8 +169,12 @@ daemon_write_conf() {
 	fi
 }
 
+# port_open PORT: something accepts connections on 127.0.0.1:PORT (one
+# connection, closed at once; at most 1 s).  bash's /dev/tcp, not python3:
+# daemon_started asks this every 50 ms, and a python3 start costs a
+# hundred times the CPU, which tests running in parallel share.
 port_open() {
-	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null
+	timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
 }
 
 daemon_start() {

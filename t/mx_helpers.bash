@@ -17,14 +17,14 @@
 #   mx_teardown             stop the DNS server and the greeter (then
 #                           test_teardown)
 #
-# The peers' addresses are in a 127.25.N.0/24 picked at random, so that
-# tests run at the same time (or another program on 127.0.0.1:25) do not
-# meet on port 25.
+# The peers' addresses are in a 127.25.N.0/24 of the test's own (reserve
+# net, helpers.bash), so that tests run at the same time (or another
+# program on 127.0.0.1:25) do not meet on port 25.
 
 mx_setup() {
 	local net
 	relay_setup
-	net=127.25.$((RANDOM % 250 + 1))
+	net=$(reserve net)
 	MX1_ADDR=$net.2 MX2_ADDR=$net.3
 	daemon_init p1 example.net
 	daemon_init p2 example.net
