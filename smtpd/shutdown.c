@@ -57,7 +57,7 @@
 
 static int stop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_asked;
-static int bye_fd = -1;
+static volatile sig_atomic_t bye_fd = -1;
 static char bye_line[128];
 static size_t bye_len;
 
@@ -116,6 +116,12 @@ session_on_grace_end(int sig)
 	if (bye_fd >= 0)
 		(void)!write(bye_fd, bye_line, bye_len);
 	_exit(0);
+}
+
+void
+shutdown_bye_off(void)
+{
+	bye_fd = -1;
 }
 
 void

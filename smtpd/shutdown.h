@@ -34,5 +34,7 @@ void shutdown_let_in(void);
  * the process exits.
  */
 void shutdown_session_signals(int wfd, const char *bye);
+/* the connection turns TLS: no bye at the grace's end (sesstls.c) */
+void shutdown_bye_off(void);
 
 #endif

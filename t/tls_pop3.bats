@@ -109,7 +109,7 @@ pop3_py() {
 	expect(p.sock.version() in ("TLSv1.2", "TLSv1.3"), True)
 	p.quit()
 	PY
-	grep -E "tls client=\[127\.0\.0\.1\] service=pop3 version=TLSv1\.[23] cipher=" "$LOG"
+	grep -E "STLS: client=\[127\.0\.0\.1\] service=pop3 tls=TLSv1\.[23]:[A-Z0-9_-]+ bits=" "$LOG"
 	wait_for 5 grep -E "disconnect client=\[127\.0\.0\.1\] service=pop3 .* tls=TLSv1\.[23]:[A-Z0-9_-]+$" "$LOG"
 }
 
@@ -164,7 +164,7 @@ pop3_py() {
 	except ssl.SSLCertVerificationError:
 	    pass
 	PY
-	wait_for 5 grep -F "tls failed client=[127.0.0.1] service=pop3: TLS handshake" "$LOG"
+	wait_for 5 grep -F "STLS: handshake failed client=[127.0.0.1] service=pop3 (TLS handshake" "$LOG"
 }
 
 @test "STLS injection: a USER pipelined behind STLS is dropped, not executed" {
@@ -179,7 +179,7 @@ pop3_py() {
 	expect(p.cmd("PASS bobpw"), "-ERR Not logged in: USER and PASS, or AUTH, first")
 	expect(p.cmd("QUIT"), "+OK mx.example.org POP3 server signing off")
 	PY
-	grep -F "tls client=[127.0.0.1] service=pop3: 22 bytes pipelined before the handshake dropped" "$LOG"
+	grep -F "STLS: dropped 22 bytes sent before the handshake client=[127.0.0.1] service=pop3" "$LOG"
 }
 
 @test "with a cert, USER and AUTH in clear are refused off loopback (127.0.0.2), and CAPA does not offer them; over STLS they work" {
@@ -293,9 +293,9 @@ pop3_py() {
 	expect(p.cmd("STLS"), "+OK Begin TLS negotiation")
 	expect(p.s.recv(100), b"")
 	PY
-	wait_for 5 grep -F "tls failed client=[127.0.0.1] service=pop3s: TLS handshake: timed out" "$LOG"
-	wait_for 5 grep -F "tls failed client=[127.0.0.1] service=pop3: TLS handshake: timed out" "$LOG"
-	[ "$(grep -c "tls failed client=\[127.0.0.1\] service=pop3s: TLS handshake" "$LOG")" = 2 ]
+	wait_for 5 grep -F "TLS: handshake failed client=[127.0.0.1] service=pop3s (TLS handshake: timed out)" "$LOG"
+	wait_for 5 grep -F "STLS: handshake failed client=[127.0.0.1] service=pop3 (TLS handshake: timed out)" "$LOG"
+	[ "$(grep -c "TLS: handshake failed client=\[127.0.0.1\] service=pop3s (TLS handshake" "$LOG")" = 2 ]
 }
 
 @test "without a cert: no STLS in CAPA, STLS unknown, USER in clear from 127.0.0.2 as before" {

@@ -137,7 +137,7 @@ received_of_bob() {
 		"250 2.0.0 OK" \
 		"221 closing connection"
 	wait_for 5 grep -q "disconnect client=\[127.0.0.1\] service=smtp" "$LOG"
-	grep -q "STARTTLS: dropped 30 bytes sent before the handshake client=\[127.0.0.1\]" "$LOG"
+	grep -q "STARTTLS: dropped 30 bytes sent before the handshake client=\[127.0.0.1\] service=smtp" "$LOG"
 }
 
 # --- AUTH only inside TLS ------------------------------------------------

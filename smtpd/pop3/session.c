@@ -24,6 +24,8 @@
 #include "tlsio.h"
 #include "util.h"
 
+#include "sesstls.h"
+
 #include "pop3/auth.h"
 #include "pop3/reply.h"
 #include "pop3/retr.h"
@@ -131,35 +133,14 @@ pop3_cmd_capa(struct pop3_session *s, char *arg)
 			  ".\r\n");
 }
 
-/*
- * Turn the session into TLS: after STLS's +OK, or at once on pop3s.
- * What the client sent before the handshake is dropped and logged
- * (lio_tls_start).  -1, logged, when it fails: the session must end, as
- * nothing more can be said to the client in either clear or TLS.
- */
+/* sesstls_start() for this session */
 static int
-pop3_tls_start(struct pop3_session *s)
+pop3_tls_start(struct pop3_session *s, const char *what)
 {
-	struct tlsio *t;
-	char err[256], desc[128];
-	size_t dropped;
+	char tls[128];
 
-	t = tlsio_server(s->d->tls, s->lio.rfd, s->lio.wfd, err, sizeof(err));
-	if (t == NULL ||
-	    lio_tls_start(&s->lio, t, &dropped, err, sizeof(err)) < 0) {
-		log_warnx("tls failed client=[%s] service=%s: %s", s->client_ip,
-			  service_name(s->svc), err);
-		return -1;
-	}
-	if (dropped > 0)
-		log_info("tls client=[%s] service=%s: %zu byte%s pipelined "
-			 "before the handshake dropped",
-			 s->client_ip, service_name(s->svc), dropped,
-			 dropped == 1 ? "" : "s");
-	tlsio_describe(s->lio.tls, desc, sizeof(desc));
-	log_info("tls client=[%s] service=%s %s", s->client_ip,
-		 service_name(s->svc), desc);
-	return 0;
+	return sesstls_start(s->d, &s->lio, s->svc, s->client_ip, what, tls,
+			     sizeof(tls));
 }
 
 /*
@@ -177,7 +158,7 @@ pop3_cmd_stls(struct pop3_session *s, char *arg)
 	pop3_reply(s, "+OK Begin TLS negotiation");
 	s->state = P_AUTH;
 	s->user[0] = '\0';
-	if (pop3_tls_start(s) < 0)
+	if (pop3_tls_start(s, "STLS") < 0)
 		s->quit = 1;
 }
 
@@ -382,14 +363,8 @@ pop3_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	s.start_ms = now_ms();
 	log_info("connect client=[%s] service=%s", client_ip,
 		 service_name(svc));
-	if (service_implicit_tls(svc)) {
-		if (d->tls == NULL) /* inetd mode (-i pop3s) without a cert */
-			log_warnx("tls failed client=[%s] service=%s: no "
-				  "tls_cert",
-				  client_ip, service_name(svc));
-		if (d->tls == NULL || pop3_tls_start(&s) < 0)
-			s.quit = 1;
-	}
+	if (service_implicit_tls(svc) && pop3_tls_start(&s, "TLS") < 0)
+		s.quit = 1;
 	if (!s.quit)
 		pop3_reply(&s, "+OK %s POP3 ready", d->conf.hostname);
 	while (!s.quit) {

@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "tlsio.h"
 #include "util.h"
 #include "conf_lookup.h"
 #include "expand.h"
+#include "sesstls.h"
 
 #include "smtp/auth.h"
 #include "smtp/data.h"
@@ -468,38 +468,12 @@ smtp_cmd_quit(struct smtp_session *s, char *arg)
 	s->quit = 1;
 }
 
-/*
- * Shake hands on the connection (after STARTTLS's 220, or at connect on
- * smtps), within `timeout` (lineio's); what the client sent before it is
- * dropped, never read as commands (CVE-2011-0411).  0, or -1 when the
- * session must end (logged as `what`: handshake failed).
- */
+/* sesstls_start() for this session: its tls= text in s->tls */
 static int
 smtp_tls_start(struct smtp_session *s, const char *what)
 {
-	char err[256];
-	struct tlsio *t;
-	size_t dropped = 0;
-	int r;
-
-	t = tlsio_server(s->d->tls, s->lio.rfd, s->lio.wfd, err, sizeof(err));
-	r = t == NULL ? -1
-		      : lio_tls_start(&s->lio, t, &dropped, err, sizeof(err));
-	if (dropped > 0)
-		log_info("%s: dropped %zu bytes sent before the handshake "
-			 "client=[%s]",
-			 what, dropped, s->client_ip);
-	if (r < 0) {
-		log_info("%s: handshake failed client=[%s] service=%s (%s)",
-			 what, s->client_ip, service_name(s->svc), err);
-		return -1;
-	}
-	if (xsnprintf(s->tls, sizeof(s->tls), "%s:%s", tlsio_version(t),
-		      tlsio_cipher(t)) < 0)
-		strlcpy(s->tls, "?", sizeof(s->tls));
-	log_info("%s: client=[%s] service=%s tls=%s bits=%d", what,
-		 s->client_ip, service_name(s->svc), s->tls, tlsio_bits(t));
-	return 0;
+	return sesstls_start(s->d, &s->lio, s->svc, s->client_ip, what, s->tls,
+			     sizeof(s->tls));
 }
 
 /*
@@ -575,13 +549,9 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 		 service_name(svc));
 	/* RFC 8314 §3: the handshake first; in clear not a byte, not even
 	 * a 421 (a session started in inetd mode without a key pair) */
-	if (service_implicit_tls(svc) &&
-	    (d->tls == NULL || smtp_tls_start(&s, "TLS") < 0)) {
-		if (d->tls == NULL)
-			log_warnx("%s: no tls_cert: cannot serve client=[%s]",
-				  service_name(svc), client_ip);
+	if (service_implicit_tls(svc) && smtp_tls_start(&s, "TLS") < 0)
 		s.quit = 1;
-	} else
+	else
 		smtp_reply(&s, "220 %s ESMTP ready", d->conf.hostname);
 	while (!s.quit) {
 		int r = lio_next_command(&s.lio, s.line, sizeof(s.line), &s.cmd);
