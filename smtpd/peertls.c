@@ -77,10 +77,11 @@ peertls_start(struct peertls *pt, struct smtpc *c, const char *name,
 		snprintf(err, errsize, "451 4.7.5 STARTTLS refused: %.200s",
 			 c->text);
 	else if (required)
-		snprintf(err, errsize,
-			 "451 4.7.5 TLS failed (certificate checked for %.100s): "
-			 "%.200s",
-			 name, c->err);
+		snprintf(
+		    err, errsize,
+		    "451 4.7.5 TLS failed (certificate checked for %.100s): "
+		    "%.200s",
+		    name, c->err);
 	else
 		snprintf(err, errsize, "451 4.7.5 TLS failed: %.200s", c->err);
 	return -1;

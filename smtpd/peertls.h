@@ -56,7 +56,6 @@ int peertls_start(struct peertls *pt, struct smtpc *c, const char *name,
  * For a log line: " tls=verified version=TLSv1.3 cipher=... bits=256"
  * (tls=unverified when the certificate was not checked), "" in clear.
  */
-void peertls_note(const struct smtpc *c, int verified, char *buf,
-		  size_t size);
+void peertls_note(const struct smtpc *c, int verified, char *buf, size_t size);
 
 #endif
