@@ -107,6 +107,13 @@ cmdline_parse(struct cmdline *cl, int argc, char **argv)
 	/* the walk-through asks for everything else itself */
 	if (cl->interactive && (sendopts || nops > 0))
 		return mailc_usage();
+	if (cl->interactive &&
+	    (cl->tls.mode != SECURE_UNSET || cl->tls.ca != NULL ||
+	     cl->tls.insecure >= 0 || cl->tls.auth_plaintext >= 0)) {
+		mailc_warnx("-i speaks HELO in clear: the TLS options are for "
+			    "sending a message from a pipe");
+		return EX_USAGE;
+	}
 	cl->rcpts = argv + argc - nops;
 	cl->nrcpts = nops;
 	return 0;

@@ -52,13 +52,16 @@ static const char usage[] =
 	      "[-s subject]\n"
 	      "             [-c cc] [-b bcc] [-a file]... [rcpt ...] < message\n"
 	      "       mailc -i [-H host] [-p port]\n"
-	      "       mailc inbox [-H host] [-p port] -u user\n"
-	      "       mailc read N [-H host] [-p port] -u user [-d]\n"
-	      "       mailc fetch DIR [-H host] [-p port] -u user [-d]\n"
+	      "       mailc inbox [-v] [-H host] [-p port] -u user\n"
+	      "       mailc read N [-v] [-H host] [-p port] -u user [-d]\n"
+	      "       mailc fetch DIR [-v] [-H host] [-p port] -u user [-d]\n"
 	      "       mailc flush [-v] [-H host] [-p port] [-u user]\n"
 	      "       sendmail [-ti] [-f sender] [-F name] [-o option] "
 	      "[--] [rcpt ...]\n"
-	      "       mailc --help | --version\n";
+	      "       mailc --help | --version\n"
+	      "TLS options (sending, flush, inbox, read, fetch): --tls | "
+	      "--tls-required,\n"
+	      "       --tls-ca file, --tls-insecure, --auth-plaintext\n";
 
 int
 mailc_usage(void)

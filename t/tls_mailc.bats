@@ -196,6 +196,23 @@ kept_not_sent() {
 	[[ "$output" == *"$MAILC_SYSTEM_CONF:2: bad tls"* ]]
 }
 
+@test "an option's value is no TLS option (-s --tls), and after -- all are recipients" {
+	srv_start smtp 127.0.0.1 notls
+	run "$MAILC_BIN" -H 127.0.0.1 -p "$SRV_PORT" -f alice@example.org -s --tls bob@example.org -- --tls-insecure@example.org <<<"x"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	tr -d "\r" <"$SRV_DATA" | grep -qx "Subject: --tls"
+	grep -qx "tls=0 RCPT TO:<--tls-insecure@example.org>" "$SRV_LOG"
+	grep -qx "MESSAGE tls=0" "$SRV_LOG"
+}
+
+@test "-i refuses the TLS options: it speaks HELO in clear" {
+	run "$MAILC_BIN" -i --tls-required </dev/null
+	echo "$output"
+	[ "$status" -eq 64 ]
+	[[ "$output" == *"mailc: -i speaks HELO in clear: the TLS options are for sending a message from a pipe"* ]]
+}
+
 # POP3
 
 pop3() {
