@@ -216,6 +216,15 @@ received_of_bob() {
 	wait_for 5 grep -Eq "disconnect client=\[127.0.0.2\] service=submission .* tls=TLSv1.3:TLS_AES_256_GCM_SHA384$" "$LOG"
 }
 
+@test "smtps is submission: MAIL before AUTH gets 530, even to a local user" {
+	tls_main
+	run tlschat --implicit "$SMTPS_PORT" "EHLO client.example" \
+		"MAIL FROM:<x@elsewhere.example>" "RCPT TO:<bob@example.org>"
+	echo "$output"
+	[ "${lines[-2]}" = "530 5.7.0 Authentication required" ]
+	[ "$(maildir_count example.org bob)" = 0 ]
+}
+
 @test "Python smtplib: SMTP_SSL on smtps (the name checked), login, send" {
 	tls_main
 	python3 - "$SMTPS_PORT" "$PKI/ca.pem" <<-'PY'

@@ -210,7 +210,7 @@ smtp_cmd_mail(struct smtp_session *s, char *arg)
 		smtp_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	if (s->svc == SVC_SUBMISSION && !s->authenticated) {
+	if (service_role(s->svc) == SVC_SUBMISSION && !s->authenticated) {
 		smtp_reply(s, "530 5.7.0 Authentication required");
 		return;
 	}
