@@ -404,17 +404,17 @@ parse_route(struct parse *p, const struct conf_row *r, char **v)
 	struct route rt;
 
 	memset(&rt, 0, sizeof(rt));
+	if (v[0] == NULL || v[1] == NULL ||
+	    (v[2] != NULL && (strcmp(v[2], "tls") != 0 || v[3] != NULL))) {
+		conf_error(p, "%s: expects DOMAIN HOST:PORT|mx [tls]", r->name);
+		return;
+	}
 	if (strcmp(v[0], "*") != 0 && !valid_domain(v[0])) {
 		conf_error(p, "%s: not a domain: %s", r->name, v[0]);
 		return;
 	}
 	strlcpy(rt.domain, v[0], sizeof(rt.domain));
 	str_lower(rt.domain);
-	if (v[1] == NULL || (v[2] != NULL && (strcmp(v[2], "tls") != 0 ||
-					      v[3] != NULL))) {
-		conf_error(p, "%s: expects DOMAIN HOST:PORT|mx [tls]", r->name);
-		return;
-	}
 	if (strcmp(v[1], "mx") == 0)
 		rt.mx = 1;
 	else if (parse_hostport(v[1], rt.host, sizeof(rt.host), rt.port,

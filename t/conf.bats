@@ -207,13 +207,14 @@ refused() {
 		"$CONF:2: domain: not a domain: two_.example"
 }
 
-@test "route DOMAIN|* HOST:PORT|mx" {
+@test "route DOMAIN|* HOST:PORT|mx [tls]" {
 	accepted "route xyz.com 127.0.0.1:3525" "route * [2001:db8::5]:25"
 	accepted "route xyz.com mx" "route * mx"
 	refused 2 "route: not a domain: bad_domain" "route bad_domain 127.0.0.1:25"
 	refused 2 "route: bad address 'mx.xyz.com' (want host:port or mx)" \
 		"route xyz.com mx.xyz.com"
-	refused 2 "route: expects 2 values" "route xyz.com"
+	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route xyz.com"
+	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route"
 }
 
 @test "mailbox: a path template that must contain %u" {
