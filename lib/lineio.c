@@ -381,7 +381,7 @@ lio_tls_start(struct lineio *lio, struct tlsio *t, size_t *dropped, char *err,
 		return -1;
 	}
 	*dropped = lio->rlen - lio->roff;
-	explicit_bzero(lio->rbuf, lio->rlen);
+	wipe(lio->rbuf, lio->rlen);
 	lio->roff = lio->rlen = 0;
 	lio->midline = 0;
 	deadline = lio->timeout_ms < 0 ? -1 : now_ms() + lio->timeout_ms;

@@ -52,6 +52,21 @@ tlsio_protocols_ok(const char *protocols)
 	return tls_config_parse_protocols(&p, protocols) == 0 ? 0 : -1;
 }
 
+int
+tlsio_ciphers_ok(const char *ciphers)
+{
+	struct tls_config *cfg;
+	char err[64];
+	int r;
+
+	if (tlsio_init_once(err, sizeof(err)) < 0 ||
+	    (cfg = tls_config_new()) == NULL)
+		return -1;
+	r = tls_config_set_ciphers(cfg, ciphers) == 0 ? 0 : -1;
+	tls_config_free(cfg);
+	return r;
+}
+
 /* the part both sides share: protocols and ciphers */
 static struct tls_config *
 tlsio_config(const struct tlsio_params *p, char *err, size_t errsize)
@@ -297,6 +312,13 @@ int
 tlsio_protocols_ok(const char *protocols)
 {
 	(void)protocols;
+	return -1;
+}
+
+int
+tlsio_ciphers_ok(const char *ciphers)
+{
+	(void)ciphers;
 	return -1;
 }
 

@@ -48,8 +48,10 @@ struct tlsio_ctx *tlsio_server_ctx(const struct tlsio_params *p, char *err,
 struct tlsio_ctx *tlsio_client_ctx(const struct tlsio_params *p, char *err,
 				   size_t errsize);
 void tlsio_ctx_free(struct tlsio_ctx *ctx);
-/* check a protocols string ("TLSv1.2,TLSv1.3", "secure", ...): 0 or -1 */
+/* check a protocols string ("TLSv1.2,TLSv1.3", "secure", ...) and a
+ * cipher list as libtls takes them: 0 or -1 (always, without TLS) */
 int tlsio_protocols_ok(const char *protocols);
+int tlsio_ciphers_ok(const char *ciphers);
 
 /*
  * A session on a connection (rfd, wfd: one socket twice, or inetd's 0

@@ -618,20 +618,27 @@ conf_check_tls(struct parse *p)
 		what = "route ... tls";
 	else if (c->tls_ca[0] != '\0')
 		what = "tls_ca";
-	if (what == NULL)
-		return;
-	if (!tlsio_built()) {
+	else if (strcmp(c->tls_protocols, TLSIO_DEFAULT_PROTOCOLS) != 0)
+		what = "tls_protocols";
+	else if (strcmp(c->tls_ciphers, TLSIO_DEFAULT_CIPHERS) != 0)
+		what = "tls_ciphers";
+	if (what != NULL && !tlsio_built()) {
 		conf_error_file(p, "this smtpd is built without TLS (make TLS=1)",
 				what);
 		return;
 	}
+	if (!tlsio_built())
+		return;
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
 		conf_error_file(p, "goes with the other (both or neither)",
 				what);
 	else if (implicit && c->tls_cert[0] == '\0')
 		conf_error_file(p, "needs tls_cert and tls_key", what);
+	/* the relay's STARTTLS uses them too, with no key pair */
 	if (tlsio_protocols_ok(c->tls_protocols) < 0)
 		conf_error_file(p, "bad value", "tls_protocols");
+	if (tlsio_ciphers_ok(c->tls_ciphers) < 0)
+		conf_error_file(p, "bad value", "tls_ciphers");
 }
 
 int

@@ -360,6 +360,10 @@ refused_file() {
 	refused_file "listen smtps/pop3s: $no" "listen pop3s 127.0.0.1:4995"
 	refused_file "route ... tls: $no" "route xyz.com 127.0.0.1:25 tls"
 	refused_file "tls_ca: $no" "tls_ca ca.pem"
+	refused_file "tls_protocols: $no" "tls_protocols TLSv1.3"
+	refused_file "tls_ciphers: $no" "tls_ciphers HIGH"
+	# the defaults written out are no TLS of their own
+	accepted "tls_protocols TLSv1.2,TLSv1.3" "tls_ciphers secure"
 	# what every build knows is still checked per line
 	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route xyz.com mx tlsx"
 	accepted "route xyz.com 127.0.0.1:25" "auth_plaintext yes"
@@ -377,6 +381,9 @@ refused_file() {
 	refused_file "tls_key: goes with the other (both or neither)" "$k"
 	refused_file "listen smtps/pop3s: needs tls_cert and tls_key" "listen smtps 127.0.0.1:4465"
 	refused_file "tls_protocols: bad value" "$c" "$k" "tls_protocols TLSv9"
+	# checked without a key pair too: the relay's STARTTLS uses them
+	refused_file "tls_protocols: bad value" "tls_protocols TLSv9"
+	refused_file "tls_ciphers: bad value" "tls_ciphers NO-SUCH-CIPHER"
 	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route xyz.com 127.0.0.1:25 tls x"
 	refused 2 "route: expects DOMAIN HOST:PORT|mx [tls]" "route xyz.com"
 	# the pair itself: a key that is not the cert's, a file missing

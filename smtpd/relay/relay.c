@@ -64,6 +64,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "tlsio.h"
 #include "util.h"
 
 #include "conf_lookup.h"
@@ -530,6 +531,9 @@ relay_main(struct smtpd *d, pid_t master, int flush)
 		_exit(0);
 	relay_open_fifo(&r);
 	peertls_init(&r.tls, c);
+	/* the sessions' key pair: not for a process that reads peers' replies */
+	tlsio_ctx_free(d->tls);
+	d->tls = NULL;
 	/* a day is far longer than any session or delivery takes */
 	queue_cleanup(c->queue, 86400);
 	relay_scan(&r);

@@ -159,7 +159,9 @@ smtp_cmd_auth(struct smtp_session *s, char *arg)
 
 	if (!auth_offered(s)) { /* RFC 3207 §4 */
 		smtp_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
-		lio_wipe_consumed(&s->lio); /* it may hold credentials */
+		/* the line may hold credentials: in the buffer, and here */
+		lio_wipe_consumed(&s->lio);
+		wipe(arg, strlen(arg));
 		return;
 	}
 	if (s->authenticated) {
