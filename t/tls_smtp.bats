@@ -410,6 +410,22 @@ smtplib.SMTP_SSL("localhost", int(sys.argv[1]), context=ctx, timeout=20)' \
 		"250 2.0.0 OK"
 }
 
+@test "a key only root reads: loaded at start, the log says a SIGHUP cannot load another, a SIGHUP keeps it" {
+	[ "$(id -u)" = 0 ] || skip "needs root: the daemon reads the key as root, then runs as nobody"
+	need_tls
+	tls_cert mx.example.org
+	cp "$PKI/mx.example.org.key" "$PKI/root.key"
+	chmod 600 "$PKI/root.key"
+	tls_main "tls_key $PKI/root.key"
+	grep -q "$PKI/root.key: user nobody cannot read it: a SIGHUP cannot load a new key pair, restart smtpd" "$LOG"
+	run tlschat --ca "$PKI/ca.pem" --implicit "$SMTPS_PORT" "NOOP"
+	[ "${lines[-1]}" = "250 2.0.0 OK" ]
+	kill -HUP "$SMTPD_PID"
+	wait_for 10 grep -q "keeping the running TLS key pair (a key the user smtpd runs as cannot read needs a restart)" "$LOG"
+	run tlschat --ca "$PKI/ca.pem" --implicit "$SMTPS_PORT" "NOOP"
+	[ "${lines[-1]}" = "250 2.0.0 OK" ]
+}
+
 # --- the default build --------------------------------------------------
 
 @test "default build (TLS=0): tls_cert and listen smtps are refused by smtpd -n, naming make TLS=1" {
