@@ -176,7 +176,10 @@ BATS_JOBS   ?= 2
 # more options for both runs, e.g. BATS_FLAGS=--timing
 BATS_FLAGS  ?=
 BATS_SERIAL ?= t/login_limits.bats t/mx.bats t/relay_crash.bats
-BATS_PARALLEL = $(filter-out $(BATS_SERIAL),$(wildcard t/*.bats))
+# the files to run (.ci/run runs the TLS files alone on one build)
+BATS_FILES  ?= $(wildcard t/*.bats)
+BATS_PARALLEL = $(filter-out $(BATS_SERIAL),$(BATS_FILES))
+BATS_SERIAL_RUN = $(filter $(BATS_SERIAL),$(BATS_FILES))
 
 # TAP_JOIN FILE...: the TAP of bats runs one after another as one, under
 # one plan, each run's tests numbered on from the last
@@ -193,9 +196,9 @@ define run_bats
 	@mkdir -p build; export SMTPD_BIN=$(1) MAILC_BIN=$(2) SMTPD_TLS=$(TEST_TLS); rc=0; \
 	$(BATS) --tap $(BATS_FLAGS) $(if $(filter-out 0 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_PARALLEL) \
 	  | tee build/$(3).1.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1; \
-	$(if $(strip $(BATS_SERIAL)),$(BATS) --tap $(BATS_FLAGS) $(BATS_SERIAL) \
+	$(if $(strip $(BATS_SERIAL_RUN)),$(BATS) --tap $(BATS_FLAGS) $(BATS_SERIAL_RUN) \
 	  | tee build/$(3).2.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1;) \
-	$(TAP_JOIN) build/$(3).1.tap $(if $(strip $(BATS_SERIAL)),build/$(3).2.tap) >build/$(3).tap && \
+	$(TAP_JOIN) build/$(3).1.tap $(if $(strip $(BATS_SERIAL_RUN)),build/$(3).2.tap) >build/$(3).tap && \
 	rm -f build/$(3).1.tap build/$(3).2.tap; \
 	echo "$(3): $$(grep -c '^ok ' build/$(3).tap) passed, $$(grep -c '^not ok ' build/$(3).tap) failed"; \
 	exit $$rc
@@ -210,14 +213,17 @@ test: test-tools test-debs
 	$(MAKE) TLS=$(TEST_TLS) all
 	$(call run_bats,$(CURDIR)/smtpd/smtpd,$(CURDIR)/mailc/mailc,test)
 
+# each variant in a directory of its own (build/asan, build/asan-tls),
+# so that .ci/run's two sanitizer runs do not rebuild each other's
+ASAN_B = build/asan$(if $(filter 1,$(TEST_TLS)),-tls)
 asan: export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
 asan: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 asan: test-tools
-	$(MAKE) B=build/asan CC=clang TLS=$(TEST_TLS) \
+	$(MAKE) B=$(ASAN_B) CC=clang TLS=$(TEST_TLS) \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 	$(MAKE) test-debs
-	$(call run_bats,$(CURDIR)/build/asan/smtpd/smtpd,$(CURDIR)/build/asan/mailc/mailc,asan)
+	$(call run_bats,$(CURDIR)/$(ASAN_B)/smtpd/smtpd,$(CURDIR)/$(ASAN_B)/mailc/mailc,$(notdir $(ASAN_B)))
 
 # libFuzzer harnesses, one per parser that reads the network or a file
 # (fuzz/README.md).  lib/ and smtpd/ (but main.c) are compiled once with
