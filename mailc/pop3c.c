@@ -116,6 +116,7 @@ pop3c_tls(struct pop3c *c, const struct secure *s, const char *host,
 
 	if ((ctx = secure_ctx(s, err, sizeof(err))) == NULL) {
 		mailc_warnx("%s: %s", what, err);
+		c->lost = 1; /* the server waits for a handshake now */
 		return EX_UNAVAILABLE;
 	}
 	if ((t = tlsio_client(ctx, c->fd, host, err, sizeof(err))) == NULL ||
@@ -160,6 +161,11 @@ pop3c_stls(struct pop3c *c, const struct secure *s, const char *host,
 			    what);
 		return EX_UNAVAILABLE;
 	}
+	/* no STLS without a context to shake hands with */
+	if (secure_ctx(s, line, sizeof(line)) == NULL) {
+		mailc_warnx("%s offers STLS: %s", what, line);
+		return EX_UNAVAILABLE;
+	}
 	if ((r = pop3c_cmd(c, "STLS")) != 1)
 		return pop3c_fail(c, "STLS");
 	return pop3c_tls(c, s, host, what);
@@ -200,7 +206,7 @@ pop3c_connect(struct pop3c *c, const char *host, const char *port,
 		pop3c_close(c);
 		return status;
 	}
-	if (c->lio.tls == NULL && secure_try_starttls(s) &&
+	if (c->lio.tls == NULL && secure_try_starttls(s, c->fd) &&
 	    (status = pop3c_stls(c, s, host, what)) != 0) {
 		if (!c->lost)
 			(void)pop3c_quit(c);

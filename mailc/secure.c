@@ -149,14 +149,14 @@ secure_mode(const struct secure *s)
 }
 
 int
-secure_try_starttls(const struct secure *s)
+secure_try_starttls(const struct secure *s, int fd)
 {
 	switch (secure_mode(s)) {
 	case SECURE_REQUIRED:
 	case SECURE_IMPLICIT:
 		return 1;
 	case SECURE_STARTTLS:
-		return tlsio_built();
+		return tlsio_built() && !secure_loopback(fd);
 	default:
 		return 0;
 	}

@@ -60,11 +60,14 @@ void secure_settings(struct secure *s, const char *mode, const char *ca,
 /* the mode in force, the default applied */
 enum secure_mode secure_mode(const struct secure *s);
 /*
- * 1 when TLS is to be tried even though the server does not ask for it:
- * implicit or required, or offered (STARTTLS) and this build has TLS
- * (without it an offered STARTTLS is passed over in silence)
+ * 1 when TLS is to be tried on the connection fd even though the server
+ * does not ask for it: implicit or required; or offered (STARTTLS), this
+ * build has TLS (without it an offered STARTTLS is passed over in
+ * silence), and fd does not stay on this machine -- a local MTA's
+ * certificate names its public name, not "localhost", and would fail
+ * the check that cron's and every sendmail caller's mail goes through
  */
-int secure_try_starttls(const struct secure *s);
+int secure_try_starttls(const struct secure *s, int fd);
 /*
  * The client context for s (made once a process and kept): the
  * certificate checked against s->ca or the system's CAs unless

@@ -59,7 +59,7 @@ mailc_smtp_starttls(struct smtpc *c, const struct secure *s,
 	char err[200];
 	int code;
 
-	if (c->lio.tls != NULL || !secure_try_starttls(s))
+	if (c->lio.tls != NULL || !secure_try_starttls(s, c->fd))
 		return 0;
 	if (!(c->ext & SMTPC_EXT_STARTTLS)) {
 		if (secure_mode(s) == SECURE_STARTTLS)

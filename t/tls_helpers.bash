@@ -7,7 +7,8 @@
 #                          default build, whose own tests say TLS is refused)
 #   tls_ca                 $PKI/ca.pem and ca.key: a test CA (made once a test)
 #   tls_cert HOST          $PKI/HOST.pem and $PKI/HOST.key: a certificate for
-#                          HOST (subjectAltName DNS:HOST, IP:127.0.0.1)
+#                          HOST (subjectAltName DNS:HOST, IP:127.0.0.1 and
+#                          IP:127.0.0.2: a host that is not "loopback")
 #                          signed by the test CA
 #   tls_selfsigned HOST    $PKI/HOST-self.pem and .key: self-signed, for HOST
 #   tls_daemon NAME        NAME gets tls_cert/tls_key lines for mx.DOMAIN
@@ -49,7 +50,7 @@ tls_cert() {
 		-subj "/CN=$host" 2>/dev/null
 	openssl x509 -req -in "$PKI/$host.csr" -CA "$PKI/ca.pem" \
 		-CAkey "$PKI/ca.key" -CAcreateserial -days 30 \
-		-extfile <(printf 'subjectAltName=DNS:%s,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$host") \
+		-extfile <(printf 'subjectAltName=DNS:%s,IP:127.0.0.1,IP:127.0.0.2\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$host") \
 		-out "$PKI/$host.pem" 2>/dev/null
 	chmod 644 "$PKI/$host.key"
 }

@@ -69,8 +69,8 @@ kept_not_sent() {
 
 @test "STARTTLS when the server offers it: EHLO again inside TLS, the message sent in TLS, -v shows it" {
 	need_tls
-	srv_start smtp 127.0.0.1
-	send -H 127.0.0.1 --tls-ca "$PKI/ca.pem" -v
+	srv_start smtp 127.0.0.2
+	send -H 127.0.0.2 --tls-ca "$PKI/ca.pem" -v
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"> STARTTLS"* ]]
 	[[ "$output" == *"--- TLS started: version=TLSv1."*" cipher="*" bits="* ]]
@@ -78,6 +78,21 @@ kept_not_sent() {
 	grep -q "^tls=1 EHLO " "$SRV_LOG"
 	sent_in_tls
 	grep -q "secret body" "$SRV_DATA"
+}
+
+@test "STARTTLS offered on loopback (127.0.0.1) is not tried: the local MTA's certificate names its public name" {
+	need_tls
+	srv_start smtp 127.0.0.1
+	# the test CA is not among the system's: STARTTLS would fail the check
+	send -H 127.0.0.1
+	[ "$status" -eq 0 ]
+	grep -qx "MESSAGE tls=0" "$SRV_LOG"
+	run ! grep -q "STARTTLS" "$SRV_LOG"
+	# asked for, it is tried there too
+	: >"$SRV_LOG"
+	send -H 127.0.0.1 --tls-required --tls-ca "$PKI/ca.pem"
+	[ "$status" -eq 0 ]
+	sent_in_tls
 }
 
 @test "--tls: implicit TLS from the first byte (smtps)" {
@@ -92,12 +107,12 @@ kept_not_sent() {
 
 @test "a certificate the CAs do not sign: an error, never clear text; the message kept, then sent with --tls-ca" {
 	need_tls
-	srv_start smtp 127.0.0.1
+	srv_start smtp 127.0.0.2
 	# the test CA is not among the system's
-	send -H 127.0.0.1
-	[[ "$output" == *"mailc: 127.0.0.1 port $SRV_PORT: TLS handshake: certificate verification failed"*"--tls-ca FILE"* ]]
+	send -H 127.0.0.2
+	[[ "$output" == *"mailc: 127.0.0.2 port $SRV_PORT: TLS handshake: certificate verification failed"*"--tls-ca FILE"* ]]
 	kept_not_sent
-	run "$MAILC_BIN" flush -H 127.0.0.1 -p "$SRV_PORT" --tls-ca "$PKI/ca.pem"
+	run "$MAILC_BIN" flush -H 127.0.0.2 -p "$SRV_PORT" --tls-ca "$PKI/ca.pem"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(waiting)" = 0 ]
@@ -106,8 +121,8 @@ kept_not_sent() {
 
 @test "--tls-insecure: the certificate not checked, still encrypted" {
 	need_tls
-	srv_start smtp 127.0.0.1
-	send -H 127.0.0.1 --tls-insecure
+	srv_start smtp 127.0.0.2
+	send -H 127.0.0.2 --tls-insecure
 	[ "$status" -eq 0 ]
 	sent_in_tls
 }
@@ -116,7 +131,8 @@ kept_not_sent() {
 	need_tls
 	srv_start smtp 127.0.0.1
 	# signed by the CA, for mx.test and 127.0.0.1, not for localhost
-	send -H localhost --tls-ca "$PKI/ca.pem"
+	# (a loopback name: TLS asked for, as STARTTLS is not tried there)
+	send -H localhost --tls-required --tls-ca "$PKI/ca.pem"
 	[[ "$output" == *"TLS handshake: name "*"localhost"*" not present in server certificate (the certificate must name the host"* ]]
 	kept_not_sent
 }
@@ -181,9 +197,9 @@ kept_not_sent() {
 	[ "$status" -eq 0 ]
 	grep -q "^tls=0 AUTH PLAIN " "$SRV_LOG"
 	kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true
-	srv_start smtp 127.0.0.1
+	srv_start smtp 127.0.0.2
 	printf 'tls_insecure yes\n' >"$MAILC_SYSTEM_CONF"
-	send -H 127.0.0.1
+	send -H 127.0.0.2
 	[ "$status" -eq 0 ]
 	sent_in_tls
 }
@@ -224,8 +240,8 @@ pop3() {
 
 @test "POP3: STLS when CAPA offers it, USER and PASS inside TLS, -v shows it" {
 	need_tls
-	srv_start pop3 127.0.0.1
-	pop3 -H 127.0.0.1 --tls-ca "$PKI/ca.pem" -v
+	srv_start pop3 127.0.0.2
+	pop3 -H 127.0.0.2 --tls-ca "$PKI/ca.pem" -v
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"1 fetched"* ]]
 	[[ "$output" == *"--- TLS started: version=TLSv1."* ]]
@@ -246,8 +262,8 @@ pop3() {
 
 @test "POP3: a certificate that does not verify stops before USER; --tls-required without STLS too" {
 	need_tls
-	srv_start pop3 127.0.0.1
-	pop3 -H 127.0.0.1
+	srv_start pop3 127.0.0.2
+	pop3 -H 127.0.0.2
 	[ "$status" -eq 69 ]
 	[[ "$output" == *"TLS handshake: certificate verification failed"*"--tls-ca FILE"* ]]
 	run ! grep -E "USER|PASS" "$SRV_LOG"
