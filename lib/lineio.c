@@ -384,7 +384,11 @@ lio_tls_start(struct lineio *lio, struct tlsio *t, size_t *dropped, char *err,
 	wipe(lio->rbuf, lio->rlen);
 	lio->roff = lio->rlen = 0;
 	lio->midline = 0;
-	deadline = lio->timeout_ms < 0 ? -1 : now_ms() + lio->timeout_ms;
+	/* held (lio_hold_deadline): the time left of the one deadline */
+	if (lio->held)
+		deadline = lio->timeout_ms < 0 ? -1 : lio->deadline;
+	else
+		deadline = lio->timeout_ms < 0 ? -1 : now_ms() + lio->timeout_ms;
 	while ((r = tlsio_handshake(t)) != 0) {
 		if (r != TLSIO_WANT_READ && r != TLSIO_WANT_WRITE) {
 			snprintf(err, errsize, "TLS handshake: %s",

@@ -138,7 +138,8 @@ int lio_flush(struct lineio *lio);
  * buffered is dropped, never returned (a command pipelined behind
  * STARTTLS is not executed: CVE-2011-0411), its size in *dropped; then
  * the handshake, within the timeout like a line.  0, the lineio now
- * owning t; or -1 with why in err, t freed.
+ * owning t; or -1 with why in err, t freed.  Under lio_hold_deadline
+ * the handshake has what is left of the held deadline.
  */
 int lio_tls_start(struct lineio *lio, struct tlsio *t, size_t *dropped,
 		  char *err, size_t errsize);

@@ -146,8 +146,11 @@ probe_hello(const struct conf *c, struct smtpc *sc, const struct mxhost *host,
 		goto failed;
 	if (!tls.made && (required || (sc->ext & SMTPC_EXT_STARTTLS)))
 		peertls_init(&tls, c);
-	if ((k = peertls_start(&tls, sc, host->name, required, text, size)) <
-	    0)
+	/* STARTTLS's reply and the handshake share what is left */
+	lio_hold_deadline(&sc->lio, 1);
+	k = peertls_start(&tls, sc, host->name, required, text, size);
+	lio_hold_deadline(&sc->lio, 0);
+	if (k < 0)
 		return -1;
 	if (k == 1 && !(probe_step(sc, deadline) &&
 			smtpc_hello(sc, c->hostname) / 100 == 2 &&
