@@ -33,6 +33,7 @@
 #include "interactive.h"
 #include "read.h"
 #include "send.h"
+#include "secure.h"
 #include "sendmail.h"
 
 /* Subcommands: the first argument names one, the rest are its own. */
@@ -81,8 +82,9 @@ main(int argc, char **argv)
 			    "< message");
 		status = EX_USAGE;
 	}
-	if (status == 0 && cl.interactive)
-		status = config_apply(&cl);
+	if (status == 0 && cl.interactive &&
+	    (status = config_apply(&cl)) == 0)
+		status = secure_clear_only(&cl.tls, "-i");
 	if (status == 0)
 		status = cl.interactive ? interactive_main(cl.host, cl.port)
 					: send_main(&cl);

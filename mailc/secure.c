@@ -162,6 +162,19 @@ secure_try_starttls(const struct secure *s, int fd)
 	}
 }
 
+int
+secure_clear_only(const struct secure *s, const char *what)
+{
+	if (secure_mode(s) != SECURE_REQUIRED &&
+	    secure_mode(s) != SECURE_IMPLICIT)
+		return 0;
+	mailc_warnx("%s speaks SMTP in clear, and the configuration requires "
+		    "TLS (tls %s): nothing sent",
+		    what,
+		    secure_mode(s) == SECURE_IMPLICIT ? "implicit" : "required");
+	return EX_CONFIG;
+}
+
 struct tlsio_ctx *
 secure_ctx(const struct secure *s, char *err, size_t size)
 {

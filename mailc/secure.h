@@ -69,6 +69,12 @@ enum secure_mode secure_mode(const struct secure *s);
  */
 int secure_try_starttls(const struct secure *s, int fd);
 /*
+ * For the modes that pass SMTP through in clear (-i, sendmail -bs): 0,
+ * or EX_CONFIG after a message naming what when s requires TLS
+ * (required, implicit), which they cannot give
+ */
+int secure_clear_only(const struct secure *s, const char *what);
+/*
  * The client context for s (made once a process and kept): the
  * certificate checked against s->ca or the system's CAs unless
  * insecure.  NULL with why in err ("built without TLS (make TLS=1)").

@@ -40,6 +40,7 @@
 #include "input.h"
 #include "message.h"
 #include "send.h"
+#include "secure.h"
 #include "sendmail.h"
 #include "smtp.h"
 
@@ -356,6 +357,11 @@ sendmail_bs(const struct cmdline *cl)
 
 	if (mailc_check_host(cl->host) < 0 || mailc_check_port(cl->port) < 0)
 		return EX_USAGE;
+	if ((r = secure_clear_only(&cl->tls, "sendmail -bs")) != 0) {
+		printf("421 4.7.0 TLS is required: this mode cannot give it\r\n");
+		fflush(stdout);
+		return r;
+	}
 	if ((s = net_connect(cl->host, cl->port, MAILC_TIMEOUT, err,
 			     sizeof(err))) < 0) {
 		mailc_warnx("%s", err);

@@ -222,6 +222,23 @@ kept_not_sent() {
 	grep -qx "MESSAGE tls=0" "$SRV_LOG"
 }
 
+@test "sendmail -bs passes SMTP through in clear: with tls required or implicit in the configuration it refuses, naming it" {
+	srv_start smtp 127.0.0.2
+	ln -s "$MAILC_BIN" "$TEST_ROOT/sendmail"
+	printf 'host 127.0.0.2\nport %s\ntls required\n' "$SRV_PORT" >"$MAILC_SYSTEM_CONF"
+	run "$TEST_ROOT/sendmail" -bs <<<"QUIT"
+	echo "$output"
+	[ "$status" -eq 78 ]
+	[[ $output == *"sendmail -bs speaks SMTP in clear, and the configuration requires TLS (tls required): nothing sent"* ]]
+	[[ $output == *"421 4.7.0 TLS is required: this mode cannot give it"* ]]
+	[ ! -s "$SRV_LOG" ]
+	# without it, as before
+	printf 'host 127.0.0.2\nport %s\n' "$SRV_PORT" >"$MAILC_SYSTEM_CONF"
+	run "$TEST_ROOT/sendmail" -bs <<<"QUIT"
+	[ "$status" -eq 0 ]
+	[[ $output == "220 "* ]]
+}
+
 @test "-i refuses the TLS options: it speaks HELO in clear" {
 	run "$MAILC_BIN" -i --tls-required </dev/null
 	echo "$output"
