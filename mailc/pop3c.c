@@ -153,14 +153,8 @@ pop3c_stls(struct pop3c *c, const struct secure *s, const char *host,
 			offered = 1;
 	if (r == 1 && p != POP3C_END)
 		return pop3c_fail(c, "CAPA");
-	if (!offered) {
-		if (secure_mode(s) == SECURE_STARTTLS)
-			return 0;
-		mailc_warnx("%s does not offer STLS, and TLS is required "
-			    "(--tls-required)",
-			    what);
-		return EX_UNAVAILABLE;
-	}
+	if (!offered)
+		return secure_not_offered(s, what, "STLS");
 	/* no STLS without a context to shake hands with */
 	if (secure_ctx(s, line, sizeof(line)) == NULL) {
 		mailc_warnx("%s offers STLS: %s", what, line);
@@ -181,11 +175,16 @@ pop3c_connect(struct pop3c *c, const char *host, const char *port,
 	memset(c, 0, sizeof(*c));
 	c->trace = trace;
 	snprintf(what, sizeof(what), "%s port %s", host, port);
-	/* --tls in a build without: said before connecting */
-	if (secure_mode(s) == SECURE_IMPLICIT &&
+	/* TLS required, and no way to it (a build without): said before
+	 * connecting */
+	if ((secure_mode(s) == SECURE_IMPLICIT ||
+	     secure_mode(s) == SECURE_REQUIRED) &&
 	    secure_ctx(s, err, sizeof(err)) == NULL) {
 		c->fd = -1;
-		mailc_warnx("--tls: %s", err);
+		mailc_warnx("%s: %s",
+			    secure_mode(s) == SECURE_IMPLICIT ? "--tls"
+							      : "--tls-required",
+			    err);
 		return EX_UNAVAILABLE;
 	}
 	if ((c->fd = net_connect(host, port, POP3C_TIMEOUT, c->err,

@@ -175,6 +175,17 @@ secure_clear_only(const struct secure *s, const char *what)
 	return EX_CONFIG;
 }
 
+int
+secure_not_offered(const struct secure *s, const char *what, const char *verb)
+{
+	if (secure_mode(s) == SECURE_STARTTLS)
+		return 0;
+	mailc_warnx("%s does not offer %s, and TLS is required "
+		    "(--tls-required): nothing sent",
+		    what, verb);
+	return EX_UNAVAILABLE;
+}
+
 struct tlsio_ctx *
 secure_ctx(const struct secure *s, char *err, size_t size)
 {
@@ -223,9 +234,11 @@ secure_may_send_password(const struct secure *s, int fd, int tls,
 	if (tls || s->auth_plaintext == 1 || secure_loopback(fd))
 		return 0;
 	mailc_warnx("%s: the connection is not encrypted: not sending the "
-		    "password in clear (TLS, or --auth-plaintext to send it "
+		    "password in clear (%s, or --auth-plaintext to send it "
 		    "anyway)",
-		    what);
+		    what,
+		    tlsio_built() ? "TLS"
+				  : "this mailc is built without TLS: make TLS=1");
 	return -1;
 }
 

@@ -75,6 +75,12 @@ int secure_try_starttls(const struct secure *s, int fd);
  */
 int secure_clear_only(const struct secure *s, const char *what);
 /*
+ * The server what does not offer verb (STARTTLS, STLS): 0 when TLS was
+ * only to be tried, else EX_UNAVAILABLE after saying so
+ */
+int secure_not_offered(const struct secure *s, const char *what,
+		       const char *verb);
+/*
  * The client context for s (made once a process and kept): the
  * certificate checked against s->ca or the system's CAs unless
  * insecure.  NULL with why in err ("built without TLS (make TLS=1)").

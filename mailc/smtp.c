@@ -22,16 +22,24 @@ mailc_smtp_open(struct smtpc *c, const char *host, const char *port,
 	int code, status;
 
 	snprintf(what, sizeof(what), "%s port %s", host, port);
-	if (s != NULL && secure_mode(s) == SECURE_IMPLICIT &&
+	/* TLS required, and no way to it (a build without): said before
+	 * connecting, with nothing to say in clear */
+	if (s != NULL &&
+	    (secure_mode(s) == SECURE_IMPLICIT ||
+	     secure_mode(s) == SECURE_REQUIRED) &&
 	    (ctx = secure_ctx(s, err, sizeof(err))) == NULL) {
-		/* before connecting: there is nothing to say in clear */
 		memset(c, 0, sizeof(*c));
 		c->fd = -1;
 		c->code = -1;
 		strlcpy(c->err, err, sizeof(c->err));
-		mailc_warnx("--tls: %s", err);
+		mailc_warnx("%s: %s",
+			    secure_mode(s) == SECURE_IMPLICIT ? "--tls"
+							      : "--tls-required",
+			    err);
 		return EX_UNAVAILABLE;
 	}
+	if (s != NULL && secure_mode(s) != SECURE_IMPLICIT)
+		ctx = NULL; /* STARTTLS makes its own */
 	if (smtpc_connect(c, host, port, MAILC_TIMEOUT, trace) < 0) {
 		mailc_warnx("%s", c->err);
 		return EX_UNAVAILABLE;
@@ -61,14 +69,8 @@ mailc_smtp_starttls(struct smtpc *c, const struct secure *s,
 
 	if (c->lio.tls != NULL || !secure_try_starttls(s, c->fd))
 		return 0;
-	if (!(c->ext & SMTPC_EXT_STARTTLS)) {
-		if (secure_mode(s) == SECURE_STARTTLS)
-			return 0;
-		mailc_warnx("%s does not offer STARTTLS, and TLS is "
-			    "required (--tls-required): nothing sent",
-			    what);
-		return EX_UNAVAILABLE;
-	}
+	if (!(c->ext & SMTPC_EXT_STARTTLS))
+		return secure_not_offered(s, what, "STARTTLS");
 	if ((ctx = secure_ctx(s, err, sizeof(err))) == NULL) {
 		mailc_warnx("%s offers STARTTLS: %s", what, err);
 		return EX_UNAVAILABLE;
