@@ -21,8 +21,7 @@ struct tlsio_ctx {
 };
 
 struct tlsio {
-	struct tls *tls;
-	int client; /* tls is ours to free with the session (server: too) */
+	struct tls *tls; /* freed with the session, whichever side */
 };
 
 int
@@ -206,7 +205,6 @@ tlsio_client(struct tlsio_ctx *ctx, int fd, const char *servername,
 {
 	struct tlsio *t = xcalloc(1, sizeof(*t));
 
-	t->client = 1;
 	if ((t->tls = tls_client()) == NULL) {
 		snprintf(err, errsize, "cannot make a TLS client");
 		free(t);

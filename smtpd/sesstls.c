@@ -11,6 +11,12 @@
 #include "shutdown.h"
 
 int
+sesstls_offered(const struct smtpd *d, const struct lineio *lio)
+{
+	return d->tls != NULL && lio->tls == NULL;
+}
+
+int
 sesstls_start(const struct smtpd *d, struct lineio *lio, enum service svc,
 	      const char *client_ip, const char *what, char *tls,
 	      size_t tlssize)

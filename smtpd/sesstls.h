@@ -22,6 +22,9 @@
  * From then on the end of a stop's grace writes no bye in clear into
  * the TLS stream (shutdown.h).
  */
+/* STARTTLS/STLS is offered: a key pair, and not in TLS yet (RFC 3207
+ * §4.2, RFC 2595 §4) */
+int sesstls_offered(const struct smtpd *d, const struct lineio *lio);
 int sesstls_start(const struct smtpd *d, struct lineio *lio, enum service svc,
 		  const char *client_ip, const char *what, char *tls,
 		  size_t tlssize);

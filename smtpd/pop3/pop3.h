@@ -41,6 +41,7 @@ struct pop3_session {
 	struct lio_command_replies cmd; /* how a bad line is answered */
 	enum pop3_state state;
 	char client_ip[64];
+	char tls[128]; /* "VERSION:CIPHER" once in TLS (sesstls.h), or "" */
 	char user[ADDR_MAX];	  /* from USER */
 	char auth_user[ADDR_MAX]; /* logged in as */
 	int auth_failures;

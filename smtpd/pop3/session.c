@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "tlsio.h"
 #include "util.h"
 
 #include "sesstls.h"
@@ -125,7 +124,7 @@ pop3_cmd_capa(struct pop3_session *s, char *arg)
 	lio_puts(&s->lio, "RESP-CODES\r\n"
 			  "AUTH-RESP-CODE\r\n"
 			  "PIPELINING\r\n");
-	if (s->d->tls != NULL && s->lio.tls == NULL)
+	if (sesstls_offered(s->d, &s->lio))
 		lio_puts(&s->lio, "STLS\r\n");
 	if (login)
 		lio_puts(&s->lio, "SASL PLAIN\r\n");
@@ -133,14 +132,12 @@ pop3_cmd_capa(struct pop3_session *s, char *arg)
 			  ".\r\n");
 }
 
-/* sesstls_start() for this session */
+/* sesstls_start() for this session: its tls= text in s->tls */
 static int
 pop3_tls_start(struct pop3_session *s, const char *what)
 {
-	char tls[128];
-
-	return sesstls_start(s->d, &s->lio, s->svc, s->client_ip, what, tls,
-			     sizeof(tls));
+	return sesstls_start(s->d, &s->lio, s->svc, s->client_ip, what, s->tls,
+			     sizeof(s->tls));
 }
 
 /*
@@ -350,7 +347,6 @@ pop3_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 		 const char *client_ip)
 {
 	struct pop3_session s;
-	char tls[160] = "";
 
 	memset(&s, 0, sizeof(s));
 	s.d = d;
@@ -381,13 +377,10 @@ pop3_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	 * last answer does (a timeout's, a 20th error's) */
 	maildrop_close(&s.drop);
 	lio_flush(&s.lio);
-	if (s.lio.tls != NULL) {
-		snprintf(tls, sizeof(tls), " tls=%s:%s",
-			 tlsio_version(s.lio.tls), tlsio_cipher(s.lio.tls));
-		lio_tls_end(&s.lio);
-	}
+	lio_tls_end(&s.lio);
 	log_info("disconnect client=[%s] service=%s commands=%d errors=%d "
-		 "duration=%.2f%s",
+		 "duration=%.2f%s%s",
 		 client_ip, service_name(svc), s.commands, s.errors,
-		 (double)(now_ms() - s.start_ms) / 1000, tls);
+		 (double)(now_ms() - s.start_ms) / 1000, s.tls[0] ? " tls=" : "",
+		 s.tls);
 }

@@ -109,13 +109,6 @@ smtp_cmd_helo(struct smtp_session *s, char *arg)
 	smtp_reply(s, "250 Hello %s", s->helo);
 }
 
-/* a key pair, not in TLS yet (RFC 3207 §4.2: not offered after it) */
-static int
-smtp_starttls_offered(const struct smtp_session *s)
-{
-	return s->d->tls != NULL && s->lio.tls == NULL;
-}
-
 static void
 smtp_cmd_ehlo(struct smtp_session *s, char *arg)
 {
@@ -131,7 +124,7 @@ smtp_cmd_ehlo(struct smtp_session *s, char *arg)
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SIZE %lld", s->d->conf.max_message_size);
 	smtp_reply(s, "250-8BITMIME");
-	if (!smtp_starttls_offered(s)) {
+	if (!sesstls_offered(s->d, &s->lio)) {
 		smtp_reply(s, "250%sENHANCEDSTATUSCODES",
 			   auth_offered(s) ? "-" : " ");
 	} else {
