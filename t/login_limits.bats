@@ -18,6 +18,10 @@ load helpers
 # the 0.15 s the timing test needs to tell, and too short for three
 # logins to overlap)
 SLOW='$6$rounds=2000000$Tq3vL8xZpR2mYk7N$eb71Lzk3V5cdAtpmujwyHOpKLesHVJrpxudWSjaq5gdiA8tIOM.rX8omIJvZ76FXdT1NNVOUt6RSYsyq.wpX6/'
+# "slowpw" at 10,000,000 rounds (about 4 s here), for the slot test: the
+# logins started together must overlap however slowly sessions start (a
+# sanitizer build's take long enough that 2,000,000 did not: failed once)
+SLOWEST='$6$rounds=10000000$Hq8sLw2ZpT4nVx6C$DY7k8hKPDiqUyAFsKKFKLQyMnfKHkMZvgBq4Y3UYkpQzfkEfpA19o27zHsop9DGJCdWwuQt6OcLZYZkbHFxqj/'
 SLOWER='$6$rounds=2000000$Wd5hJ1sQ9nBc4Xe2$/H.kC9T8fTIMUbnIrovWZwD4KpmGLVvxO0r9WyX0EfSNpS7/kjr1YjtnJ1ads8iALKIF4aJJqIKIXKzo8cfeO.'
 
 setup() {
@@ -209,7 +213,7 @@ granted_at_least() { [ "$(log_count 'password-hash slot granted')" -ge "$1" ]; }
 	ncpu=$(getconf _NPROCESSORS_ONLN)
 	slots=$((ncpu / 2 > 1 ? ncpu / 2 : 1))
 	n=$((slots + 2))
-	printf '%s\n' "carol@example.org:$SLOW" >"$PASSWD"
+	printf '%s\n' "carol@example.org:$SLOWEST" >"$PASSWD"
 	daemon_conf main "max_clients_per_ip $((n + 10))" "auth_fail_limit 0 1s"
 	daemon_start main -v
 	run py "$main_SUBMIT" "$n" <<-'PY'
