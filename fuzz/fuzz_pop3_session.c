@@ -75,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fill_mailbox();
 	fd = fuzz_input_fd(data, size);
 	fz_output_reset(out_fd);
-	pop3_session_run(d, fd, out_fd, "192.0.2.1");
+	pop3_session_run(d, SVC_POP3, fd, out_fd, "192.0.2.1");
 	close(fd);
 
 	replies = fz_output(out_fd, &rlen);
