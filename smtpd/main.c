@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "tlsio.h"
 #include "util.h"
 
 #include "authgate.h"
@@ -330,56 +329,6 @@ relay_flush(void)
 		flush_pending = 1;
 }
 
-/*
- * The key pair was read as root; a SIGHUP reads it as the run user: say
- * now when that will fail (a key only root reads, as many keep it)
- */
-static void
-tls_note_readable(const struct conf *c)
-{
-	const char *files[] = {c->tls_cert, c->tls_key};
-	size_t i;
-	int fd;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (files[i][0] == '\0')
-			continue;
-		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) >= 0) {
-			close(fd);
-			continue;
-		}
-		if (errno == EACCES || errno == EPERM)
-			log_warnx("%s: user %s cannot read it: a SIGHUP cannot "
-				  "load a new key pair, restart smtpd for that "
-				  "(or let the group of %s read it)",
-				  files[i], c->user, c->user);
-	}
-}
-
-/*
- * The new config's key pair; one that cannot be used (a file the run
- * user cannot read, a key that is not the cert's) keeps the running
- * pair and its paths, so the config and the keys in use agree
- */
-static void
-reload_tls(struct conf *c)
-{
-	struct tlsio_ctx *ctx;
-	int failed;
-
-	ctx = setup_tls(c, &failed);
-	if (failed) {
-		log_warnx("%s: keeping the running TLS key pair (a key the "
-			  "user smtpd runs as cannot read needs a restart)",
-			  smtpd.conf.path);
-		strlcpy(c->tls_cert, smtpd.conf.tls_cert, sizeof(c->tls_cert));
-		strlcpy(c->tls_key, smtpd.conf.tls_key, sizeof(c->tls_key));
-		return;
-	}
-	tlsio_ctx_free(smtpd.tls);
-	smtpd.tls = ctx;
-}
-
 static void
 reload(void)
 {
@@ -404,7 +353,7 @@ reload(void)
 			  smtpd.conf.user[0] ? smtpd.conf.user : "(none)");
 		strlcpy(c.user, smtpd.conf.user, sizeof(c.user));
 	}
-	reload_tls(&c);
+	setup_tls_reload(&smtpd, &c);
 	conf_free(&smtpd.conf);
 	smtpd.conf = c; /* listeners stay as bound: a change needs a restart */
 	log_init("smtpd", c.log_syslog, smtpd.verbose); /* `log` changed? */
@@ -624,7 +573,7 @@ main(int argc, char *argv[])
 	queue_master_start(smtpd.conf.queue, 1);
 	if (started_as_root) {
 		passwd_note_readable(&smtpd.accounts, smtpd.conf.user);
-		tls_note_readable(&smtpd.conf);
+		setup_tls_note_readable(&smtpd.conf);
 	}
 	/* `log syslog` from here on: what stops the start is on stderr */
 	log_init("smtpd", smtpd.conf.log_syslog, smtpd.verbose);

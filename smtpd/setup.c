@@ -344,3 +344,44 @@ setup_tls(const struct conf *c, int *failed)
 	}
 	return ctx;
 }
+
+void
+setup_tls_reload(struct smtpd *d, struct conf *new)
+{
+	struct tlsio_ctx *ctx;
+	int failed;
+
+	ctx = setup_tls(new, &failed);
+	if (failed) {
+		log_warnx("%s: keeping the running TLS key pair (a key the "
+			  "user smtpd runs as cannot read needs a restart)",
+			  d->conf.path);
+		strlcpy(new->tls_cert, d->conf.tls_cert, sizeof(new->tls_cert));
+		strlcpy(new->tls_key, d->conf.tls_key, sizeof(new->tls_key));
+		return;
+	}
+	tlsio_ctx_free(d->tls);
+	d->tls = ctx;
+}
+
+void
+setup_tls_note_readable(const struct conf *c)
+{
+	const char *files[] = {c->tls_cert, c->tls_key};
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i][0] == '\0')
+			continue;
+		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno == EACCES || errno == EPERM)
+			log_warnx("%s: user %s cannot read it: a SIGHUP cannot "
+				  "load a new key pair, restart smtpd for that "
+				  "(or let the group of %s read it)",
+				  files[i], c->user, c->user);
+	}
+}

@@ -37,5 +37,15 @@ void setup_privileges(const struct smtpd *d);
  * naming the file, when the pair cannot be used (*failed set).
  */
 struct tlsio_ctx *setup_tls(const struct conf *c, int *failed);
+/*
+ * SIGHUP: new's key pair into d->tls; one that cannot be used (a file
+ * the run user cannot read, a key that is not the cert's) keeps the
+ * running pair and its paths in new, so the config and the keys in use
+ * agree
+ */
+void setup_tls_reload(struct smtpd *d, struct conf *new);
+/* started as root: say now when a SIGHUP will not be able to read the
+ * pair as the run user (a key only root reads, as many keep it) */
+void setup_tls_note_readable(const struct conf *c);
 
 #endif
