@@ -52,7 +52,7 @@ durable_open(char *path, size_t size, const char *dir, const char *prefix,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	return open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 }
 
 int
@@ -74,7 +74,7 @@ durable_close(int fd)
 
 int
 durable_copy(int out, const char *prefix, size_t prefixlen, int fd,
-	     off_t size)
+	     off_t from, off_t size)
 {
 	char buf[DURABLE_BUF];
 	off_t off = 0;
@@ -86,7 +86,7 @@ durable_copy(int out, const char *prefix, size_t prefixlen, int fd,
 		size_t want = (size_t)(size - off) < sizeof(buf)
 				  ? (size_t)(size - off)
 				  : sizeof(buf);
-		ssize_t n = pread(fd, buf, want, off);
+		ssize_t n = pread(fd, buf, want, from + off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -109,7 +109,7 @@ fail:
 int
 durable_write(int out, const void *data, size_t len)
 {
-	return durable_copy(out, data, len, -1, 0);
+	return durable_copy(out, data, len, -1, 0, 0);
 }
 
 int

@@ -23,19 +23,19 @@
  * and \072.  The length, or -1 when it does not fit.
  */
 int durable_unique(char *buf, size_t size, const char *host);
-/* create dir/<unique> for writing (O_EXCL, mode 0600): the fd, or -1;
+/* create dir/<unique> for reading and writing (O_EXCL, mode 0600): the fd, or -1;
  * its path in path */
 int durable_create(char *path, size_t size, const char *dir,
 		   const char *host);
 /* fsync and close fd (closed whatever happens); 0 or -1 with errno */
 int durable_close(int fd);
 /*
- * Write prefix, then bytes [0, size) of fd (read with pread, so fd's
- * offset is untouched), to out; then durable_close(out).  0 or -1;
- * out is closed either way.
+ * Write prefix, then bytes [from, from + size) of fd (read with pread,
+ * so fd's offset is untouched), to out; then durable_close(out).  0 or
+ * -1; out is closed either way.
  */
 int durable_copy(int out, const char *prefix, size_t prefixlen, int fd,
-		 off_t size);
+		 off_t from, off_t size);
 /* write data to out, then durable_close(out); 0 or -1 */
 int durable_write(int out, const void *data, size_t len);
 /*

@@ -135,7 +135,7 @@ outbox_store(struct msg *m, const char *from, const struct msg_addrs *rcpts,
 		return -1;
 	}
 	env = outbox_envelope(m, from, rcpts, &envlen);
-	r = durable_copy(fd, env, envlen, msg_fd(m), st.st_size);
+	r = durable_copy(fd, env, envlen, msg_fd(m), 0, st.st_size);
 	free(env);
 	if (r == 0 && xsnprintf(path, size, "%s/new/%s", dir,
 				strrchr(tmp, '/') + 1) < 0) {

@@ -29,7 +29,9 @@
  * writes the same bye straight to the client and exits.  Nothing is lost
  * or left half-made by it: the spool file of a message being received
  * is unlinked from the moment it is created, so it vanishes with the
- * process and an unanswered message is simply not accepted;
+ * process, or, written straight into a Maildir's tmp/ (store/spool.h),
+ * is removed by the handler, so an unanswered message is simply not
+ * accepted;
  * store/deliver.c holds the signal from the first Maildir or queue copy
  * written until all are visible or removed (one that comes meanwhile
  * undoes them, none being visible yet), and smtp/data.c holds it on
@@ -58,6 +60,7 @@
 static int stop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_asked;
 static volatile sig_atomic_t bye_fd = -1;
+static const char *volatile remove_path;
 static char bye_line[128];
 static size_t bye_len;
 
@@ -112,10 +115,20 @@ session_on_stop(int sig)
 static void
 session_on_grace_end(int sig)
 {
+	const char *path = remove_path;
+
 	(void)sig;
+	if (path != NULL)
+		(void)unlink(path);
 	if (bye_fd >= 0)
 		(void)!write(bye_fd, bye_line, bye_len);
 	_exit(0);
+}
+
+void
+shutdown_remove_on_end(const char *path)
+{
+	remove_path = path;
 }
 
 void

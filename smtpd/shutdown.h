@@ -34,6 +34,12 @@ void shutdown_let_in(void);
  * the process exits.
  */
 void shutdown_session_signals(int wfd, const char *bye);
+/*
+ * The end of the grace removes path (a message's file in a Maildir's
+ * tmp/, smtp/data.c) before the session exits; NULL: nothing.  path must
+ * stay valid until replaced.
+ */
+void shutdown_remove_on_end(const char *path);
 /* the connection turns TLS: no bye at the grace's end (sesstls.c) */
 void shutdown_bye_off(void);
 

@@ -338,12 +338,25 @@ smuggle() {
 }
 
 @test "a spool file that cannot be written: 451 after the end of data" {
-	chmod 555 "$TROOT/queue/tmp"
+	# bob's Maildir tmp/ (where his message is written) and the
+	# queue's tmp/ (where it goes when it cannot be)
+	run send_msg "Subject: before" "" "x"
+	[ "$(maildir_count example.org bob)" = 1 ]
+	chmod 555 "$TROOT/mail/example.org/bob/tmp" "$TROOT/queue/tmp"
 	run send_msg "Subject: no spool" "" "x"
 	[ "${lines[-4]}" = "354 Start mail input; end with <CRLF>.<CRLF>" ]
 	[ "${lines[-3]}" = "451 4.3.0 Error: queue file write error" ]
 	[ "${lines[-2]}" = "221 closing connection" ]
-	[ "$(maildir_count example.org bob)" = 0 ]
+	[ "$(maildir_count example.org bob)" = 1 ]
+}
+
+@test "local mail is written straight into the recipient's Maildir: the queue's tmp/ is not needed" {
+	chmod 555 "$TROOT/queue/tmp"
+	run send_msg "Subject: no spool" "" "x"
+	[ "${lines[-3]}" = "250 Message received and to be delivered" ]
+	[ "$(maildir_count example.org bob)" = 1 ]
+	[ -z "$(ls -A "$TROOT/mail/example.org/bob/tmp")" ]
+	[ -z "$(ls -A "$TROOT/queue/tmp")" ]
 }
 
 @test "a Maildir that cannot be created: 451, and delivered once it can" {
@@ -408,4 +421,37 @@ break_maildir() {
 	[ "$(maildir_count example.org alice)" = 1 ]
 	[ "$(maildir_count example.org bob)" = 1 ]
 	[ -z "$(ls -A "$TROOT/mail/example.org/alice/tmp")" ]
+}
+
+# the text waits in a 64 KiB buffer for the end of the header block
+# (smtp/data.c): one longer makes the file a plain spool, copied to all
+@test "a header block longer than the write buffer: every recipient gets the message whole" {
+	local -a hdrs=()
+	for i in $(seq 1 1200); do hdrs+=("X-Long-$i: $(printf '%060d' "$i")"); done
+	RCPTS="bob@example.org alice@example.org" run send_msg "${hdrs[@]}" \
+		"Subject: long header" "" "the body"
+	[ "${lines[-3]}" = "250 Message received and to be delivered" ]
+	for u in bob alice; do
+		[ "$(maildir_count example.org $u)" = 1 ]
+		f=$(maildir_files example.org $u)
+		[ "$(grep -c '^X-Long-' "$f")" = 1200 ]
+		[ "$(tail -n 1 "$f")" = "the body" ]
+		# the size in the name is the file's
+		[[ $f == *",S=$(stat -c %s "$f")" ]]
+		[ -z "$(ls -A "$TROOT/mail/example.org/$u/tmp")" ]
+	done
+	[ -z "$(ls -A "$TROOT/queue/tmp")" ]
+}
+
+@test "a message that is all header, and an empty one, are stored whole" {
+	run send_msg "Subject: only a header"
+	[ "${lines[-3]}" = "250 Message received and to be delivered" ]
+	run send_msg
+	[ "${lines[-3]}" = "250 Message received and to be delivered" ]
+	[ "$(maildir_count example.org bob)" = 2 ]
+	for f in $(maildir_files example.org bob); do
+		[[ $f == *",S=$(stat -c %s "$f")" ]]
+		head -n 1 "$f" | grep -q '^Return-Path: <sender@remote.example>$'
+	done
+	[ "$(cat $(maildir_files example.org bob) | grep -c '^Subject: only a header$')" = 1 ]
 }

@@ -425,6 +425,7 @@ notice_send(struct smtpd *d, const struct envelope *env, int datafd,
 	struct mailaddr sender;
 	struct expansion x;
 	struct delivery dv;
+	struct spool sp;
 	struct quoted h;
 	char qid[24];
 	const char **rcpt, **dto;
@@ -483,7 +484,12 @@ notice_send(struct smtpd *d, const struct envelope *env, int datafd,
 	dv.local = local;
 	dv.delivered_to = dto;
 	dv.nrcpt = x.n;
-	r = deliver(&dv, fd, ftello(out));
+	sp.fd = fd;
+	sp.start = 0;
+	sp.size = ftello(out);
+	sp.owner = -1;
+	sp.owner_tx.state = 0;
+	r = deliver(&dv, &sp);
 	if (r == 0)
 		log_info("%s: sender %s notification: %s", env->id,
 			 kind == NOTICE_FAILED ? "non-delivery" : "delay", qid);

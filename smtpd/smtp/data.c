@@ -3,11 +3,19 @@
  *
  * Reads bounded chunks with lineio, decides the end of data and un-stuffs
  * with dot.c (only <CRLF>.<CRLF> ends it: see dot.h), and writes the text
- * with LF line ends to an unlinked spool file in the queue's tmp/, so
- * memory stays bounded whatever the size.  On an error it remembers it,
- * keeps reading to the end of the message and reports once (OpenSMTPD's
- * tx->error, notqmail's 552 after the end).  max_message_size counts the
- * message as received, CRLF and stuffing included (RFC 1870).
+ * with LF line ends to the spool (store/spool.h): when a recipient is
+ * local, straight into the first local recipient's Maildir tmp/, behind
+ * that copy's trace lines, so a message to one local user is written
+ * once and renamed into new/ by deliver(); else an unlinked file in the
+ * queue's tmp/.  The trace lines include the Date: and Message-ID: an
+ * authenticated submission may lack, known only at the end of the header
+ * block: the text waits in the write buffer until then, and a header
+ * block longer than the buffer makes the file a plain spool (the owner's
+ * copy made from it like the others').  Memory stays bounded whatever
+ * the size.  On an error it remembers it, keeps reading to the end of the
+ * message and reports once (OpenSMTPD's tx->error, notqmail's 552 after
+ * the end).  max_message_size counts the message as received, CRLF and
+ * stuffing included (RFC 1870).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +31,7 @@
 #include "msghdr.h"
 #include "tlsio.h"
 #include "util.h"
+#include "shutdown.h"
 
 #include "smtp/data.h"
 #include "smtp/reply.h"
@@ -32,43 +41,212 @@
 #define DATA_CHUNK 8192
 #define SPOOL_BUF 65536
 
-struct spool {
-	int fd;
+/* a message from DATA to its answer: data_begin() to data_end() */
+struct incoming {
+	struct delivery dv;
+	const char **rcpts, **dto, **failed;
+	int *local;
+	char added[512]; /* submission_headers() */
+	int added_made;
+	char tls[160];
+	struct spool sp;
+	int held;  /* the text waits in buf for the owner's trace lines */
+	int error; /* a write failed */
 	size_t len;
-	int error;
 	char buf[SPOOL_BUF];
 };
 
-static void
-spool_flush(struct spool *sp)
+/*
+ * RFC 6409 §8.2, §8.3: a message submitted with AUTH that lacks Date: or
+ * Message-ID: gets them (Message-ID <QID@hostname>, unique as the queue
+ * id is), once the header block is read.  Relayed mail is left as it
+ * came: headers are its author's.  -1 if they do not fit (they always
+ * do).
+ */
+static int
+submission_headers(struct smtp_session *s, struct incoming *in,
+		   const struct msghdr *hdr)
 {
-	if (!sp->error && sp->len > 0 && write_all(sp->fd, sp->buf, sp->len) < 0) {
-		log_warn("spool write");
-		sp->error = 1;
+	char date[64];
+	char *buf = in->added;
+	size_t size = sizeof(in->added);
+	int n = 0;
+
+	if (in->added_made)
+		return 0;
+	in->added_made = 1;
+	buf[0] = '\0';
+	if (!s->authenticated)
+		return 0;
+	if (!hdr->date) {
+		rfc5322_date(date, sizeof(date), time(NULL));
+		if ((n = xsnprintf(buf, size, "Date: %s\n", date)) < 0)
+			return -1;
 	}
-	sp->len = 0;
+	if (!hdr->message_id &&
+	    xsnprintf(buf + n, size - (size_t)n, "Message-ID: <%s@%s>\n",
+		      s->qid, s->d->conf.hostname) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * RFC 3848's protocol: ESMTP (SMTP after HELO), S inside TLS, A after
+ * AUTH (ESMTPA even after HELO, as before TLS)
+ */
+static const char *
+data_proto(const struct smtp_session *s)
+{
+	int tls = s->lio.tls != NULL;
+
+	if (s->authenticated)
+		return tls ? "ESMTPSA" : "ESMTPA";
+	if (s->esmtp)
+		return tls ? "ESMTPS" : "ESMTP";
+	return tls ? "SMTPS" : "SMTP";
 }
 
 static void
-spool_put(struct spool *sp, const char *p, size_t n)
+spool_write(struct incoming *in, const char *p, size_t n)
 {
-	if (sp->len + n > sizeof(sp->buf))
-		spool_flush(sp);
-	if (n > sizeof(sp->buf)) {
-		if (!sp->error && write_all(sp->fd, p, n) < 0)
-			sp->error = 1;
+	if (!in->error && write_all(in->sp.fd, p, n) < 0) {
+		log_warn("spool write");
+		in->error = 1;
+	}
+}
+
+/*
+ * The header block has not ended within the buffer: the owner's file
+ * becomes a plain spool, unlinked at once; deliver() copies every
+ * recipient's from it.
+ */
+static void
+spool_unhold(struct incoming *in)
+{
+	in->held = 0;
+	shutdown_remove_on_end(NULL);
+	maildir_abort(&in->sp.owner_tx);
+	in->sp.owner = -1;
+}
+
+static void
+spool_flush(struct incoming *in)
+{
+	if (in->held)
+		spool_unhold(in);
+	if (in->len > 0)
+		spool_write(in, in->buf, in->len);
+	in->len = 0;
+}
+
+static void
+spool_put(struct incoming *in, const char *p, size_t n)
+{
+	if (in->len + n > sizeof(in->buf))
+		spool_flush(in);
+	if (n > sizeof(in->buf)) {
+		spool_write(in, p, n);
 		return;
 	}
-	memcpy(sp->buf + sp->len, p, n);
-	sp->len += n;
+	memcpy(in->buf + in->len, p, n);
+	in->len += n;
+}
+
+/* the header block is read: the owner's trace lines go first */
+static void
+spool_release(struct smtp_session *s, struct incoming *in,
+	      const struct msghdr *hdr)
+{
+	char lines[4096];
+	int n;
+
+	in->held = 0;
+	if (submission_headers(s, in, hdr) < 0 ||
+	    (n = deliver_owner_header(&in->dv, in->sp.owner, lines,
+				      sizeof(lines))) < 0) {
+		in->error = 1;
+		return;
+	}
+	spool_write(in, lines, (size_t)n);
+	in->sp.start = n;
+}
+
+struct incoming *
+data_begin(struct smtp_session *s)
+{
+	struct incoming *in = xcalloc(1, sizeof(*in));
+	struct delivery *dv = &in->dv;
+	sigset_t saved;
+	int i, n = s->nrcpt;
+
+	in->rcpts = xcalloc((size_t)n, sizeof(*in->rcpts));
+	in->local = xcalloc((size_t)n, sizeof(*in->local));
+	in->dto = xcalloc((size_t)n, sizeof(*in->dto));
+	in->failed = xcalloc((size_t)n, sizeof(*in->failed));
+	in->sp.owner = -1;
+	for (i = 0; i < n; i++) {
+		in->rcpts[i] = s->rcpts[i].text;
+		in->local[i] = s->rcpts[i].local;
+		in->dto[i] = s->rcpts[i].delivered_to;
+		if (in->local[i] && in->sp.owner < 0)
+			in->sp.owner = i;
+	}
+	dv->d = s->d;
+	dv->qid = s->qid;
+	dv->sender = s->from_text;
+	dv->helo = s->helo;
+	dv->client_ip = s->client_ip;
+	dv->proto = data_proto(s);
+	/* for Received:, as Postfix says it (libtls gives one bit count) */
+	if (s->lio.tls != NULL &&
+	    xsnprintf(in->tls, sizeof(in->tls), "%s with cipher %s (%d/%d bits)",
+		      tlsio_version(s->lio.tls), tlsio_cipher(s->lio.tls),
+		      tlsio_bits(s->lio.tls), tlsio_bits(s->lio.tls)) >= 0)
+		dv->tls = in->tls;
+	dv->rcpts = in->rcpts;
+	dv->local = in->local;
+	dv->delivered_to = in->dto;
+	dv->failed = in->failed;
+	dv->nrcpt = n;
+	dv->add_headers = in->added;
+	in->sp.fd = -1;
+	if (in->sp.owner >= 0) {
+		/* the end of a stop's grace removes the file from tmp/ */
+		deliver_hold_signals(&saved);
+		in->sp.fd = deliver_owner_open(dv, in->sp.owner,
+					       &in->sp.owner_tx);
+		if (in->sp.fd >= 0)
+			shutdown_remove_on_end(in->sp.owner_tx.tmp);
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		in->held = in->sp.fd >= 0;
+		if (in->sp.fd < 0)
+			in->sp.owner = -1;
+	}
+	if (in->sp.fd < 0 && (in->sp.fd = spool_create(&s->d->conf)) < 0) {
+		log_warn("%s: spool file in %s/tmp", s->qid, s->d->conf.queue);
+		in->error = 1;
+	}
+	return in;
+}
+
+void
+data_end(struct incoming *in)
+{
+	if (in->sp.fd >= 0)
+		close(in->sp.fd);
+	shutdown_remove_on_end(NULL);
+	maildir_abort(&in->sp.owner_tx);
+	free(in->rcpts);
+	free(in->local);
+	free(in->dto);
+	free(in->failed);
+	free(in);
 }
 
 enum data_result
-data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
-	     struct msghdr *hdr)
+data_receive(struct smtp_session *s, struct incoming *in, struct msghdr *hdr)
 {
 	static char chunk[DATA_CHUNK + 1];
-	struct spool *sp;
 	struct dot_in dot;
 	long long received = 0, limit = s->d->conf.max_message_size;
 	enum data_result result = DATA_OK;
@@ -76,13 +254,6 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
 	char *out;
 	off_t stored = 0;
 
-	sp = xmalloc(sizeof(*sp));
-	sp->len = 0;
-	sp->error = 0;
-	if ((sp->fd = spool_create(&s->d->conf)) < 0) {
-		log_warn("%s: spool file in %s/tmp", s->qid, s->d->conf.queue);
-		sp->error = 1;
-	}
 	dot_in_init(&dot);
 	msghdr_init(hdr);
 	for (;;) {
@@ -118,26 +289,26 @@ data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
 			continue; /* keep reading, answer 552 at the end */
 		if (msghdr_feed(hdr, out, outlen, st == LIO_LINE) ==
 		    MSGHDR_NOSEP) {
-			spool_put(sp, "\n", 1);
+			if (in->held)
+				spool_release(s, in, hdr);
+			spool_put(in, "\n", 1);
 			stored++;
-		}
-		spool_put(sp, out, outlen);
+		} else if (in->held && hdr->ended)
+			spool_release(s, in, hdr);
+		spool_put(in, out, outlen);
 		stored += (off_t)outlen;
 	}
 	msghdr_end(hdr);
-	spool_flush(sp);
+	if (result == DATA_OK && received <= limit && in->held)
+		spool_release(s, in, hdr); /* a message all header */
+	spool_flush(in);
 	if (result == DATA_OK) {
 		if (received > limit)
 			result = DATA_TOO_BIG;
-		else if (sp->error)
+		else if (in->error)
 			result = DATA_IO_ERROR;
 	}
-	if (result == DATA_OK) {
-		*spoolfd = sp->fd;
-		*size = stored;
-	} else if (sp->fd >= 0)
-		close(sp->fd);
-	free(sp);
+	in->sp.size = stored;
 	return result;
 }
 
@@ -186,120 +357,37 @@ data_loop_check(struct smtp_session *s, const struct msghdr *hdr,
 }
 
 /*
- * RFC 6409 §8.2, §8.3: a message submitted with AUTH that lacks Date: or
- * Message-ID: gets them here (Message-ID <QID@hostname>, unique as the
- * queue id is).  Relayed mail is left as it came: headers are its
- * author's.  -1 if they do not fit (they always do).
- */
-static int
-submission_headers(struct smtp_session *s, const struct msghdr *hdr, char *buf,
-		   size_t size)
-{
-	char date[64];
-	int n = 0;
-
-	buf[0] = '\0';
-	if (!s->authenticated)
-		return 0;
-	if (!hdr->date) {
-		rfc5322_date(date, sizeof(date), time(NULL));
-		if ((n = xsnprintf(buf, size, "Date: %s\n", date)) < 0)
-			return -1;
-	}
-	if (!hdr->message_id &&
-	    xsnprintf(buf + n, size - (size_t)n, "Message-ID: <%s@%s>\n",
-		      s->qid, s->d->conf.hostname) < 0)
-		return -1;
-	return 0;
-}
-
-/*
- * RFC 3848's protocol: ESMTP (SMTP after HELO), S inside TLS, A after
- * AUTH (ESMTPA even after HELO, as before TLS)
- */
-static const char *
-data_proto(const struct smtp_session *s)
-{
-	int tls = s->lio.tls != NULL;
-
-	if (s->authenticated)
-		return tls ? "ESMTPSA" : "ESMTPA";
-	if (s->esmtp)
-		return tls ? "ESMTPS" : "ESMTP";
-	return tls ? "SMTPS" : "SMTP";
-}
-
-/*
  * Hand the spooled message to deliver() (every recipient, or none; a
  * looping one as failed, to be bounced) and answer.  The stop signals
  * stay held until the answer is on its way: a shutdown between the
  * delivery and its 250 would make the client send the message again.
  */
 void
-data_deliver(struct smtp_session *s, int spoolfd, off_t size,
+data_deliver(struct smtp_session *s, struct incoming *in,
 	     const struct msghdr *hdr)
 {
-	struct delivery dv;
-	const char **rcpts, **dto, **failed;
-	char added[512], tls[160];
 	sigset_t saved;
-	int *local, i;
 
-	failed = xcalloc((size_t)s->nrcpt, sizeof(*failed));
-	if (data_loop_check(s, hdr, failed) < 0) {
-		free(failed);
+	if (data_loop_check(s, hdr, in->failed) < 0)
 		return;
-	}
-	if (submission_headers(s, hdr, added, sizeof(added)) < 0) {
+	if (submission_headers(s, in, hdr) < 0) {
 		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "
 			      "again later");
-		free(failed);
 		return;
 	}
-	rcpts = xcalloc((size_t)s->nrcpt, sizeof(*rcpts));
-	local = xcalloc((size_t)s->nrcpt, sizeof(*local));
-	dto = xcalloc((size_t)s->nrcpt, sizeof(*dto));
-	for (i = 0; i < s->nrcpt; i++) {
-		rcpts[i] = s->rcpts[i].text;
-		local[i] = s->rcpts[i].local;
-		dto[i] = s->rcpts[i].delivered_to;
-	}
-	memset(&dv, 0, sizeof(dv));
-	dv.d = s->d;
-	dv.qid = s->qid;
-	dv.sender = s->from_text;
-	dv.helo = s->helo;
-	dv.client_ip = s->client_ip;
-	dv.proto = data_proto(s);
-	/* for Received:, as Postfix says it (libtls gives one bit count) */
-	if (s->lio.tls != NULL &&
-	    xsnprintf(tls, sizeof(tls), "%s with cipher %s (%d/%d bits)",
-		      tlsio_version(s->lio.tls), tlsio_cipher(s->lio.tls),
-		      tlsio_bits(s->lio.tls), tlsio_bits(s->lio.tls)) >= 0)
-		dv.tls = tls;
-	dv.rcpts = rcpts;
-	dv.local = local;
-	dv.delivered_to = dto;
-	dv.failed = failed;
-	dv.nrcpt = s->nrcpt;
-	dv.add_headers = added;
 	log_info("%s: from=<%s> size=%lld nrcpt=%d client=[%s] helo=%s "
 		 "proto=%s%s%s%s%s",
-		 s->qid, log_value(s->from_text), (long long)size, s->nrcpt,
-		 s->client_ip, log_value(s->helo), dv.proto,
+		 s->qid, log_value(s->from_text), (long long)in->sp.size,
+		 s->nrcpt, s->client_ip, log_value(s->helo), in->dv.proto,
 		 s->tls[0] ? " tls=" : "", s->tls,
 		 s->authenticated ? " user=" : "",
 		 s->authenticated ? log_value(s->auth_user) : "");
 	deliver_hold_signals(&saved);
-	if (deliver(&dv, spoolfd, size) < 0)
+	if (deliver(&in->dv, &in->sp) < 0)
 		smtp_reply(s, "451 4.3.0 Error: local delivery failed, try "
 			      "again later");
 	else
 		smtp_reply(s, "250 Message received and to be delivered");
 	(void)lio_flush(&s->lio);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	free(rcpts);
-	free(local);
-	free(dto);
-	free(failed);
 }

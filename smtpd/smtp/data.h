@@ -12,14 +12,23 @@
 
 enum data_result { DATA_OK, DATA_TOO_BIG, DATA_IO_ERROR, DATA_LOST };
 
+/* a message from DATA to its answer (data.c) */
+struct incoming;
+
 /*
- * Read the text up to <CRLF>.<CRLF>; the spool and its size on DATA_OK,
- * and what its header block holds in *hdr (msghdr.h).  A header block
- * that ends on a line that is not empty gets the empty line (RFC 5322
- * §2.1) before that line, as Postfix's cleanup adds it; so does a
- * message with no header at all.
+ * After the 354: where the message will be written (store/spool.h),
+ * made for the session's envelope as it stands.  Never NULL; a spool
+ * that cannot be made shows as DATA_IO_ERROR from data_receive().
  */
-enum data_result data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
+struct incoming *data_begin(struct smtp_session *s);
+/*
+ * Read the text up to <CRLF>.<CRLF> into the spool, and what its header
+ * block holds into *hdr (msghdr.h).  A header block that ends on a line
+ * that is not empty gets the empty line (RFC 5322 §2.1) before that
+ * line, as Postfix's cleanup adds it; so does a message with no header
+ * at all.
+ */
+enum data_result data_receive(struct smtp_session *s, struct incoming *in,
 			      struct msghdr *hdr);
 /*
  * The checks of the end of DATA, on hdr: more than max_hops Received:
@@ -29,7 +38,9 @@ enum data_result data_receive(struct smtp_session *s, int *spoolfd, off_t *size,
  * authenticated client's message lacks them (RFC 6409 §8); answered 250
  * or 451, the answer sent before a stop signal may act.
  */
-void data_deliver(struct smtp_session *s, int spoolfd, off_t size,
+void data_deliver(struct smtp_session *s, struct incoming *in,
 		  const struct msghdr *hdr);
+/* close the spool; remove what was written and not delivered */
+void data_end(struct incoming *in);
 
 #endif

@@ -391,16 +391,16 @@ static void
 smtp_cmd_data(struct smtp_session *s, char *arg)
 {
 	struct msghdr hdr;
+	struct incoming *in;
 	enum data_result r;
-	int spoolfd = -1;
-	off_t size = 0;
 
 	if (*arg != '\0') {
 		smtp_reply(s, "501 5.5.4 Syntax: DATA");
 		return;
 	}
 	smtp_reply(s, "354 Start mail input; end with <CRLF>.<CRLF>");
-	r = data_receive(s, &spoolfd, &size, &hdr);
+	in = data_begin(s);
+	r = data_receive(s, in, &hdr);
 	switch (r) {
 	case DATA_LOST:
 		s->quit = 1;
@@ -413,11 +413,10 @@ smtp_cmd_data(struct smtp_session *s, char *arg)
 		smtp_reply(s, "451 4.3.0 Error: queue file write error");
 		break;
 	case DATA_OK:
-		data_deliver(s, spoolfd, size, &hdr);
+		data_deliver(s, in, &hdr);
 		break;
 	}
-	if (spoolfd >= 0)
-		close(spoolfd);
+	data_end(in);
 	smtp_reset(s);
 }
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -33,6 +34,7 @@
 #include "store/deliver.h"
 #include "store/maildir.h"
 #include "store/queue.h"
+#include "store/spool.h"
 
 static const char *
 delivered_to(const struct delivery *dv, int i)
@@ -152,8 +154,41 @@ deliver_hold_signals(sigset_t *saved)
 	sigprocmask(SIG_BLOCK, &block, saved);
 }
 
+/*
+ * Recipient i's copy, to be written by the caller in one go: a new file
+ * in its Maildir's tmp/ (its fd, or -1, logged), *tx saying where.
+ */
 int
-deliver(struct delivery *dv, int spoolfd, off_t size)
+deliver_owner_open(struct delivery *dv, int i, struct maildir_tx *tx)
+{
+	const struct conf *c = &dv->d->conf;
+	char maildir[PATH_MAX];
+
+	if (expand_mailbox(dv->d, dv->rcpts[i], maildir, sizeof(maildir)) < 0)
+		return -1;
+	return maildir_open(tx, maildir, c->maildir_skel, c->hostname);
+}
+
+int
+deliver_owner_header(struct delivery *dv, int i, char *buf, size_t size)
+{
+	return trace_header(dv, dv->rcpts[i], 1, delivered_to(dv, i), buf,
+			    size);
+}
+
+/* the owner's copy, written by the session: whole on disk, named */
+static int
+owner_written(struct maildir_tx *tx, const struct spool *sp)
+{
+	if (fsync(sp->fd) < 0) {
+		log_warn("maildir: fsync %s", tx->tmp);
+		return -1;
+	}
+	return maildir_written(tx, sp->start + sp->size);
+}
+
+int
+deliver(struct delivery *dv, struct spool *sp)
 {
 	const struct conf *c = &dv->d->conf;
 	struct maildir_tx *tx;
@@ -169,11 +204,27 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 	memset(&qtx, 0, sizeof(qtx));
 	memset(&env, 0, sizeof(env));
 	deliver_hold_signals(&saved);
+	/* the owner's copy, if it has one, is the spool itself */
+	if (sp->owner >= 0 && to_maildir(dv, sp->owner)) {
+		tx[sp->owner] = sp->owner_tx;
+		sp->owner_tx.state = 0;
+	}
 	/* step 1: every copy written and fsync'd, nothing visible yet */
 	for (i = 0; i < dv->nrcpt && !failed; i++) {
 		if (!to_maildir(dv, i)) {
 			nremote++;
 			one_remote = dv->rcpts[i];
+			continue;
+		}
+		if (i == sp->owner) {
+			if (owner_written(&tx[i], sp) < 0) {
+				log_warnx("%s: to=<%s> status=deferred "
+					  "relay=local delay=%.2f (cannot "
+					  "write to %s)",
+					  dv->qid, log_value(dv->rcpts[i]),
+					  queue_delay(dv->qid, 0), tx[i].tmp);
+				failed = 1;
+			}
 			continue;
 		}
 		if (expand_mailbox(dv->d, dv->rcpts[i], maildir,
@@ -188,8 +239,8 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 		if ((n = trace_header(dv, dv->rcpts[i], 1, delivered_to(dv, i),
 				      hdr, sizeof(hdr))) < 0 ||
 		    maildir_prepare(&tx[i], maildir, c->maildir_skel,
-				    c->hostname, hdr, (size_t)n, spoolfd,
-				    size) < 0) {
+				    c->hostname, hdr, (size_t)n, sp->fd,
+				    sp->start, sp->size) < 0) {
 			log_warnx("%s: to=<%s> status=deferred relay=local "
 				  "delay=%.2f (cannot write to %s)",
 				  dv->qid, log_value(dv->rcpts[i]),
@@ -220,8 +271,8 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 				      NULL, qhdr + strlen(fwd),
 				      sizeof(hdr))) < 0 ||
 		    queue_prepare(&qtx, c->queue, &env, qhdr,
-				  strlen(fwd) + (size_t)n, spoolfd,
-				  size) < 0) {
+				  strlen(fwd) + (size_t)n, sp->fd,
+				  sp->start, sp->size) < 0) {
 			log_warnx("%s: status=deferred (cannot write the queue "
 				  "file)",
 				  dv->qid);
@@ -263,6 +314,8 @@ deliver(struct delivery *dv, int spoolfd, off_t size)
 		if (nremote > 0)
 			queue_wake(c->queue, dv->qid);
 	}
+	/* the owner failed at reception: its copy served the others */
+	maildir_abort(&sp->owner_tx);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	free(fwd);
 	free(qhdr);

@@ -55,7 +55,22 @@ struct delivery {
 	const char *add_headers;
 };
 
-int deliver(struct delivery *dv, int spoolfd, off_t size);
+struct spool;
+struct maildir_tx;
+/*
+ * Deliver the message in sp (spool.h) to every recipient, or to none:
+ * 0, or -1 with nothing delivered.  sp->owner's copy is sp's file
+ * itself; afterwards it is in new/ or removed (sp->owner_tx.state 0).
+ */
+int deliver(struct delivery *dv, struct spool *sp);
+/*
+ * For a spool written straight into recipient i's Maildir (spool.h):
+ * open its file in tmp/ (the fd, or -1), and its header lines (the
+ * length, or -1), which go before the message text: Return-Path:,
+ * Delivered-To:, Received: and dv->add_headers.
+ */
+int deliver_owner_open(struct delivery *dv, int i, struct maildir_tx *tx);
+int deliver_owner_header(struct delivery *dv, int i, char *buf, size_t size);
 /*
  * Hold the stop signals deliver() holds (the mask before in *saved), for
  * a caller that must also answer before it may be stopped: a 250 lost to

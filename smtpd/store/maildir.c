@@ -60,7 +60,7 @@ copy_tree(const char *from, const char *to)
 			if (out < 0)
 				r = errno == EEXIST ? 0 : -1;
 			else
-				r = durable_copy(out, NULL, 0, in, st.st_size);
+				r = durable_copy(out, NULL, 0, in, 0, st.st_size);
 			close(in);
 		}
 	}
@@ -151,13 +151,11 @@ maildir_sweep_tmp(const char *tmpdir)
 }
 
 int
-maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
-		const char *host, const char *prefix, size_t prefixlen,
-		int spoolfd, off_t spoolsize)
+maildir_open(struct maildir_tx *tx, const char *maildir, const char *skel,
+	     const char *host)
 {
-	char tmpdir[PATH_MAX], newdir[PATH_MAX];
-	const char *base;
-	int fd, saved;
+	char tmpdir[PATH_MAX];
+	int fd;
 
 	tx->state = 0;
 	if (maildir_create(maildir, skel) < 0) {
@@ -165,7 +163,7 @@ maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
 		return -1;
 	}
 	if (xsnprintf(tmpdir, sizeof(tmpdir), "%s/tmp", maildir) < 0 ||
-	    xsnprintf(newdir, sizeof(newdir), "%s/new", maildir) < 0) {
+	    xsnprintf(tx->newdir, sizeof(tx->newdir), "%s/new", maildir) < 0) {
 		errno = ENAMETOOLONG;
 		log_warn("maildir: %s", maildir);
 		return -1;
@@ -176,16 +174,37 @@ maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
 		return -1;
 	}
 	tx->state = 1;
-	base = strrchr(tx->tmp, '/') + 1;
-	if (xsnprintf(tx->new, sizeof(tx->new), "%s/%s,S=%lld", newdir,
-		      base, (long long)(spoolsize + (off_t)prefixlen)) < 0) {
-		close(fd);
-		maildir_abort(tx);
+	return fd;
+}
+
+int
+maildir_written(struct maildir_tx *tx, off_t size)
+{
+	/* the Maildir++ size in the name, as Dovecot and Courier write it */
+	if (xsnprintf(tx->new, sizeof(tx->new), "%s/%s,S=%lld", tx->newdir,
+		      strrchr(tx->tmp, '/') + 1, (long long)size) < 0) {
 		errno = ENAMETOOLONG;
-		log_warn("maildir: %s", maildir);
+		log_warn("maildir: %s", tx->newdir);
 		return -1;
 	}
-	if (durable_copy(fd, prefix, prefixlen, spoolfd, spoolsize) < 0) {
+	return 0;
+}
+
+int
+maildir_prepare(struct maildir_tx *tx, const char *maildir, const char *skel,
+		const char *host, const char *prefix, size_t prefixlen, int fd,
+		off_t from, off_t size)
+{
+	int out, saved;
+
+	if ((out = maildir_open(tx, maildir, skel, host)) < 0)
+		return -1;
+	if (maildir_written(tx, size + (off_t)prefixlen) < 0) {
+		close(out);
+		maildir_abort(tx);
+		return -1;
+	}
+	if (durable_copy(out, prefix, prefixlen, fd, from, size) < 0) {
 		saved = errno;
 		log_warn("maildir: write %s", tx->tmp);
 		maildir_abort(tx);

@@ -15,17 +15,26 @@
 struct maildir_tx {
 	char tmp[PATH_MAX];
 	char new[PATH_MAX];
+	char newdir[PATH_MAX];
 	int state; /* 0 nothing, 1 in tmp/, 2 in new/ */
 };
 
 /*
- * Write prefix then the spool (bytes [0, spoolsize) of spoolfd) to
- * maildir/tmp, creating the Maildir from skel if missing, and removing
- * files left in tmp/ for 36 hours (looked for once in 8 hours).  0 or -1.
+ * A new file in maildir/tmp, open for reading and writing (the fd, or
+ * -1), creating the Maildir from skel if missing, and removing files
+ * left in tmp/ for 36 hours (looked for once in 8 hours).
+ */
+int maildir_open(struct maildir_tx *tx, const char *maildir, const char *skel,
+		 const char *host);
+/* the copy in tmp/ is whole, size bytes, and fsync'd: its name in new/ */
+int maildir_written(struct maildir_tx *tx, off_t size);
+/*
+ * maildir_open(), then write prefix and bytes [from, from + size) of fd
+ * to it, fsync and close it.  0 or -1.
  */
 int maildir_prepare(struct maildir_tx *tx, const char *maildir,
 		    const char *skel, const char *host, const char *prefix,
-		    size_t prefixlen, int spoolfd, off_t spoolsize);
+		    size_t prefixlen, int fd, off_t from, off_t size);
 int maildir_commit(struct maildir_tx *tx);
 void maildir_abort(struct maildir_tx *tx);
 /* create maildir (and its parents) from skel if it does not exist */

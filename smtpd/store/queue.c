@@ -64,7 +64,8 @@ queue_wake(const char *queue, const char *id)
 
 int
 queue_prepare(struct queue_tx *tx, const char *queue, struct envelope *env,
-	      const char *prefix, size_t prefixlen, int spoolfd, off_t size)
+	      const char *prefix, size_t prefixlen, int spoolfd, off_t from,
+	      off_t size)
 {
 	char *buf;
 	size_t len;
@@ -91,7 +92,7 @@ queue_prepare(struct queue_tx *tx, const char *queue, struct envelope *env,
 		return -1;
 	}
 	tx->state = 1;
-	if (durable_copy(fd, prefix, prefixlen, spoolfd, size) < 0) {
+	if (durable_copy(fd, prefix, prefixlen, spoolfd, from, size) < 0) {
 		log_warn("queue: write %s", tx->data_tmp);
 		queue_abort(tx);
 		return -1;

@@ -55,7 +55,7 @@ double queue_delay(const char *id, time_t since);
 int queue_init(const char *queue);
 int queue_prepare(struct queue_tx *tx, const char *queue,
 		  struct envelope *env, const char *prefix,
-		  size_t prefixlen, int spoolfd, off_t size);
+		  size_t prefixlen, int fd, off_t from, off_t size);
 int queue_commit(struct queue_tx *tx);
 void queue_abort(struct queue_tx *tx);
 /*
