@@ -12,6 +12,7 @@ re-read for every query so a test may change it, one record a line:
     NAME SERVFAIL            (every query for NAME gets SERVFAIL)
     NAME LOOP                (an MX answer whose exchange is a
                               compression pointer to itself: malformed)
+    NAME SILENT              (no query for NAME is answered: a timeout)
 
 A name in no line gets NXDOMAIN; a name with no record of the type
 asked gets an empty NOERROR answer.  Over UDP an answer longer than 512
@@ -39,7 +40,7 @@ def load(zone):
             if not w or w[0].startswith("#"):
                 continue
             name = w[0].rstrip(".").lower()
-            if w[1] in ("SERVFAIL", "LOOP"):
+            if w[1] in ("SERVFAIL", "LOOP", "SILENT"):
                 special[name] = w[1]
             else:
                 records.setdefault(name, []).append((w[1], w[2:]))
@@ -76,6 +77,8 @@ def answer(query, zone, proto, log):
             f.write("%s %s %s\n" % (proto, name, NAMES.get(qtype, qtype)))
     records, special = load(zone)
     rcode, rrs = 0, []
+    if special.get(name) == "SILENT":
+        return None
     if special.get(name) == "SERVFAIL":
         rcode = 2
     elif special.get(name) == "LOOP":
@@ -104,7 +107,9 @@ def serve_udp(sock, zone, log):
     while True:
         data, peer = sock.recvfrom(4096)
         try:
-            sock.sendto(answer(data, zone, "udp", log), peer)
+            reply = answer(data, zone, "udp", log)
+            if reply is not None:
+                sock.sendto(reply, peer)
         except Exception as e:  # a query it cannot read: no answer
             print("dnsd:", e, file=sys.stderr)
 
@@ -125,6 +130,8 @@ def serve_tcp_conn(conn, zone, log):
             while True:
                 (n,) = struct.unpack("!H", read_exact(conn, 2))
                 reply = answer(read_exact(conn, n), zone, "tcp", log)
+                if reply is None:
+                    break
                 conn.sendall(struct.pack("!H", len(reply)) + reply)
         except (EOFError, OSError):
             pass

@@ -5,7 +5,8 @@
 # on port 25 of their own loopback addresses.  Covered: preference
 # order and the next MX when the first is down or greets with 421, AAAA
 # before A, equal preferences shuffled, the implicit MX, null MX (556
-# 5.1.10), NXDOMAIN (5.1.2), SERVFAIL and a malformed answer retried,
+# 5.1.10), NXDOMAIN (5.1.2), SERVFAIL, a malformed answer and a DNS
+# server that does not answer retried,
 # this host among the MX hosts (only more preferred ones; none: 5.4.6),
 # an answer too big for UDP fetched over TCP, a static route winning
 # over mx, recipient verification through the MX (a null MX refused at
@@ -162,6 +163,19 @@ accepted() { [ "${lines[-2]}" = "250 Message received and to be delivered" ]; }
 	status_line loop.example | grep -q "status=deferred relay=none .*(451 4.4.3 loop.example: DNS lookup failed (MX), will retry)$"
 	[ "$(queue_count abc)" = 1 ]
 	kill -0 "$abc_PID"
+}
+
+@test "a DNS server that does not answer (a timeout) is retried, not bounced" {
+	zone "silent.example SILENT"
+	daemon_start abc
+	alice_sends "silent" bob@silent.example
+	accepted
+	# glibc's resolver gives up after its tries (3 s, then 6 s)
+	wait_for 30 eval 'grep -q "to=<bob@silent.example> status=deferred" "$(log_of abc)"'
+	status_line silent.example | grep -q "status=deferred relay=none .*(451 4.4.3 silent.example: DNS lookup failed (MX), will retry)$"
+	grep -q "^udp silent.example MX$" "$DNS_LOG"
+	[ "$(queue_count abc)" = 1 ]
+	has 0 abc abc.com alice
 }
 
 @test "MX hosts of equal preference share the mail (shuffled)" {
