@@ -37,7 +37,6 @@ enum pop3_state {
 struct pop3_session {
 	struct smtpd *d;
 	enum service svc; /* SVC_POP3, or SVC_POP3S: TLS from the start */
-	struct lineio lio;
 	struct lio_command_replies cmd; /* how a bad line is answered */
 	enum pop3_state state;
 	char client_ip[64];
@@ -51,6 +50,11 @@ struct pop3_session {
 	int quit;
 	struct maildrop drop;
 	char line[POP3_LINE_MAX + 1];
+	/*
+	 * last: the session zeroes what comes before it, not its 32 KiB of
+	 * buffers, which an idle session never touches (lio_init)
+	 */
+	struct lineio lio;
 };
 
 #endif

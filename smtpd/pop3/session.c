@@ -348,7 +348,7 @@ pop3_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 {
 	struct pop3_session s;
 
-	memset(&s, 0, sizeof(s));
+	memset(&s, 0, offsetof(struct pop3_session, lio));
 	s.d = d;
 	s.svc = svc;
 	s.state = P_AUTH;

@@ -13,6 +13,7 @@
  * which drops whatever the client pipelined behind STARTTLS.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,7 +530,7 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 {
 	struct smtp_session s;
 
-	memset(&s, 0, sizeof(s));
+	memset(&s, 0, offsetof(struct smtp_session, lio));
 	s.d = d;
 	s.svc = svc;
 	s.state = S_INIT;

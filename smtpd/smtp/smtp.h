@@ -53,7 +53,6 @@ struct rcpt {
 struct smtp_session {
 	struct smtpd *d;
 	enum service svc;
-	struct lineio lio;
 	struct lio_command_replies cmd; /* how a bad line is answered */
 	char timeout_reply[300];
 	enum smtp_state state;
@@ -75,6 +74,11 @@ struct smtp_session {
 	int quit;
 	char qid[24];
 	char line[SMTP_LINE_MAX + 1];
+	/*
+	 * last: the session zeroes what comes before it, not its 32 KiB of
+	 * buffers, which an idle session never touches (lio_init)
+	 */
+	struct lineio lio;
 };
 
 #endif
