@@ -190,15 +190,16 @@ TAP_JOIN = awk 'FNR == 1 && /^1\.\.[0-9]+$$/ { base = total; total += substr($$0
 	  { out[++k] = $$0 } END { print "1.." total; for (i = 1; i <= k; i++) print out[i] }'
 
 # run the suite (the files of BATS_PARALLEL BATS_JOBS at a time, then
-# those of BATS_SERIAL alone), keep its TAP output in build/NAME.tap, and
-# end with one "N passed, N failed" line
+# those of BATS_SERIAL alone; either run is left out when it has no
+# files: bats given none fails), keep its TAP output in build/NAME.tap,
+# and end with one "N passed, N failed" line
 define run_bats
 	@mkdir -p build; export SMTPD_BIN=$(1) MAILC_BIN=$(2) SMTPD_TLS=$(TEST_TLS); rc=0; \
-	$(BATS) --tap $(BATS_FLAGS) $(if $(filter-out 0 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_PARALLEL) \
-	  | tee build/$(3).1.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1; \
+	$(if $(strip $(BATS_PARALLEL)),$(BATS) --tap $(BATS_FLAGS) $(if $(filter-out 0 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(BATS_PARALLEL) \
+	  | tee build/$(3).1.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1;) \
 	$(if $(strip $(BATS_SERIAL_RUN)),$(BATS) --tap $(BATS_FLAGS) $(BATS_SERIAL_RUN) \
 	  | tee build/$(3).2.tap; [ "$${PIPESTATUS[0]}" = 0 ] || rc=1;) \
-	$(TAP_JOIN) build/$(3).1.tap $(if $(strip $(BATS_SERIAL_RUN)),build/$(3).2.tap) >build/$(3).tap && \
+	$(TAP_JOIN) $(if $(strip $(BATS_PARALLEL)),build/$(3).1.tap) $(if $(strip $(BATS_SERIAL_RUN)),build/$(3).2.tap) >build/$(3).tap && \
 	rm -f build/$(3).1.tap build/$(3).2.tap; \
 	echo "$(3): $$(grep -c '^ok ' build/$(3).tap) passed, $$(grep -c '^not ok ' build/$(3).tap) failed"; \
 	exit $$rc

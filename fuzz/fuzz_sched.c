@@ -5,10 +5,11 @@
  * The input is a program, one op a byte followed by its operands (bytes
  * past the end read as 0), ended by a 0xff byte: put (ids from a small
  * set, so they collide, one of them 23 characters and one too long;
- * next_try, attempts, 0..4 destinations from a small set of names,
+ * next_try, attempts, deadline, 0..4 destinations from a small set of names,
  * duplicates allowed), remove, hold, force_all, mark / touch / sweep,
  * time going on, sched_due, sched_job (random max_dest, free_workers,
- * max; the out array exactly max long), sched_done on a message of a
+ * max; the out array exactly max long), sched_job_late (random
+ * free_workers and max), sched_done on a message of a
  * running job and then what relay.c does (put it back, hold it or
  * remove it), dest_dead / dest_alive.  The harness keeps its own model
  * (which ids exist, their next_try, attempts and destinations, which
@@ -18,11 +19,13 @@
  *   - every message is in exactly one place: in the heap (heap[m->heap]
  *     is m), on one due list (its destination's when it has one, the
  *     several-destination list otherwise) or busy; the heap's order; the
- *     due lists' links, tails and counts; nheap + listed + busy = nmsg;
+ *     due lists' links, tails and counts, and their late bounds (no
+ *     deadline on a list sooner; 0 when it is empty); nheap + listed
+ *     + busy = nmsg;
  *   - destination names are distinct; a message's destinations are
  *     distinct and are the names it was put with;
  *   - each destination's active is the number of jobs running to it
- *     (sched_job_end not yet called);
+ *     (sched_job_end not yet called; sched_job_late's jobs count nowhere);
  * and at each call:
  *   - sched_job: nothing with free_workers or max 0; at most max; never
  *     a busy message; a single-destination job takes its messages from
@@ -33,9 +36,19 @@
  *     destination below max_dest, at least one live (or none at all);
  *     and 0 only when no destination and no several-destination message
  *     could start;
+ *   - sched_job_late: nothing with free_workers or max 0; at most max;
+ *     only messages past their deadline, from one due list, in its
+ *     order: a destination's that is dead or has its probe running
+ *     (backoff set, active at its limit), or the several-destination
+ *     one, each of whose destinations is so; as many as that list has
+ *     (up to max); 0 only when no list has one; no destination's
+ *     active or dead time changes;
  *   - sched_due: nothing in the heap due at now afterwards; sched_next:
  *     -1 or later than now, and -1 only when nothing waits for a time
  *     (the heap is empty, no due message waits for a dead destination);
+ *     no later than the deadline of a due message waiting for a dead
+ *     destination (unless its list's bound is already past: then
+ *     sched_job_late, when a worker is free, sharpens it);
  *   - sched_sweep: removes exactly the messages neither busy nor seen
  *     since sched_mark;
  *   - sched_dest_dead / sched_dest_alive: the return value, the backoff
@@ -69,6 +82,7 @@ struct shadow {
 	int exists, busy, seen, job;
 	time_t next_try;
 	int attempts;
+	time_t deadline;
 	unsigned mask; /* names it was put with */
 };
 
@@ -131,8 +145,12 @@ list_count(const struct sched_list *l, int which)
 	int n = 0;
 
 	CHECK((l->head == NULL) == (l->tail == NULL));
+	if (l->head == NULL)
+		CHECK(l->late == 0);
 	for (m = l->head; m; prev = m, m = m->next) {
 		CHECK(m->prev == prev);
+		if (m->deadline != 0)
+			CHECK(l->late != 0 && l->late <= m->deadline);
 		CHECK(m->list == which);
 		CHECK(m->heap == SCHED_NOWHERE && !m->busy);
 		if (which == SCHED_MULTI)
@@ -173,6 +191,7 @@ check_all(struct state *st)
 		CHECK(strcmp(m->id, ids[k]) == 0);
 		CHECK(m->busy == sh->busy);
 		CHECK(m->next_try == sh->next_try && m->attempts == sh->attempts);
+		CHECK(m->deadline == sh->deadline);
 		CHECK(m->ndest >= 0 && m->ndest <= 4);
 		for (e = 0; e < m->ndest; e++) {
 			CHECK(m->dests[e] >= 0 && m->dests[e] < s->ndest);
@@ -200,7 +219,7 @@ check_all(struct state *st)
 	/* active: the jobs running (not yet ended) to each destination */
 	for (k = 0; k < st->njobs; k++) {
 		const struct job *jb = &st->jobs[k];
-		if (jb->ended)
+		if (jb->ended || jb->dest == SCHED_LATE)
 			continue;
 		if (jb->dest >= 0)
 			active[jb->dest]++;
@@ -243,7 +262,7 @@ check_hash(struct state *st)
 }
 
 static void
-do_put(struct state *st, int k, time_t next_try, int attempts,
+do_put(struct state *st, int k, time_t next_try, int attempts, time_t deadline,
        const uint8_t *dn, int ndest)
 {
 	const char *dests[4];
@@ -258,7 +277,8 @@ do_put(struct state *st, int k, time_t next_try, int attempts,
 		dests[i] = names[dn[i] % NNAME];
 		mask |= 1u << (dn[i] % NNAME);
 	}
-	m = sched_put(&st->s, ids[k], next_try, attempts, dests, ndest);
+	m = sched_put(&st->s, ids[k], next_try, attempts, deadline, dests,
+		      ndest);
 	if (strlen(ids[k]) >= sizeof(m->id)) {
 		CHECK(m == NULL && !sh->exists);
 		return;
@@ -271,7 +291,17 @@ do_put(struct state *st, int k, time_t next_try, int attempts,
 	sh->job = -1;
 	sh->next_try = next_try;
 	sh->attempts = attempts;
+	sh->deadline = deadline;
 	sh->mask = mask;
+}
+
+/* a deadline from a byte: none, or around now */
+static time_t
+deadline_of(struct state *st, uint8_t b)
+{
+	if (b < 64)
+		return 0;
+	return st->now + (int8_t)get(st) * (b & 1 ? 60 : 1);
 }
 
 static void
@@ -279,7 +309,7 @@ op_put(struct state *st)
 {
 	int k = get(st) % NID, ndest, i;
 	uint8_t b = get(st), dn[4];
-	time_t next_try;
+	time_t next_try, deadline;
 	int attempts;
 
 	if (b < 48)
@@ -287,10 +317,11 @@ op_put(struct state *st)
 	else
 		next_try = st->now + (int8_t)get(st) * (b & 1 ? 60 : 1);
 	attempts = (int)(int8_t)get(st);
+	deadline = deadline_of(st, get(st));
 	ndest = get(st) % 5;
 	for (i = 0; i < ndest; i++)
 		dn[i] = get(st);
-	do_put(st, k, next_try, attempts, dn, ndest);
+	do_put(st, k, next_try, attempts, deadline, dn, ndest);
 }
 
 static void
@@ -395,7 +426,7 @@ op_job(struct state *st)
 	/* the harness's jobs running to each destination */
 	for (i = 0; i < st->njobs; i++) {
 		const struct job *o = &st->jobs[i];
-		if (o->ended)
+		if (o->ended || o->dest == SCHED_LATE)
 			continue;
 		if (o->dest >= 0)
 			jobs_to[o->dest]++;
@@ -479,6 +510,114 @@ op_job(struct state *st)
 	free(out);
 }
 
+/* sched.c's dest_waits: dead, or its probe running */
+static int
+waits_of(const struct sched *s, int d, time_t now)
+{
+	return s->dest[d].backoff > 0 &&
+	       s->dest[d].active >= limit_of(s, d, now, 1);
+}
+
+static int
+multi_waits_of(const struct sched *s, const struct sched_msg *m, time_t now)
+{
+	int i;
+
+	for (i = 0; i < m->ndest; i++)
+		if (!waits_of(s, m->dests[i], now))
+			return 0;
+	return m->ndest > 0;
+}
+
+/* would sched_job_late take m, on list `which`? */
+static int
+late_can(const struct sched *s, const struct sched_msg *m, int which,
+	 time_t now)
+{
+	if (m->deadline == 0 || m->deadline > now)
+		return 0;
+	return which == SCHED_MULTI ? multi_waits_of(s, m, now)
+				    : waits_of(s, which, now);
+}
+
+static void
+op_late(struct state *st)
+{
+	struct sched *s = &st->s;
+	uint8_t b = get(st), c = get(st);
+	int free_workers = b % 3, max = c % (MAXOUT + 1), n, i, j, d;
+	int pre_active[NNAME], pre_list[NID], pre_pos[NID];
+	int eligible[NNAME + 1], any = 0, from, want;
+	time_t pre_dead[NNAME];
+	struct sched_msg *m, **out;
+	struct job *job;
+
+	if (c & 0x80)
+		sched_due(s, st->now);
+	if (st->njobs == MAXJOBS)
+		return;
+	for (i = 0; i < NID; i++)
+		pre_list[i] = -1;
+	for (d = -1; d < s->ndest; d++) {
+		int which = d < 0 ? SCHED_MULTI : d;
+		eligible[d + 1] = 0;
+		for (i = 0, m = d < 0 ? s->multi.head : s->dest[d].due.head; m;
+		     m = m->next, i++) {
+			pre_list[id_index(m->id)] = which;
+			eligible[d + 1] += late_can(s, m, which, st->now);
+			pre_pos[id_index(m->id)] = eligible[d + 1];
+		}
+		any += eligible[d + 1];
+		if (d >= 0) {
+			pre_active[d] = s->dest[d].active;
+			pre_dead[d] = s->dest[d].dead;
+		}
+	}
+	out = max > 0 ? calloc((size_t)max, sizeof(*out)) : NULL;
+	n = sched_job_late(s, st->now, free_workers, max, out);
+	CHECK(n >= 0 && n <= max);
+	for (d = 0; d < s->ndest; d++)
+		CHECK(s->dest[d].active == pre_active[d] &&
+		      s->dest[d].dead == pre_dead[d]);
+	if (free_workers == 0 || max == 0) {
+		CHECK(n == 0);
+		free(out);
+		return;
+	}
+	CHECK((n > 0) == (any > 0));
+	if (n == 0) {
+		free(out);
+		return;
+	}
+	/* one list's, in its order, as many as it had (up to max) */
+	from = pre_list[id_index(out[0]->id)];
+	want = eligible[(from == SCHED_MULTI ? -1 : from) + 1];
+	CHECK(n == (want < max ? want : max));
+	for (i = 0; i < n; i++) {
+		int k = id_index(out[i]->id);
+		CHECK(k >= 0 && st->sh[k].exists && !st->sh[k].busy);
+		CHECK(out[i]->busy && out[i]->list == -1 &&
+		      out[i]->heap == SCHED_NOWHERE);
+		CHECK(pre_list[k] == from);
+		CHECK(pre_pos[k] == i + 1); /* the i-th it could take */
+		CHECK(out[i]->deadline != 0 && out[i]->deadline <= st->now);
+		for (j = 0; j < i; j++)
+			CHECK(out[j] != out[i]);
+	}
+	job = &st->jobs[st->njobs];
+	memset(job, 0, sizeof(*job));
+	job->n = job->left = n;
+	job->dest = SCHED_LATE;
+	for (i = 0; i < n; i++) {
+		int k = id_index(out[i]->id);
+		job->m[i] = out[i];
+		st->sh[k].busy = 1;
+		st->sh[k].job = st->njobs;
+	}
+	st->njobs++;
+	free(out);
+}
+
 static void
 job_drop(struct state *st, int j)
 {
@@ -529,10 +668,12 @@ op_done(struct state *st)
 		{
 			uint8_t dn[4];
 			time_t next = st->now + 60 * (1 + get(st) % 8);
+			time_t deadline = deadline_of(st, get(st));
 			int ndest = get(st) % 5;
 			for (i = 0; i < ndest; i++)
 				dn[i] = get(st);
-			do_put(st, k, next, st->sh[k].attempts + 1, dn, ndest);
+			do_put(st, k, next, st->sh[k].attempts + 1, deadline,
+			       dn, ndest);
 		}
 		break;
 	case 1: /* done with */
@@ -625,6 +766,17 @@ op_due_next(struct state *st)
 		}
 		if (first != (time_t)-1)
 			CHECK(next != (time_t)-1 && next <= first);
+	}
+	/* a message waiting for a dead destination, until its deadline */
+	for (d = -1; d < s->ndest; d++) {
+		const struct sched_list *l =
+		    d < 0 ? &s->multi : &s->dest[d].due;
+		for (m = l->head; m; m = m->next)
+			if (m->deadline > st->now && l->late > st->now &&
+			    (d < 0 ? multi_waits_of(s, m, st->now)
+				   : waits_of(s, d, st->now)))
+				CHECK(next != (time_t)-1 &&
+				      next <= m->deadline);
 	}
 }
 
@@ -764,8 +916,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 9:
-		case 10:
 			op_job(&st);
+			break;
+		case 10:
+			op_late(&st);
 			break;
 		case 11:
 		case 12:

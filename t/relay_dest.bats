@@ -4,14 +4,17 @@
 # `route D mx`), at most relay_dest_concurrency connections to one, its
 # due messages sent over one connection with RSET in between, and a dead
 # destination (no host connected, or a 4xx greeting) waiting without a
-# worker until its backoff ends or `smtpd -q flush`.
+# worker until its backoff ends or `smtpd -q flush`, except that its
+# messages still bounce at queue_lifetime and warn at delay_warning on
+# time, without a connection.
 #
 # abc.com (t/relay_helpers.bash) relays; xyz.com is a second smtpd on
 # $xyz_SMTP (the route relay_setup gives).  peer.py below is a threaded
 # SMTP peer that notes every connection, the most open at once, each
 # command and each message it takes.  The backoffs are long (60 s or
 # more), so anything that happens within the waits here happened because
-# of the feature, not a retry timer.
+# of the feature, not a retry timer; the expiry tests' dead time doubles
+# from 2 s, so a probe a time would take a minute or more for them.
 
 bats_require_minimum_version 1.5.0
 
@@ -379,4 +382,77 @@ dead_lines() {
 	[ "$(dead_lines "$DEST" | grep -c .)" = 1 ]
 	run ! grep -q "$QID: to=<carol@dead.example> status=sent" "$LOG"
 	has 1 xyz xyz.com bob
+}
+
+# alice_notices KIND SUBJECTS_PREFIX N: alice@abc.com holds N notices
+# (dsnparse.py): each a multipart/report about one message from her,
+# every recipient's Action KIND (failed: Status 5.4.7, queue_lifetime),
+# quoting the Subjects PREFIX-1 .. PREFIX-N once each
+alice_notices() {
+	local kind=$1 prefix=$2 n=$3 f out subjects=""
+	[ "$(maildir_count abc.com alice abc)" = "$n" ]
+	for f in $(maildir_files abc.com alice abc); do
+		out=$(python3 "$BATS_TEST_DIRNAME/dsnparse.py" "$f")
+		grep -qx 'msg.type=multipart/report' <<<"$out"
+		grep -qx 'msg.report-type=delivery-status' <<<"$out"
+		grep -qx "rcpt1.Action=$kind" <<<"$out"
+		[ "$kind" != failed ] || grep -qx 'rcpt1.Status=5.4.7' <<<"$out"
+		run ! grep -q '^rcpt2\.' <<<"$out"
+		subjects+=$(sed -n 's/^quoted=Subject: //p' <<<"$out")$'\n'
+	done
+	diff <(grep . <<<"$subjects" | sort) <(seq 1 "$n" | sed "s/^/$prefix-/" | sort)
+}
+
+@test "messages for a dead destination all bounce at queue_lifetime, not one a probe" {
+	# nothing listens on PORT: every connection is refused
+	PORT=$(free_port)
+	DEST="[127.0.0.1]:$PORT"
+	daemon_conf abc "route dead.example 127.0.0.1:$PORT" \
+		"retry_delay 2s 600s" "queue_lifetime 3s"
+	queue_offline 5 expire carol@dead.example
+	start=$(date +%s)
+	daemon_start abc
+	# tried once at start, then dead 2 s, 4 s, 8 s, 16 s...: one message
+	# a probe would reach its expiry only after a minute, so the others
+	# must not need one.  wait_for counts its rounds, not the clock: the
+	# clock is read too.
+	wait_for 25 has 5 abc abc.com alice
+	echo "bounced after $(($(date +%s) - start)) s"
+	[ $(($(date +%s) - start)) -le 20 ]
+	alice_notices failed expire 5
+	wait_for 10 queue_empty abc
+	grep "to=<carol@dead.example> status=" "$LOG"
+	[ "$(grep -c 'to=<carol@dead.example> status=bounced .*delivery time expired (queue_lifetime)' "$LOG")" = 5 ]
+	# each within seconds of its queue_lifetime (the log's delay=)
+	grep 'to=<carol@dead.example> status=bounced ' "$LOG" |
+		sed -E 's/.* delay=([0-9]+)\..*/\1/' | awk '$1 >= 20 { bad = 1 } END { exit bad }'
+	# the expiries connected nowhere: nothing said it alive again
+	run ! grep -qF ": destination $DEST: alive again" "$LOG"
+	dead_lines "$DEST" | grep -q ': dead for 2s (.*[Rr]efused'
+}
+
+@test "messages for a dead destination warn their senders at delay_warning, not one a probe" {
+	PORT=$(free_port)
+	DEST="[127.0.0.1]:$PORT"
+	daemon_conf abc "route dead.example 127.0.0.1:$PORT" \
+		"retry_delay 2s 600s" "delay_warning 2s"
+	queue_offline 4 warn carol@dead.example
+	start=$(date +%s)
+	daemon_start abc
+	# dead 2 s, 4 s, 8 s, 16 s: a probe a time would warn the last
+	# sender half a minute after the start
+	wait_for 15 has 4 abc abc.com alice
+	echo "warned after $(($(date +%s) - start)) s"
+	[ $(($(date +%s) - start)) -le 15 ]
+	alice_notices delayed warn 4
+	# still queued, each warned once and recorded so
+	[ "$(queue_count abc)" = 4 ]
+	for f in "$abc_ROOT"/queue/env/*; do
+		grep -qx 'warned 1' "$f"
+	done
+	[ "$(grep -c ': sender delay notification: ' "$LOG")" = 4 ]
+	run ! grep -qF ": destination $DEST: alive again" "$LOG"
+	# and not a second time
+	sleep 3
+	has 4 abc abc.com alice
 }

@@ -29,8 +29,13 @@
  * doubling up to MAX): its due messages wait without a worker, and then
  * one job of one message tries it again (a probe; sched.h).  A message with recipients at several
  * destinations is a job of its own; a dead one's recipients are not
- * tried then.  SIGUSR1 makes every message queued at that moment due
- * once and lifts the dead marks and hold-offs.
+ * tried then.  A message waiting for a dead destination that is
+ * queue_lifetime old, or delay_warning old with its notice not sent,
+ * goes meanwhile to a job that connects nowhere (sched_job_late,
+ * worker.h's noconnect): it is bounced and removed, or its sender
+ * warned, on time, not only when a probe or its own next attempt comes.
+ * SIGUSR1 makes every message queued at that moment due once and lifts
+ * the dead marks and hold-offs.
  *
  * A message a worker left untried when it ended well is busy elsewhere
  * (another process holds its lock) and waits RELAY_BUSY_HOLDOFF; when a
@@ -85,7 +90,9 @@
 /* a worker and its messages */
 struct job {
 	pid_t pid;
-	int dest; /* -1: one message with recipients at several */
+	/* -1: one message with recipients at several; SCHED_LATE: messages
+	 * past their deadline, to expire or warn of without connecting */
+	int dest;
 	struct sched_msg **m;
 	int n;
 };
@@ -138,6 +145,23 @@ master_gone(pid_t master)
 }
 
 /*
+ * When the message must be acted on even if its destinations are dead
+ * (sched.h): queue_lifetime after it was queued it bounces, and
+ * delay_warning after, if its notice is still to be sent (bounce.h's
+ * conditions), its sender is warned.
+ */
+static time_t
+relay_deadline(const struct conf *c, const struct envelope *env)
+{
+	time_t t = env->created + (time_t)c->queue_lifetime;
+
+	if (c->delay_warning > 0 && !env->warned && env->sender[0] != '\0' &&
+	    env->created + (time_t)c->delay_warning < t)
+		t = env->created + (time_t)c->delay_warning;
+	return t;
+}
+
+/*
  * Read message id's envelope into the schedule: added, or updated when
  * it is known and not busy; forgotten when it is gone; set aside when
  * it cannot be read.  The first pending recipient's error (for the log
@@ -160,8 +184,8 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 			/* unreadable: set aside once; if that fails, later;
 			 * busy or readable again: looked at again soon */
 			int k = queue_set_aside(c->queue, id);
-			if (k <= 0 &&
-			    (m = sched_put(&r->s, id, 0, 0, NULL, 0)) != NULL) {
+			if (k <= 0 && (m = sched_put(&r->s, id, 0, 0, 0, NULL,
+						     0)) != NULL) {
 				sched_hold(&r->s, m,
 					   time(NULL) + (k < 0 ? c->retry_max
 							       : RELAY_BUSY_HOLDOFF));
@@ -186,7 +210,8 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 		if (j == n)
 			dests[n] = names[n], n++;
 	}
-	sched_put(&r->s, id, env.next_try, env.attempts, dests, n);
+	sched_put(&r->s, id, env.next_try, env.attempts,
+		  relay_deadline(c, &env), dests, n);
 	free(names);
 	queue_env_free(&env);
 }
@@ -277,7 +302,9 @@ start_worker(struct runner *r, struct job *j)
 		wj.ids[i] = j->m[i]->id;
 	wj.n = j->n;
 	wj.tls = &r->tls;
-	if (j->dest >= 0)
+	if (j->dest == SCHED_LATE)
+		wj.noconnect = 1;
+	else if (j->dest >= 0)
 		strlcpy(wj.dest, r->s.dest[j->dest].name, sizeof(wj.dest));
 	else {
 		const struct sched_msg *m = j->m[0];
@@ -307,6 +334,12 @@ relay_start_due(struct runner *r)
 		j->n = sched_job(&r->s, now, c->relay_dest_concurrency,
 				 c->relay_workers - r->njobs,
 				 c->relay_reuse_count, j->m, &j->dest);
+		if (j->n == 0) {
+			j->n = sched_job_late(&r->s, now,
+					      c->relay_workers - r->njobs,
+					      c->relay_reuse_count, j->m);
+			j->dest = SCHED_LATE;
+		}
 		if (j->n == 0)
 			break;
 		if (start_worker(r, j) < 0) {
@@ -354,7 +387,14 @@ relay_job_done(struct runner *r, struct job *j, int status)
 		}
 		if (m->next_try != next || m->attempts != attempts)
 			continue; /* tried */
-		if (ok)
+		if (ok && j->dest == SCHED_LATE) {
+			/* not tried, as it should be: expired or warned of,
+			 * it waits for its destination as before; if still
+			 * past its deadline (the notice could not be sent,
+			 * or another process has it) not at once again */
+			if (m->deadline <= now)
+				sched_hold(&r->s, m, now + c->retry_min);
+		} else if (ok)
 			sched_hold(&r->s, m, now + RELAY_BUSY_HOLDOFF);
 		else if (first) {
 			first = 0;
@@ -369,7 +409,8 @@ relay_job_done(struct runner *r, struct job *j, int status)
 			sched_hold(&r->s, m, now + c->retry_max);
 		}
 	}
-	/* a flush during the job asked for one more try at once */
+	/* a flush during the job asked for one more try at once; a late
+	 * job connected nowhere, so says nothing of its destination */
 	if (j->dest < 0 || (dead && flushed))
 		return;
 	if (dead) {

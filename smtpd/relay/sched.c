@@ -122,6 +122,8 @@ list_add(struct sched *s, struct sched_msg *m, int list)
 		l->head = m;
 	l->tail = m;
 	l->n++;
+	if (m->deadline != 0 && (l->late == 0 || m->deadline < l->late))
+		l->late = m->deadline;
 }
 
 static void
@@ -140,7 +142,8 @@ list_del(struct sched *s, struct sched_msg *m)
 		m->next->prev = m->prev;
 	else
 		l->tail = m->prev;
-	l->n--;
+	if (--l->n == 0)
+		l->late = 0;
 	m->prev = m->next = NULL;
 	m->list = -1;
 }
@@ -257,7 +260,7 @@ sched_free(struct sched *s)
 
 struct sched_msg *
 sched_put(struct sched *s, const char *id, time_t next_try, int attempts,
-	  const char *const *dests, int ndest)
+	  time_t deadline, const char *const *dests, int ndest)
 {
 	struct sched_msg *m = sched_find(s, id);
 	int i, j, k;
@@ -280,6 +283,7 @@ sched_put(struct sched *s, const char *id, time_t next_try, int attempts,
 		unplace(s, m);
 	m->next_try = next_try;
 	m->attempts = attempts;
+	m->deadline = deadline;
 	m->gen = s->gen;
 	free(m->dests);
 	m->dests = xcalloc(ndest > 0 ? (size_t)ndest : 1, sizeof(*m->dests));
@@ -391,6 +395,44 @@ sched_due(struct sched *s, time_t now)
 	}
 }
 
+/*
+ * How many jobs may go to destination d now: none while it is dead; one
+ * (of one message: a probe) once its dead time is over, until a job
+ * reaches it (sched_dest_alive); else max_dest.
+ */
+static int
+dest_limit(const struct sched *s, int d, time_t now, int max_dest)
+{
+	const struct sched_dest *sd = &s->dest[d];
+
+	if (sd->dead > now)
+		return 0;
+	return sd->backoff > 0 ? 1 : max_dest;
+}
+
+/*
+ * d's due messages wait for d, not for a worker: it is dead, or its
+ * probe is running (sched_job_late's rule).
+ */
+static int
+dest_waits(const struct sched *s, int d, time_t now)
+{
+	return s->dest[d].backoff > 0 &&
+	       s->dest[d].active >= dest_limit(s, d, now, 1);
+}
+
+/* a several-destination message every destination of which waits so */
+static int
+multi_waits(const struct sched *s, const struct sched_msg *m, time_t now)
+{
+	int i;
+
+	for (i = 0; i < m->ndest; i++)
+		if (!dest_waits(s, m->dests[i], now))
+			return 0;
+	return m->ndest > 0;
+}
+
 time_t
 sched_next(const struct sched *s, time_t now)
 {
@@ -417,22 +459,16 @@ sched_next(const struct sched *s, time_t now)
 		    (next == (time_t)-1 || first < next))
 			next = first;
 	}
+	/* a message waiting for a dead destination, until its deadline
+	 * (as far as the lists' bounds tell: sched_job_late sharpens
+	 * them) */
+	for (d = 0; d < s->ndest; d++)
+		if (s->dest[d].due.late > now && dest_waits(s, d, now) &&
+		    (next == (time_t)-1 || s->dest[d].due.late < next))
+			next = s->dest[d].due.late;
+	if (s->multi.late > now && (next == (time_t)-1 || s->multi.late < next))
+		next = s->multi.late;
 	return next;
-}
-
-/*
- * How many jobs may go to destination d now: none while it is dead; one
- * (of one message: a probe) once its dead time is over, until a job
- * reaches it (sched_dest_alive); else max_dest.
- */
-static int
-dest_limit(const struct sched *s, int d, time_t now, int max_dest)
-{
-	const struct sched_dest *sd = &s->dest[d];
-
-	if (sd->dead > now)
-		return 0;
-	return sd->backoff > 0 ? 1 : max_dest;
 }
 
 static void
@@ -507,11 +543,60 @@ sched_job(struct sched *s, time_t now, int max_dest, int free_workers,
 	return n;
 }
 
+/*
+ * From l, the messages past their deadline (several-destination ones
+ * only when all their destinations wait, multi_waits), up to max;
+ * l->late is then the least deadline of those left.
+ */
+static int
+take_late(struct sched *s, struct sched_list *l, time_t now, int max,
+	  struct sched_msg **out)
+{
+	struct sched_msg *m, *next;
+	time_t late = 0;
+	int n = 0;
+
+	for (m = l->head; m; m = next) {
+		next = m->next;
+		if (m->deadline == 0)
+			continue;
+		if (n < max && m->deadline <= now &&
+		    (l != &s->multi || multi_waits(s, m, now))) {
+			set_busy(s, m);
+			out[n++] = m;
+			continue;
+		}
+		if (late == 0 || m->deadline < late)
+			late = m->deadline;
+	}
+	l->late = late;
+	return n;
+}
+
+int
+sched_job_late(struct sched *s, time_t now, int free_workers, int max,
+	       struct sched_msg **out)
+{
+	int d, n = 0;
+
+	if (free_workers <= 0 || max <= 0)
+		return 0;
+	for (d = 0; d < s->ndest && n == 0; d++)
+		if (s->dest[d].due.late != 0 && s->dest[d].due.late <= now &&
+		    dest_waits(s, d, now))
+			n = take_late(s, &s->dest[d].due, now, max, out);
+	if (n == 0 && s->multi.late != 0 && s->multi.late <= now)
+		n = take_late(s, &s->multi, now, max, out);
+	return n;
+}
+
 void
 sched_job_end(struct sched *s, int dest, const struct sched_msg *m)
 {
 	int i;
 
+	if (dest == SCHED_LATE)
+		return; /* counted nowhere */
 	if (dest >= 0)
 		s->dest[dest].active--;
 	else

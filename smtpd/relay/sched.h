@@ -16,7 +16,11 @@
  *   - busy, in a worker's job.
  * A destination is what conf_dest() names; one whose hosts could not be
  * reached is dead for a while (doubling from retry_min to retry_max) and
- * its due messages wait for it without taking a worker.
+ * its due messages wait for it without taking a worker, each until its
+ * deadline: a message queue_lifetime old must bounce, and one
+ * delay_warning old its sender warned of, whether its destination
+ * lives or not, so then it is given to a job of its own kind that
+ * connects nowhere (sched_job_late).
  *
  * It does no I/O and knows no files: relay.c reads the queue and forks
  * the workers; fuzz/fuzz_sched.c drives it with random events.
@@ -38,6 +42,9 @@ struct sched_msg {
 	int busy;	 /* in a worker's job */
 	int *dests;	 /* indices into the schedule's destinations */
 	int ndest;
+	/* to be expired or warned of then, even while its destinations
+	 * are dead (sched_job_late); 0: never */
+	time_t deadline;
 	unsigned gen; /* the full scan that last saw it (sched_sweep) */
 	size_t heap;  /* its place in the heap; SCHED_NOWHERE: not there */
 	struct sched_msg *hnext;	/* the id hash's chain */
@@ -47,10 +54,12 @@ struct sched_msg {
 
 #define SCHED_NOWHERE ((size_t)-1)
 #define SCHED_MULTI (-2) /* the due list of several-destination messages */
+#define SCHED_LATE (-3)	 /* sched_job_late's jobs' destination */
 
 struct sched_list {
 	struct sched_msg *head, *tail;
 	int n;
+	time_t late; /* no deadline on it is sooner (0: none has one) */
 };
 
 struct sched_dest {
@@ -82,12 +91,14 @@ void sched_free(struct sched *s);
 /* the message with this id, or NULL */
 struct sched_msg *sched_find(struct sched *s, const char *id);
 /*
- * Add a message (or update one that is not busy): its schedule and the
- * destinations of its pending recipients (names; duplicates are fine).
- * Seen by the current scan.  NULL when id is too long.
+ * Add a message (or update one that is not busy): its schedule, its
+ * deadline (sched_msg) and the destinations of its pending recipients
+ * (names; duplicates are fine).  Seen by the current scan.  NULL when
+ * id is too long.
  */
 struct sched_msg *sched_put(struct sched *s, const char *id, time_t next_try,
-			    int attempts, const char *const *dests, int ndest);
+			    int attempts, time_t deadline,
+			    const char *const *dests, int ndest);
 /* forget a message that is not busy */
 void sched_remove(struct sched *s, struct sched_msg *m);
 
@@ -107,8 +118,10 @@ void sched_force_all(struct sched *s);
 /* move the messages whose time has come (at now) onto the due lists */
 void sched_due(struct sched *s, time_t now);
 /* after sched_due: the time the next message in the heap is due, or
- * the first dead destination with due messages comes alive, if sooner;
- * (time_t)-1: none (due messages wait for a worker to end, not a time) */
+ * the first dead destination with due messages comes alive, or the
+ * first deadline of a due message waiting for a dead destination comes
+ * (as far as sched_job_late last saw), if sooner; (time_t)-1: none
+ * (due messages wait for a worker to end, not a time) */
 time_t sched_next(const struct sched *s, time_t now);
 
 /*
@@ -126,8 +139,21 @@ time_t sched_next(const struct sched *s, time_t now);
  */
 int sched_job(struct sched *s, time_t now, int max_dest, int free_workers,
 	      int max, struct sched_msg **out, int *dest);
-/* the job sched_job gave for dest (m: its first message) ended: call
- * before its messages' sched_done and update */
+/*
+ * When sched_job has nothing to start: a job of up to max due messages
+ * past their deadline that wait for a dead destination (dead, or its
+ * probe running), all of one destination's list or all several-
+ * destination ones whose destinations all wait so.  The job is to
+ * connect nowhere, only expire them or send their delay notices; it is
+ * counted at no destination (its destination is SCHED_LATE) and says
+ * nothing of whether one lives.  The messages are set busy.  Returns
+ * how many went into out.
+ */
+int sched_job_late(struct sched *s, time_t now, int free_workers, int max,
+		   struct sched_msg **out);
+/* the job sched_job (or sched_job_late: SCHED_LATE) gave for dest (m:
+ * its first message) ended: call before its messages' sched_done and
+ * update */
 void sched_job_end(struct sched *s, int dest, const struct sched_msg *m);
 /* m's job ended: it is no longer busy; the caller then updates it
  * (sched_put), holds it, or removes it */

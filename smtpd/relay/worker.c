@@ -29,6 +29,12 @@
  * hold the message off.  The one window for a duplicate is a crash
  * between the peer's reply to the dot and that mark's fdatasync.
  *
+ * A noconnect job (relay.c's for messages waiting past their deadline
+ * for a dead destination) tries no recipient: the same steps after the
+ * attempt expire those pending past queue_lifetime (bounced, the
+ * message removed) or send the delay notice, and attempts, last_try
+ * and next_try stay as they were.
+ *
  * A job for one destination that finds none of its hosts greeting
  * (refused, timed out, 4xx or 5xx greeting) tries no further: its other
  * messages get that error ("delivery temporarily suspended") and the
@@ -564,7 +570,8 @@ hops_check(struct smtpd *d, struct envelope *env, int datafd)
 		}
 }
 
-/* the indices of the recipients whose state is not what it was */
+/* the indices of the recipients whose state is not what it was (into
+ * idx, unless NULL), and how many */
 static int
 changed(const struct envelope *env, const enum qrcpt_state *before,
 	int *idx)
@@ -572,8 +579,11 @@ changed(const struct envelope *env, const enum qrcpt_state *before,
 	int i, n = 0;
 
 	for (i = 0; i < env->nrcpt; i++)
-		if (env->rcpts[i].state != before[i])
-			idx[n++] = i;
+		if (env->rcpts[i].state != before[i]) {
+			if (idx != NULL)
+				idx[n] = i;
+			n++;
+		}
 	return n;
 }
 
@@ -693,15 +703,20 @@ deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
 	for (i = 0; i < env.nrcpt; i++)
 		before[i] = env.rcpts[i].state;
 	w->notes = xcalloc((size_t)env.nrcpt, sizeof(*w->notes));
-	hops_check(d, &env, datafd);
-	if (deliver_pending(d, job, w, &env, datafd, size, open) < 0) {
-		r = WORKER_UNRECORDED;
-		goto out;
+	if (!job->noconnect) {
+		hops_check(d, &env, datafd);
+		if (deliver_pending(d, job, w, &env, datafd, size, open) < 0) {
+			r = WORKER_UNRECORDED;
+			goto out;
+		}
 	}
 	now = time(NULL);
-	env.last_try = now;
-	if (env.attempts < 0xffff)
-		env.attempts++;
+	if (!job->noconnect) {
+		env.last_try = now;
+		if (env.attempts < 0xffff)
+			env.attempts++;
+		env.next_try = now + retry_delay(&d->conf, env.attempts);
+	}
 	for (i = 0; i < env.nrcpt; i++) {
 		struct qrcpt *q = &env.rcpts[i];
 		if (q->state == QR_PENDING &&
@@ -713,14 +728,17 @@ deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
 			strlcpy(q->error, why, sizeof(q->error));
 			q->state = QR_FAILED;
 		}
-		if (before[i] == QR_PENDING)
+		/* untried (noconnect): only those that expired */
+		if (before[i] == QR_PENDING &&
+		    (!job->noconnect || q->state != QR_PENDING))
 			log_result(&env, q, w->notes[i]);
 		pending += q->state == QR_PENDING;
 		failed += q->state == QR_FAILED;
 	}
-	env.next_try = now + retry_delay(&d->conf, env.attempts);
-	/* results first, durably; then the bounce; then mark it sent */
-	if (record_results(d, &env, before) < 0) {
+	/* results first, durably; then the bounce; then mark it sent (a
+	 * job that tried nothing and expired nothing has none) */
+	if ((!job->noconnect || changed(&env, before, NULL) > 0) &&
+	    record_results(d, &env, before) < 0) {
 		r = WORKER_UNRECORDED;
 		goto out;
 	}

@@ -30,6 +30,10 @@ struct worker_job {
 	/* destinations that are dead: their recipients wait untried */
 	char (*skip)[SCHED_DEST_MAX];
 	int nskip;
+	/* connect nowhere: the messages wait for a dead destination past
+	 * their deadline (sched_job_late); only expire them (bounce,
+	 * remove) or send their delay notices, as after an attempt */
+	int noconnect;
 	struct peertls *tls; /* the relay child's TLS contexts (peertls.h) */
 };
 
