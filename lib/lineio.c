@@ -32,6 +32,7 @@ lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec)
 	lio->midline = 0;
 	lio->command = 0;
 	lio->held = 0;
+	lio->deadline = 0;
 	lio->roff = lio->rlen = 0;
 	lio->wlen = 0;
 	lio->werr = 0;

@@ -50,6 +50,8 @@ struct lineio {
 	char wbuf[LIO_BUFSIZE];
 };
 
+/* every field but the buffers, which need no zeroing (an idle session
+ * never touches most of them) */
 void lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec);
 void lio_set_timeout(struct lineio *lio, int timeout_sec);
 /*
