@@ -298,7 +298,7 @@ $(BENCH_BIN): build/bench/%: bench/%.c bench/bench.h $(B)/lib/libmail.a $(HDRS)
 # 100 KiB, 1 and 50 sessions, one and many messages a connection,
 # PIPELINING, the relay across two daemons, STARTTLS on the TLS build),
 # each beside fsyncbench's durable-write limit at its concurrency and size;
-# a median of BENCH_REPEAT (3) runs within BENCH_BUDGET (270) seconds; one
+# a median of BENCH_REPEAT (3) runs within BENCH_BUDGET (240) seconds; one
 # table, also written to build/bench/bench-YYYYmmdd-HHMMSS.txt.  On the TLS
 # build as make test (`make bench TLS=0`: without the STARTTLS row).
 # bench-idle: BENCH_IDLE_N (10000) idle sessions held, their PSS, then one

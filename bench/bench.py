@@ -531,14 +531,14 @@ def scenarios(cfg):
     n = lambda x: max(1, int(x * s))
     rows = [
         dict(key="1k-c50", label="1 KiB, 50 sessions, many/conn", size=1024, c=50, n=n(4000)),
-        dict(key="1k-c50-1", label="1 KiB, 50 sessions, 1/conn", size=1024, c=50, n=n(3000), per_conn=1),
+        dict(key="1k-c50-1", label="1 KiB, 50 sessions, 1/conn", size=1024, c=50, n=n(1500), per_conn=1),
         dict(key="1k-c50-pipe", label="1 KiB, 50 sessions, many/conn, PIPELINING", size=1024, c=50, n=n(4000), pipelining=True),
         dict(key="1k-c1", label="1 KiB, 1 session, many/conn", size=1024, c=1, n=n(600)),
         dict(key="100k-c50", label="100 KiB, 50 sessions, many/conn", size=102400, c=50, n=n(1000)),
         dict(key="100k-c1", label="100 KiB, 1 session, many/conn", size=102400, c=1, n=n(200)),
-        dict(key="relay", label="relay, 2 daemons, 1 KiB, 50 sessions", size=1024, c=50, n=n(2000), relay=True),
+        dict(key="relay", label="relay, 2 daemons, 1 KiB, 50 sessions", size=1024, c=50, n=n(1000), relay=True),
     ]
-    tls = dict(key="tls", label="1 KiB, 50 sessions, many/conn, STARTTLS", size=1024, c=50, n=n(3000), tls=True)
+    tls = dict(key="tls", label="1 KiB, 50 sessions, many/conn, STARTTLS", size=1024, c=50, n=n(2000), tls=True)
     if cfg["tls"]:
         rows.append(tls)
     return rows, tls
@@ -548,7 +548,7 @@ def config():
     return dict(
         users=env_num("BENCH_USERS", 100),
         repeat=env_num("BENCH_REPEAT", 3),
-        budget=env_num("BENCH_BUDGET", 270),
+        budget=env_num("BENCH_BUDGET", 240),
         fsync_s=env_num("BENCH_FSYNC_SECONDS", 2),
         sample_s=env_num("BENCH_SAMPLE_S", 0.5, float),
         scale=env_num("BENCH_SCALE", 1.0, float),
