@@ -440,7 +440,7 @@ def raise_nofile(want):
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-def run_idle(n, tls, probe, cfg):
+def run_idle(n, tls, probe, cfg, on_result=None):
     """hold n idle sessions after EHLO (and STARTTLS); their PSS; then
     optionally one message over a new connection"""
     res = {"ok": True, "msgs": [], "n": n}
@@ -476,6 +476,9 @@ def run_idle(n, tls, probe, cfg):
                             raise ConnectionError("EHLO after STARTTLS refused")
                     with lock:
                         held.append(s)
+                        if len(held) % 1000 == 0:
+                            note(f"{len(held)} idle sessions open "
+                                 f"({time.monotonic() - t0:.0f} s)")
                 except (OSError, ConnectionError) as e:
                     with lock:
                         errors.append(f"idle session (thread {k}, its {i + 1}th): {e}")
@@ -522,13 +525,17 @@ def run_idle(n, tls, probe, cfg):
             if not ok or got != 1:
                 res["ok"] = False
                 res["msgs"].append(f"probe message: accepted {ok}, in new/ {got}")
+        if on_result:
+            on_result(res)  # before the slow part: n sessions ending
     finally:
         for s in held:
             try:
                 s.close()
             except OSError:
                 pass
-        d.stop(wait=max(10, n // 200))
+        t_stop = time.monotonic()
+        d.stop(wait=max(10, n // 100))
+        res["stop_s"] = time.monotonic() - t_stop
         if not res["ok"]:
             res["msgs"].append(f"--- {d.log}\n{d.tail(10)}")
         d.remove()
@@ -692,20 +699,27 @@ def idle_main():
         note(f"the hard file limit is {hard}: {n} sessions need about {n + 200}")
     if os.getuid() != 0 and nproc != resource.RLIM_INFINITY and nproc < n + 100:
         note(f"ulimit -u is {nproc}: too low for {n} session processes")
-    r = run_idle(n, tls, True, cfg)
-    print()
-    print(f"smtpd bench-idle: {n} idle sessions after EHLO{' and STARTTLS' if tls else ''} "
-          f"({', '.join(limits)}, nofile {hard})")
-    if r.get("held") is not None:
-        print(f"  held              {r['held']} of {n} (opened in {r['open_s']:.1f} s)")
-        print(f"  PSS per session   median {fmt(r['pss_median'])} KiB, sum/N "
-              f"{fmt(r['pss_mean'])} KiB, sum {fmt(r['pss_sum'] / 1024 if r['pss_sum'] else None)} MiB "
-              f"({r['procs']} session processes)")
-    if "probe_ok" in r:
-        print(f"  one more message  {'accepted' if r['probe_ok'] else 'NOT accepted'} in "
-              f"{fmt(r.get('probe_ms'), '.1f')} ms (connect to the 250 after the dot), "
-              f"{'in new/' if r['probe_landed'] else 'NOT in new/'}")
-    print(f"  elapsed           {time.monotonic() - t0:.0f} s")
+    def show(r):
+        print()
+        print(f"smtpd bench-idle: {n} idle sessions after EHLO{' and STARTTLS' if tls else ''} "
+              f"({', '.join(limits)}, nofile {hard})")
+        if r.get("held") is not None:
+            print(f"  held              {r['held']} of {n} (opened in {r['open_s']:.1f} s)")
+            print(f"  PSS per session   median {fmt(r['pss_median'])} KiB, sum/N "
+                  f"{fmt(r['pss_mean'])} KiB, sum {fmt(r['pss_sum'] / 1024 if r['pss_sum'] else None)} MiB "
+                  f"({r['procs']} session processes)")
+        if "probe_ok" in r:
+            print(f"  one more message  {'accepted' if r['probe_ok'] else 'NOT accepted'} in "
+                  f"{fmt(r.get('probe_ms'), '.1f')} ms (connect to the 250 after the dot), "
+                  f"{'in new/' if r['probe_landed'] else 'NOT in new/'}")
+        print(f"  elapsed           {time.monotonic() - t0:.0f} s (then the sessions are closed and smtpd stopped)",
+              flush=True)
+
+    shown = []
+    r = run_idle(n, tls, True, cfg, on_result=lambda x: (show(x), shown.append(1)))
+    if not shown:
+        show(r)
+    print(f"  stop              {fmt(r.get('stop_s'), '.0f')} s to close the sessions and stop smtpd")
     for m in r["msgs"]:
         note(m)
     return 0 if r["ok"] else 1
