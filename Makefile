@@ -7,7 +7,8 @@
 #   make test       build and run the bats suite (t/*.bats), BATS_JOBS tests at a time
 #   make asan       build with address+undefined sanitizers into build/asan and run the suite
 #   make fuzz       build the libFuzzer harnesses and run each for a short while
-#   make bench      run the load generator against a fresh smtpd, then bench-queue
+#   make bench      every load scenario against fresh daemons, beside the disk's limit
+#   make bench-idle hold 10,000 idle sessions, their memory, then one message
 #   make bench-queue the relay child's CPU per queued message past a deep queue
 #   make install    install binaries, man pages, units, samples and a config
 #                   (see "Install" below and README.md)
@@ -294,16 +295,23 @@ $(BENCH_BIN): build/bench/%: bench/%.c bench/bench.h $(B)/lib/libmail.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lib/libmail.a $(LDLIBS_MAILC)
 
-# bench-queue: the relay child's CPU per message past a deep queue
-# (bench/README.md); `make bench` runs it after its own table
-# on the TLS build (as make test; `make bench TLS=0`: the default one,
-# without the STARTTLS run)
+# bench: every scenario of bench/README.md against fresh daemons (1 KiB and
+# 100 KiB, 1 and 50 sessions, one and many messages a connection,
+# PIPELINING, the relay across two daemons, STARTTLS on the TLS build),
+# each beside fsyncbench's durable-write limit at its concurrency and size;
+# a median of BENCH_REPEAT (3) runs within BENCH_BUDGET (240) seconds; one
+# table, also written to build/bench/bench-YYYYmmdd-HHMMSS.txt.  On the TLS
+# build as make test (`make bench TLS=0`: without the STARTTLS row).
+# bench-idle: BENCH_IDLE_N (10000) idle sessions held, their PSS, then one
+# message's latency.  bench-queue: the relay child's CPU per message past a
+# deep queue (not in `make bench`: it takes minutes).
 bench:
 	$(MAKE) TLS=$(TEST_TLS) all $(BENCH_BIN)
-	rc=0; ./bench/bench.sh || rc=1; \
-	BENCH_C=50 ./bench/bench.sh || rc=1; \
-	if [ "$(TEST_TLS)" = 1 ]; then BENCH_C=50 BENCH_TLS=1 ./bench/bench.sh || rc=1; fi; \
-	./bench/queue.sh || rc=1; exit $$rc
+	BENCH_TLS_BUILD=$(TEST_TLS) ./bench/bench.sh
+
+bench-idle:
+	$(MAKE) TLS=$(TEST_TLS) all $(BENCH_BIN)
+	BENCH_TLS_BUILD=$(TEST_TLS) ./bench/bench.sh idle
 
 bench-queue: all
 	./bench/queue.sh
@@ -402,5 +410,5 @@ clean:
 	rm -rf build smtpd/smtpd mailc/mailc .variant
 	find lib smtpd mailc -name '*.[oa]' -delete
 
-.PHONY: all run layers mutate test asan fuzz bench bench-queue install uninstall clean \
+.PHONY: all run layers mutate test asan fuzz bench bench-idle bench-queue install uninstall clean \
         test-tools bats-check test-debs

@@ -44,7 +44,7 @@
 #include "util.h"
 #include "bench.h"
 
-#define RCPT_MAX 64
+#define RCPT_MAX 10000 /* -r addresses, used in turn, one per message */
 #define ERRORS_SHOWN 2	       /* per worker, on stderr */
 #define CONNECT_FAILURES_MAX 3 /* in a row, then the worker gives up */
 #define HEADER_MAX 1024
@@ -65,7 +65,7 @@ struct load_rec {
 
 struct load_opts {
 	const char *host, *port, *from, *hello;
-	char *rcpt[RCPT_MAX];
+	char **rcpt; /* -r, in turn: message i goes to rcpt[i % nrcpt] */
 	int nrcpt;
 	long messages;
 	int sessions;
@@ -305,6 +305,8 @@ rcpt_parse(struct load_opts *o, char *list)
 	char *save = NULL, *r;
 
 	o->nrcpt = 0;
+	free(o->rcpt);
+	o->rcpt = xcalloc(RCPT_MAX, sizeof(*o->rcpt));
 	for (r = strtok_r(list, ",", &save); r != NULL;
 	     r = strtok_r(NULL, ",", &save)) {
 		if (o->nrcpt == RCPT_MAX)
@@ -512,5 +514,6 @@ main(int argc, char **argv)
 	free(lat);
 	free(pids);
 	free(body);
+	free(o.rcpt);
 	return errors > 0 || crashed > 0 || timed_out ? 1 : 0;
 }
