@@ -536,6 +536,9 @@ main(int argc, char *argv[])
 	if (conf_load(config, &smtpd.conf) < 0)
 		exit(EX_CONFIG);
 	load_accounts(check);
+	/* the zone read once here, not by every session child at its first
+	 * Received: line (and, like the config, read again on a restart) */
+	tzset();
 	/* read as root, before privileges are dropped */
 	smtpd.tls = setup_tls(&smtpd.conf, &i);
 	if (i)
