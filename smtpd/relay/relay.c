@@ -173,6 +173,7 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 	const struct conf *c = &r->d->conf;
 	struct sched_msg *m = sched_find(&r->s, id);
 	char (*names)[SCHED_DEST_MAX];
+	time_t deadline, next;
 	const char *dests[RELAY_DESTS_MAX];
 	struct envelope env;
 	int i, j, n = 0;
@@ -210,8 +211,16 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 		if (j == n)
 			dests[n] = names[n], n++;
 	}
-	sched_put(&r->s, id, env.next_try, env.attempts,
-		  relay_deadline(c, &env), dests, n);
+	/*
+	 * Due at its deadline at the latest: retried later than that, a
+	 * message of a dead destination would wait for its retry (up to
+	 * retry_max) to be expired or warned (sched_job_late)
+	 */
+	deadline = relay_deadline(c, &env);
+	next = env.next_try;
+	if (deadline > time(NULL) && deadline < next)
+		next = deadline;
+	sched_put(&r->s, id, next, env.attempts, deadline, dests, n);
 	free(names);
 	queue_env_free(&env);
 }
