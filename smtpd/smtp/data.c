@@ -124,8 +124,9 @@ static void
 spool_unhold(struct incoming *in)
 {
 	in->held = 0;
-	shutdown_remove_on_end(NULL);
+	/* removed before the grace's end forgets it */
 	maildir_abort(&in->sp.owner_tx);
+	shutdown_remove_on_end(NULL);
 	in->sp.owner = -1;
 }
 
@@ -234,8 +235,8 @@ data_end(struct incoming *in)
 {
 	if (in->sp.fd >= 0)
 		close(in->sp.fd);
-	shutdown_remove_on_end(NULL);
 	maildir_abort(&in->sp.owner_tx);
+	shutdown_remove_on_end(NULL);
 	free(in->rcpts);
 	free(in->local);
 	free(in->dto);
