@@ -33,7 +33,7 @@ lio_init(struct lineio *lio, int rfd, int wfd, int timeout_sec)
 	lio->command = 0;
 	lio->held = 0;
 	lio->deadline = 0;
-	lio->roff = lio->rlen = 0;
+	lio->roff = lio->rlen = lio->rused = 0;
 	lio->wlen = 0;
 	lio->werr = 0;
 	lio_set_timeout(lio, timeout_sec);
@@ -177,7 +177,9 @@ lio_wipe_consumed(struct lineio *lio)
 	size_t left = lio->rlen - lio->roff;
 
 	memmove(lio->rbuf, lio->rbuf + lio->roff, left);
-	wipe(lio->rbuf + left, sizeof(lio->rbuf) - left);
+	/* only what ever held input: the rest was never touched */
+	if (lio->rused > left)
+		wipe(lio->rbuf + left, lio->rused - left);
 	lio->rlen = left;
 	lio->roff = 0;
 }
@@ -272,6 +274,8 @@ lio_fill(struct lineio *lio)
 	if (n == 0)
 		return LIO_EOF;
 	lio->rlen += (size_t)n;
+	if (lio->rlen > lio->rused)
+		lio->rused = lio->rlen;
 	return LIO_LINE;
 }
 

@@ -44,6 +44,7 @@ struct lineio {
 	int command; /* inside lio_next_command: the stop descriptor counts */
 	int held;    /* lio_hold_deadline: one deadline for several lines */
 	size_t roff, rlen;
+	size_t rused; /* the most of rbuf that ever held input */
 	size_t wlen;
 	int werr;
 	char rbuf[LIO_BUFSIZE];
