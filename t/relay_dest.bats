@@ -456,3 +456,25 @@ alice_notices() {
 	sleep 3
 	has 4 abc abc.com alice
 }
+
+@test "a message already tried, its next retry far off, still bounces at queue_lifetime" {
+	PORT=$(free_port)
+	DEST="[127.0.0.1]:$PORT"
+	daemon_conf abc "route dead.example 127.0.0.1:$PORT" \
+		"retry_delay 600s 600s" "queue_lifetime 4s"
+	daemon_start abc
+	alice_sends "tried once" carol@dead.example
+	[[ $output == *"250 Message received"* ]]
+	# the first attempt is refused: its retry is 600 s away, the
+	# destination dead as long
+	wait_for 10 grep -q "to=<carol@dead.example> status=deferred" "$LOG"
+	start=$(date +%s)
+	wait_for 25 has 1 abc abc.com alice
+	echo "bounced $(($(date +%s) - start)) s after the first attempt"
+	[ $(($(date +%s) - start)) -le 15 ]
+	out=$(python3 "$BATS_TEST_DIRNAME/dsnparse.py" "$(maildir_files abc.com alice abc)")
+	grep -qx 'rcpt1.Action=failed' <<<"$out"
+	grep -qx 'quoted=Subject: tried once' <<<"$out"
+	grep -q 'to=<carol@dead.example> status=bounced .*delivery time expired (queue_lifetime)' "$LOG"
+	wait_for 10 queue_empty abc
+}
