@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,18 +42,22 @@
 #define DATA_CHUNK 8192
 #define SPOOL_BUF 65536
 
-/* a message from DATA to its answer: data_begin() to data_end() */
+/*
+ * A message from DATA to its answer: data_begin() to data_end().  The
+ * large parts last, set as used, never zeroed whole: a page not touched
+ * is one a session child never has to fault in.
+ */
 struct incoming {
 	struct delivery dv;
 	const char **rcpts, **dto, **failed;
 	int *local;
-	char added[512]; /* submission_headers() */
 	int added_made;
-	char tls[160];
-	struct spool sp;
 	int held;  /* the text waits in buf for the owner's trace lines */
 	int error; /* a write failed */
 	size_t len;
+	char added[512]; /* submission_headers() */
+	char tls[160];
+	struct spool sp;
 	char buf[SPOOL_BUF];
 };
 
@@ -175,10 +180,16 @@ spool_release(struct smtp_session *s, struct incoming *in,
 struct incoming *
 data_begin(struct smtp_session *s)
 {
-	struct incoming *in = xcalloc(1, sizeof(*in));
+	struct incoming *in = xmalloc(sizeof(*in));
 	struct delivery *dv = &in->dv;
 	sigset_t saved;
 	int i, n = s->nrcpt;
+
+	memset(in, 0, offsetof(struct incoming, added));
+	in->added[0] = in->tls[0] = '\0';
+	in->sp.fd = -1;
+	in->sp.start = in->sp.size = 0;
+	in->sp.owner_tx.state = 0;
 
 	in->rcpts = xcalloc((size_t)n, sizeof(*in->rcpts));
 	in->local = xcalloc((size_t)n, sizeof(*in->local));
