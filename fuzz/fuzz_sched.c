@@ -396,6 +396,27 @@ multi_can(const struct sched *s, const struct sched_msg *m, time_t now,
 	return live > 0 || m->ndest == 0;
 }
 
+/* the model's record of a job sched handed out: out[0..n) busy in it;
+ * out is freed */
+static void
+job_record(struct state *st, struct sched_msg **out, int n, int dest)
+{
+	struct job *job = &st->jobs[st->njobs];
+	int i;
+
+	memset(job, 0, sizeof(*job));
+	job->n = job->left = n;
+	job->dest = dest;
+	for (i = 0; i < n; i++) {
+		int k = id_index(out[i]->id);
+		job->m[i] = out[i];
+		st->sh[k].busy = 1;
+		st->sh[k].job = st->njobs;
+	}
+	st->njobs++;
+	free(out);
+}
+
 static void
 op_job(struct state *st)
 {
@@ -408,7 +429,6 @@ op_job(struct state *st)
 	int pre_list[NID], pre_pos[NID];
 	struct sched_msg *m;
 	struct sched_msg **out;
-	struct job *job;
 
 	if (c & 0x80)
 		sched_due(s, st->now);
@@ -496,18 +516,7 @@ op_job(struct state *st)
 			CHECK(pre_pos[id_index(out[i]->id)] == i);
 		}
 	}
-	job = &st->jobs[st->njobs];
-	memset(job, 0, sizeof(*job));
-	job->n = job->left = n;
-	job->dest = dest;
-	for (i = 0; i < n; i++) {
-		int k = id_index(out[i]->id);
-		job->m[i] = out[i];
-		st->sh[k].busy = 1;
-		st->sh[k].job = st->njobs;
-	}
-	st->njobs++;
-	free(out);
+	job_record(st, out, n, dest);
 }
 
 /* sched.c's dest_waits: dead, or its probe running */
@@ -550,7 +559,6 @@ op_late(struct state *st)
 	int eligible[NNAME + 1], any = 0, from, want;
 	time_t pre_dead[NNAME];
 	struct sched_msg *m, **out;
-	struct job *job;
 
 	if (c & 0x80)
 		sched_due(s, st->now);
@@ -604,18 +612,7 @@ op_late(struct state *st)
 		for (j = 0; j < i; j++)
 			CHECK(out[j] != out[i]);
 	}
-	job = &st->jobs[st->njobs];
-	memset(job, 0, sizeof(*job));
-	job->n = job->left = n;
-	job->dest = SCHED_LATE;
-	for (i = 0; i < n; i++) {
-		int k = id_index(out[i]->id);
-		job->m[i] = out[i];
-		st->sh[k].busy = 1;
-		st->sh[k].job = st->njobs;
-	}
-	st->njobs++;
-	free(out);
+	job_record(st, out, n, SCHED_LATE);
 }
 
 static void
