@@ -262,6 +262,7 @@ data_receive(struct smtp_session *s, struct incoming *in, struct msghdr *hdr)
 	struct dot_in dot;
 	long long received = 0, limit = s->d->conf.max_message_size;
 	enum data_result result = DATA_OK;
+	enum msghdr_kind kind;
 	size_t len, outlen;
 	char *out;
 	off_t stored = 0;
@@ -299,14 +300,13 @@ data_receive(struct smtp_session *s, struct incoming *in, struct msghdr *hdr)
 				  out);
 		if (received > limit)
 			continue; /* keep reading, answer 552 at the end */
-		if (msghdr_feed(hdr, out, outlen, st == LIO_LINE) ==
-		    MSGHDR_NOSEP) {
-			if (in->held)
-				spool_release(s, in, hdr);
+		kind = msghdr_feed(hdr, out, outlen, st == LIO_LINE);
+		if (in->held && hdr->ended)
+			spool_release(s, in, hdr);
+		if (kind == MSGHDR_NOSEP) {
 			spool_put(in, "\n", 1);
 			stored++;
-		} else if (in->held && hdr->ended)
-			spool_release(s, in, hdr);
+		}
 		spool_put(in, out, outlen);
 		stored += (off_t)outlen;
 	}

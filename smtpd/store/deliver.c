@@ -176,6 +176,17 @@ deliver_owner_header(struct delivery *dv, int i, char *buf, size_t size)
 			    size);
 }
 
+/* recipient i's copy could not be written at where: logged; 1 */
+static int
+write_failed(const struct delivery *dv, int i, const char *where)
+{
+	log_warnx("%s: to=<%s> status=deferred relay=local delay=%.2f "
+		  "(cannot write to %s)",
+		  dv->qid, log_value(dv->rcpts[i]), queue_delay(dv->qid, 0),
+		  where);
+	return 1;
+}
+
 /* the owner's copy, written by the session: whole on disk, named */
 static int
 owner_written(struct maildir_tx *tx, const struct spool *sp)
@@ -217,14 +228,8 @@ deliver(struct delivery *dv, struct spool *sp)
 			continue;
 		}
 		if (i == sp->owner) {
-			if (owner_written(&tx[i], sp) < 0) {
-				log_warnx("%s: to=<%s> status=deferred "
-					  "relay=local delay=%.2f (cannot "
-					  "write to %s)",
-					  dv->qid, log_value(dv->rcpts[i]),
-					  queue_delay(dv->qid, 0), tx[i].tmp);
-				failed = 1;
-			}
+			if (owner_written(&tx[i], sp) < 0)
+				failed = write_failed(dv, i, tx[i].tmp);
 			continue;
 		}
 		if (expand_mailbox(dv->d, dv->rcpts[i], maildir,
@@ -240,13 +245,8 @@ deliver(struct delivery *dv, struct spool *sp)
 				      hdr, sizeof(hdr))) < 0 ||
 		    maildir_prepare(&tx[i], maildir, c->maildir_skel,
 				    c->hostname, hdr, (size_t)n, sp->fd,
-				    sp->start, sp->size) < 0) {
-			log_warnx("%s: to=<%s> status=deferred relay=local "
-				  "delay=%.2f (cannot write to %s)",
-				  dv->qid, log_value(dv->rcpts[i]),
-				  queue_delay(dv->qid, 0), maildir);
-			failed = 1;
-		}
+				    sp->start, sp->size) < 0)
+			failed = write_failed(dv, i, maildir);
 	}
 	if (!failed && nremote > 0) {
 		strlcpy(env.id, dv->qid, sizeof(env.id));
