@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "authgate.h"
@@ -23,12 +24,16 @@
 
 #define GATE_ADDRS_MAX 4096
 
-enum peer_state { PEER_IDLE, PEER_WAITING, PEER_HOLDING };
+/* IDLE: in a session, no slot asked for; READY: between sessions */
+enum peer_state { PEER_IDLE, PEER_WAITING, PEER_HOLDING, PEER_READY };
 
 struct peer {
 	int fd;
+	pid_t pid;
 	char ip[64];
 	enum peer_state state;
+	int stale;		   /* forked before a reload: not reused */
+	int64_t ready_ms;	   /* since when it waits for a connection */
 	unsigned long long ticket; /* order of asking, while waiting */
 };
 
@@ -152,7 +157,7 @@ authgate_pair(int sv[2])
 }
 
 void
-authgate_peer_add(int fd, const char *ip)
+authgate_peer_add(int fd, pid_t pid, const char *ip)
 {
 	struct peer *p;
 
@@ -160,6 +165,7 @@ authgate_peer_add(int fd, const char *ip)
 	p = &peers[npeers++];
 	memset(p, 0, sizeof(*p));
 	p->fd = fd;
+	p->pid = pid;
 	strlcpy(p->ip, ip, sizeof(p->ip));
 	p->state = PEER_IDLE;
 }
@@ -233,9 +239,18 @@ grant_waiting(void)
 
 /* one record from a child; -1 ends the channel */
 static int
-peer_record(struct peer *p, char c)
+peer_record(struct peer *p, char c, void (*ready)(pid_t))
 {
 	switch (c) {
+	case 'R':
+		/* one forked before a reload ends (its config is the old) */
+		if (p->state != PEER_IDLE || p->stale)
+			return -1;
+		p->state = PEER_READY;
+		p->ready_ms = now_ms();
+		p->ip[0] = '\0';
+		ready(p->pid);
+		return 0;
 	case 'A':
 		if (p->state != PEER_IDLE)
 			return -1;
@@ -255,7 +270,7 @@ peer_record(struct peer *p, char c)
 		if (p->state == PEER_HOLDING) {
 			busy--;
 			p->state = PEER_IDLE;
-		} else if (p->state == PEER_WAITING)
+		} else if (p->state != PEER_IDLE)
 			return -1;
 		return 0;
 	default:
@@ -264,7 +279,7 @@ peer_record(struct peer *p, char c)
 }
 
 void
-authgate_handle(const struct pollfd *pfd, size_t n)
+authgate_handle(const struct pollfd *pfd, size_t n, void (*ready)(pid_t))
 {
 	char buf[16];
 	ssize_t got, k;
@@ -281,12 +296,101 @@ authgate_handle(const struct pollfd *pfd, size_t n)
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		for (k = 0; k < got; k++)
-			if (peer_record(&peers[i], buf[k]) < 0)
+			if (peer_record(&peers[i], buf[k], ready) < 0)
 				break;
 		if (got <= 0 || k < got)
 			peer_drop(i); /* EOF, error, or nonsense */
 	}
 	grant_waiting();
+}
+
+/* SCM_RIGHTS: one descriptor, with one byte (what it is) */
+union fdmsg {
+	struct cmsghdr hdr;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+int
+authgate_handoff(int cfd, int what, const char *ip, pid_t *pid)
+{
+	union fdmsg cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	unsigned char b = (unsigned char)what;
+	size_t i, last;
+
+	for (;;) {
+		/* the one that waited least: the others can run out their
+		 * session_idle_time and leave, as the load falls */
+		for (i = 0, last = npeers; i < npeers; i++)
+			if (peers[i].state == PEER_READY &&
+			    (last == npeers ||
+			     peers[i].ready_ms >= peers[last].ready_ms))
+				last = i;
+		if (last == npeers)
+			return -1;
+		memset(&msg, 0, sizeof(msg));
+		memset(&cm, 0, sizeof(cm));
+		iov.iov_base = &b;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &cfd, sizeof(int));
+		if (sendmsg(peers[last].fd, &msg, MSG_NOSIGNAL) == 1) {
+			peers[last].state = PEER_IDLE;
+			strlcpy(peers[last].ip, ip, sizeof(peers[last].ip));
+			*pid = peers[last].pid;
+			return 0;
+		}
+		/* gone meanwhile (its end closes as it dies): the next */
+		peer_drop(last);
+	}
+}
+
+/* ends the channels of children ready since before `before`: each
+ * exits when it sees its end close (it never leaves on its own, so a
+ * connection is never sent to one on its way out) */
+static void
+retire_ready(int64_t before)
+{
+	size_t i = 0;
+
+	while (i < npeers)
+		if (peers[i].state == PEER_READY && peers[i].ready_ms < before)
+			peer_drop(i);
+		else
+			i++;
+}
+
+int64_t
+authgate_retire_idle(int64_t idle_ms)
+{
+	int64_t now = now_ms(), next = -1;
+	size_t i;
+
+	retire_ready(now - idle_ms);
+	for (i = 0; i < npeers; i++)
+		if (peers[i].state == PEER_READY &&
+		    (next < 0 || peers[i].ready_ms + idle_ms < next))
+			next = peers[i].ready_ms + idle_ms;
+	return next;
+}
+
+void
+authgate_stale(void)
+{
+	size_t i;
+
+	for (i = 0; i < npeers; i++)
+		peers[i].stale = 1;
+	retire_ready(INT64_MAX);
 }
 
 void
@@ -355,6 +459,61 @@ authgate_enter(void)
 		child_fd = -1;
 	}
 	return 1;
+}
+
+int
+authgate_next(int *what, int stopfd)
+{
+	union fdmsg cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	struct pollfd pfd[2];
+	unsigned char b;
+	ssize_t got;
+	int fd;
+
+	if (child_fd < 0)
+		return -1;
+	child_send('R');
+	while (child_fd >= 0) {
+		pfd[0].fd = child_fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = stopfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, stopfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		/* a connection already sent is served (its session answers
+		 * a stop with its 421), else a stop ends the wait */
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			return -1;
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = &b;
+		iov.iov_len = 1;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		got = recvmsg(child_fd, &msg, MSG_CMSG_CLOEXEC);
+		if (got < 0 && errno == EINTR)
+			continue;
+		c = got == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+		if (c != NULL && c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) &&
+		    !(msg.msg_flags & MSG_CTRUNC)) {
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+			*what = b;
+			return fd;
+		}
+		/* closed by the master (idle too long, a reload, a stop) */
+		close(child_fd);
+		child_fd = -1;
+	}
+	return -1;
 }
 
 void

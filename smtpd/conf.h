@@ -58,6 +58,8 @@ struct conf {
 	int verify_cache_ttl;	/* seconds a verification result is kept */
 	int max_clients;
 	int max_clients_per_ip;
+	int session_reuse_count; /* SMTP connections one session child serves */
+	int session_idle_time;	 /* seconds it waits for the next one */
 	long long max_message_size;
 	int max_recipients;
 	int timeout;		/* SMTP: one command line or DATA line */

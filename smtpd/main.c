@@ -2,10 +2,13 @@
  * main.c - the master: reads the config, binds every listener (or takes
  * them from systemd), forks the relay child, then loops on accept() and
  * forks one session child per connection (fork-on-accept, as
- * s6-tcpserverd).  A self-pipe turns signals into poll events: SIGCHLD
- * reaps, SIGHUP re-reads the config, SIGUSR1 is passed to the relay
- * child, SIGTERM (or SIGINT) stops accepting and tells every child to
- * stop at once (how each stops, within the grace: shutdown.c).
+ * s6-tcpserverd); an SMTP session child, its session over, may be sent
+ * the next connection instead (session_reuse_count, as Postfix's
+ * max_use: the fork is most of what a short session costs).  A
+ * self-pipe turns signals into poll events: SIGCHLD reaps, SIGHUP
+ * re-reads the config, SIGUSR1 is passed to the relay child, SIGTERM
+ * (or SIGINT) stops accepting and tells every child to stop at once
+ * (how each stops, within the grace: shutdown.c).
  * The master never reads client input; it only writes the 421 for a
  * connection over the limits, and answers its session children's
  * one-byte requests for a password-hash slot (authgate.c), which also
@@ -49,6 +52,7 @@
 
 struct child {
 	pid_t pid;
+	int busy; /* serving a connection, not waiting for one */
 	char ip[64];
 };
 
@@ -176,15 +180,66 @@ relay_start(void)
 	log_debug("relay child started, pid %ld", (long)pid);
 }
 
+/* sessions: from ip, or all (NULL) */
 static int
 clients_from(const char *ip)
 {
 	int i, n = 0;
 
 	for (i = 0; i < nchildren; i++)
-		if (strcmp(children[i].ip, ip) == 0)
+		if (children[i].busy &&
+		    (ip == NULL || strcmp(children[i].ip, ip) == 0))
 			n++;
 	return n;
+}
+
+static void
+child_set(pid_t pid, const char *ip)
+{
+	int i;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].pid == pid) {
+			children[i].busy = ip[0] != '\0';
+			strlcpy(children[i].ip, ip, sizeof(children[0].ip));
+			return;
+		}
+}
+
+/* authgate: a session child waits for its next connection */
+static void
+child_ready(pid_t pid)
+{
+	child_set(pid, "");
+}
+
+/*
+ * A session child: its connection, then (SMTP) up to session_reuse_count
+ * - 1 more that the master sends it.  Between them it holds nothing of
+ * the last: the session's state is on its stack and freed at its end;
+ * the accounts and aliases are refreshed as the master's are.
+ */
+static _Noreturn void
+session_child(enum service svc, int fd, char *ip, size_t ipsize)
+{
+	int uses = 0, what;
+
+	for (;;) {
+		run_session(svc, fd, fd, ip);
+		shutdown_bye_off();
+		close(fd);
+		uses++;
+		if (service_role(svc) == SVC_POP3 || shutdown_asked() ||
+		    uses >= smtpd.conf.session_reuse_count)
+			_exit(0);
+		fd = authgate_next(&what, shutdown_stop_fd());
+		if (fd < 0)
+			_exit(0);
+		svc = (enum service)what;
+		client_address(fd, ip, ipsize);
+		passwd_refresh(&smtpd.accounts);
+		aliases_refresh(&smtpd.aliases);
+	}
 }
 
 /*
@@ -233,7 +288,7 @@ accept_one(struct listener *l)
 		return;
 	}
 	client_address(fd, ip, sizeof(ip));
-	if (nchildren >= smtpd.conf.max_clients) {
+	if (clients_from(NULL) >= smtpd.conf.max_clients) {
 		log_info("refused client=[%s] service=%s (max_clients %d "
 			 "reached)",
 			 ip, service_name(l->svc), smtpd.conf.max_clients);
@@ -253,6 +308,12 @@ accept_one(struct listener *l)
 			 "logins)",
 			 ip, service_name(l->svc));
 		refuse_login_failures(fd, l->svc);
+		return;
+	}
+	if (service_role(l->svc) != SVC_POP3 &&
+	    authgate_handoff(fd, (int)l->svc, ip, &pid) == 0) {
+		close(fd);
+		child_set(pid, ip);
 		return;
 	}
 	passwd_refresh(&smtpd.accounts);
@@ -276,16 +337,15 @@ accept_one(struct listener *l)
 		authgate_child_setup(gate[1], service_role(l->svc) == SVC_POP3
 						  ? smtpd.conf.pop3_timeout
 						  : smtpd.conf.timeout);
-		run_session(l->svc, fd, fd, ip);
-		close(fd);
-		_exit(0);
+		session_child(l->svc, fd, ip, sizeof(ip));
 	}
 	close(fd);
 	close(gate[1]);
-	authgate_peer_add(gate[0], ip);
+	authgate_peer_add(gate[0], pid, ip);
 	children = xreallocarray(children, (size_t)nchildren + 1,
 				 sizeof(*children));
 	children[nchildren].pid = pid;
+	children[nchildren].busy = 1;
 	strlcpy(children[nchildren++].ip, ip, sizeof(children[0].ip));
 }
 
@@ -367,6 +427,7 @@ reload(void)
 	} else
 		passwd_reload(&smtpd.accounts); /* say again what is wrong */
 	aliases_reconfigure(&smtpd.aliases, c.aliases);
+	authgate_stale(); /* session children carry the old config */
 	if (relay_pid > 0) {
 		kill(relay_pid, SIGTERM); /* restarted with the new routes */
 		relay_ending = 1;
@@ -380,16 +441,18 @@ shutdown_sessions(void)
 	int64_t deadline = now_ms() + (SHUTDOWN_GRACE_SEC + 1) * 1000;
 	int i;
 
-	notify_stopping(nchildren);
+	notify_stopping(clients_from(NULL));
 	for (i = 0; i < nlisteners; i++)
 		close(listeners[i].fd);
 	nlisteners = 0;
+	authgate_stale(); /* the children waiting for a connection go now */
 	if (relay_pid > 0)
 		kill(relay_pid, SIGTERM);
 	for (i = 0; i < nchildren; i++)
 		kill(children[i].pid, SIGTERM);
-	log_info("SIGTERM: no longer accepting; %d session%s to finish",
-		 nchildren, nchildren == 1 ? "" : "s");
+	i = clients_from(NULL);
+	log_info("SIGTERM: no longer accepting; %d session%s to finish", i,
+		 i == 1 ? "" : "s");
 	while ((nchildren > 0 || relay_pid > 0) && now_ms() < deadline) {
 		/* sessions may still log in: keep answering for hash slots */
 		struct pollfd *pfd =
@@ -401,7 +464,7 @@ shutdown_sessions(void)
 		pfd[0].revents = 0;
 		if (poll(pfd, 1 + ngate, 100) > 0 && (pfd[0].revents & POLLIN))
 			(void)!read(sigpipe_fds[0], c, sizeof(c));
-		authgate_handle(pfd + 1, ngate);
+		authgate_handle(pfd + 1, ngate, child_ready);
 		free(pfd);
 		reap();
 	}
@@ -425,17 +488,21 @@ master_loop(void)
 	int i, n;
 
 	relay_start();
-	notify_ready(nchildren);
+	notify_ready(clients_from(NULL));
 	for (;;) {
 		int timeout = -1;
+		int64_t now = now_ms(), idle_end;
+		idle_end =
+		    authgate_retire_idle(smtpd.conf.session_idle_time * 1000LL);
 		if (relay_pid < 0) {
-			int64_t now = now_ms();
 			if (now >= relay_restart_at) {
 				relay_start();
 				relay_restart_at = now + 1000;
 			} else
 				timeout = (int)(relay_restart_at - now);
 		}
+		if (idle_end >= 0 && (timeout < 0 || idle_end - now < timeout))
+			timeout = idle_end > now ? (int)(idle_end - now) : 0;
 		pfd = xreallocarray(pfd,
 				    1 + (size_t)nlisteners + authgate_npeers(),
 				    sizeof(*pfd));
@@ -446,7 +513,7 @@ master_loop(void)
 			pfd[i + 1].events = POLLIN;
 		}
 		ngate = authgate_pollfds(pfd + 1 + nlisteners);
-		timeout = notify_poll_timeout(timeout, nchildren);
+		timeout = notify_poll_timeout(timeout, clients_from(NULL));
 		n = poll(pfd, (nfds_t)(1 + nlisteners) + ngate, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -468,16 +535,16 @@ master_loop(void)
 			if (hup) {
 				notify_reloading();
 				reload();
-				notify_ready(nchildren);
+				notify_ready(clients_from(NULL));
 			}
 			if (usr1)
 				relay_flush();
 		}
-		authgate_handle(pfd + 1 + nlisteners, ngate);
+		authgate_handle(pfd + 1 + nlisteners, ngate, child_ready);
 		for (i = 0; i < nlisteners; i++)
 			if (pfd[i + 1].revents & POLLIN)
 				accept_one(&listeners[i]);
-		notify_status(nchildren);
+		notify_status(clients_from(NULL));
 	}
 }
 

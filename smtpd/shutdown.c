@@ -131,6 +131,18 @@ shutdown_remove_on_end(const char *path)
 	remove_path = path;
 }
 
+int
+shutdown_stop_fd(void)
+{
+	return stop_pipe[0];
+}
+
+int
+shutdown_asked(void)
+{
+	return stop_asked;
+}
+
 void
 shutdown_bye_off(void)
 {
@@ -140,13 +152,17 @@ shutdown_bye_off(void)
 void
 shutdown_session_signals(int wfd, const char *bye)
 {
+	static int set;
 	struct sigaction sa;
 	int i;
 
+	bye_fd = -1; /* the handler never sees a line half written */
 	if (xsnprintf(bye_line, sizeof(bye_line), "%s\r\n", bye) >= 0) {
 		bye_len = strlen(bye_line);
 		bye_fd = wfd;
 	}
+	if (set++) /* a reused session child: all set up for its first */
+		return;
 	if (pipe(stop_pipe) < 0) {
 		/* then a stop ends the session at the end of the grace */
 		log_warn("pipe");

@@ -31,16 +31,22 @@ void shutdown_let_in(void);
  * session starts: SIGTERM and SIGINT ask it to stop (the command wait
  * answers at once, lineio's stop descriptor) and start the grace; at
  * its end (SHUTDOWN_END_SIGNAL) bye, CRLF added, is written to wfd and
- * the process exits.
+ * the process exits.  Again for each connection of a reused session
+ * child: only the bye and its descriptor change.
  */
 void shutdown_session_signals(int wfd, const char *bye);
+/* a session process: the descriptor that becomes readable on a stop
+ * (-1: none), and whether one came */
+int shutdown_stop_fd(void);
+int shutdown_asked(void);
 /*
  * The end of the grace removes path (a message's file in a Maildir's
  * tmp/, smtp/data.c) before the session exits; NULL: nothing.  path must
  * stay valid until replaced.
  */
 void shutdown_remove_on_end(const char *path);
-/* the connection turns TLS: no bye at the grace's end (sesstls.c) */
+/* the connection turns TLS, or is closed: no bye at the grace's end
+ * (sesstls.c, main.c) */
 void shutdown_bye_off(void);
 
 #endif

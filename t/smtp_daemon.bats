@@ -95,7 +95,9 @@ teardown() { test_teardown; }
 	# the session's own lines (daemon_start's probe logged a banner too)
 	pid=$(sed -n 's/^smtpd\[\([0-9]*\)\]: 127\.0\.0\.1: < EHLO client\.example$/\1/p' "$log")
 	[ -n "$pid" ]
-	grep "^smtpd\[$pid\]: " "$log" | grep -o '127\.0\.0\.1: [<>] .*' >"$BATS_TEST_TMPDIR/got"
+	# from its last connect on (the child may have served the probe too)
+	grep "^smtpd\[$pid\]: " "$log" | tac | sed '/: connect client=/q' | tac |
+		grep -o '127\.0\.0\.1: [<>] .*' >"$BATS_TEST_TMPDIR/got"
 	run cat "$BATS_TEST_TMPDIR/got"
 	expect_lines \
 		"127.0.0.1: > 220 mx.example.org ESMTP ready" \
