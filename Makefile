@@ -41,6 +41,10 @@ CPPFLAGS   += -Ilib $(DEFS)
 SMTPD_CPPFLAGS = -Ismtpd
 LDLIBS_SMTPD = -lcrypt -lresolv
 LDLIBS_MAILC =
+# every symbol bound at start and the GOT read-only (full RELRO): the
+# master binds them once, so a session child neither writes the GOT nor
+# runs the lazy binder (fewer private pages and faults per fork)
+LDNOW       = -Wl,-z,relro -Wl,-z,now
 
 # TLS=1: STARTTLS and implicit TLS with libtls (Debian: libtls-dev), the
 # one optional dependency (lib/tlsio.h); TLS=0, the default: POSIX and
@@ -86,10 +90,10 @@ $(B)/lib/libmail.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(B)/smtpd/smtpd: $(SMTPD_OBJ) $(B)/lib/libmail.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SMTPD_OBJ) $(B)/lib/libmail.a $(LDLIBS_SMTPD)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(LDNOW) -o $@ $(SMTPD_OBJ) $(B)/lib/libmail.a $(LDLIBS_SMTPD)
 
 $(B)/mailc/mailc: $(MAILC_OBJ) $(B)/lib/libmail.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAILC_OBJ) $(B)/lib/libmail.a $(LDLIBS_MAILC)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(LDNOW) -o $@ $(MAILC_OBJ) $(B)/lib/libmail.a $(LDLIBS_MAILC)
 
 run: all
 	./smtpd/smtpd -f etc/smtpd.conf
