@@ -140,19 +140,11 @@ file_read_line(FILE *fp, char *buf, size_t size, size_t *len)
 int
 write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
+	struct iovec v;
 
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	v.iov_base = (void *)buf;
+	v.iov_len = len;
+	return writev_all(fd, &v, 1);
 }
 
 int

@@ -73,8 +73,10 @@ all_stored_are() {
 
 # MAKE_PY: make(lines) -> (what a client sends after the 354, what smtpd
 # stores): CRLF (or a bare LF for a line given ending in "\n") on the
-# wire, LF in the file, a leading dot stuffed
+# wire, LF in the file, a leading dot stuffed; case(N, wire, want, cuts)
+# writes message N's files for datasend into sys.argv[1]
 MAKE_PY='
+import sys
 def make(lines):
     wire, want = b"", b""
     for l in lines:
@@ -83,21 +85,22 @@ def make(lines):
         wire += (b"." + l if l.startswith(b".") else l) + end
         want += l + b"\n"
     return wire + b".\r\n", want
+def case(n, wire, want, cuts):
+    d = sys.argv[1]
+    open("%s/%d.msg" % (d, n), "wb").write(wire)
+    open("%s/%d.want" % (d, n), "wb").write(want)
+    open("%s/%d.cuts" % (d, n), "w").write("".join("%d\n" % c for c in cuts))
 '
 
 @test "a short message cut in two at every offset: each copy is stored the same" {
 	python3 - "$BATS_TEST_TMPDIR" <<-PY
-	import sys
 	$MAKE_PY
-	d = sys.argv[1]
 	lines = [b"Subject: cuts", b"", b"a line", b"..two dots", b".", b"bare\rcr",
 	         b"bare lf\n", b"cr at end\r", b"", b"end"]
 	wire, want = make(lines)
 	for k in range(1, len(wire)):
-	    open("%s/%d.msg" % (d, k - 1), "wb").write(wire)
-	    open("%s/%d.cuts" % (d, k - 1), "w").write("%d\n" % k)
-	    open("%s/%d.want" % (d, k - 1), "wb").write(want)
-	print(len(wire) - 1, file=open(d + "/count", "w"))
+	    case(k - 1, wire, want, [k])
+	print(len(wire) - 1, file=open(sys.argv[1] + "/count", "w"))
 	PY
 	count=$(cat "$BATS_TEST_TMPDIR/count")
 	PAUSE=0.02 run datasend "$SMTP_PORT" "$BATS_TEST_TMPDIR"
@@ -110,15 +113,11 @@ def make(lines):
 
 @test "the final dot split across segments: <CR><LF>. | <CR><LF>, <CR><LF>.<CR> | <LF>, <CR> | <LF>.<CR><LF>" {
 	python3 - "$BATS_TEST_TMPDIR" <<-PY
-	import sys
 	$MAKE_PY
-	d = sys.argv[1]
 	wire, want = make([b"Subject: end", b"", b"body"])
 	n = len(wire)
 	for i, cut in enumerate((n - 2, n - 1, n - 4, n - 3)):
-	    open("%s/%d.msg" % (d, i), "wb").write(wire)
-	    open("%s/%d.cuts" % (d, i), "w").write("%d\n" % cut)
-	    open("%s/%d.want" % (d, i), "wb").write(want)
+	    case(i, wire, want, [cut])
 	PY
 	run datasend "$SMTP_PORT" "$BATS_TEST_TMPDIR"
 	expect_lines "0 250 Message received and to be delivered" \
@@ -132,9 +131,7 @@ def make(lines):
 
 @test "300 KB of lines of every length, cut in odd pieces: lines across buffer refills stored whole" {
 	python3 - "$BATS_TEST_TMPDIR" <<-PY
-	import sys
 	$MAKE_PY
-	d = sys.argv[1]
 	lines, i = [b"Subject: refills", b""], 0
 	while sum(len(l) + 2 for l in lines) < 300000:
 	    n = (i * 7919) % 20011 if i % 5 == 0 else (i * 37) % 1100
@@ -147,14 +144,10 @@ def make(lines):
 	    i += 1
 	lines.append(b"end")
 	wire, want = make(lines)
-	open(d + "/0.msg", "wb").write(wire)
-	open(d + "/0.want", "wb").write(want)
 	# pieces of a prime size, so each refill leaves a different partial line
-	open(d + "/0.cuts", "w").write("".join("%d\n" % c for c in range(4093, len(wire), 4093)))
+	case(0, wire, want, range(4093, len(wire), 4093))
 	# the same text again, as fast as it goes
-	open(d + "/1.msg", "wb").write(wire)
-	open(d + "/1.want", "wb").write(want)
-	open(d + "/1.cuts", "w").write("")
+	case(1, wire, want, [])
 	PY
 	PAUSE=0.005 run datasend "$SMTP_PORT" "$BATS_TEST_TMPDIR"
 	expect_lines "0 250 Message received and to be delivered" \
@@ -166,9 +159,7 @@ def make(lines):
 
 @test "a dot-stuffed line at a cut, and the 8 KB piece size crossed with its CR at the cut" {
 	python3 - "$BATS_TEST_TMPDIR" <<-PY
-	import sys
 	$MAKE_PY
-	d = sys.argv[1]
 	x8191 = b"x" * 8191
 	lines = [b"Subject: pieces", b"", b"first", b"..stuffed", x8191,
 	         x8191 + b"y", b"z" * 8192 + b"\rcr", b"y" * 16383, b"." + b"d" * 16384,
@@ -186,9 +177,7 @@ def make(lines):
 	    at(b"y" * 16383, 16383),      # 16383 octets | <CR><LF>, a buffer's worth
 	    at(b"..dddd", 1),             # . | .d...: a stuffed 16 KB line
 	]
-	open(d + "/0.msg", "wb").write(wire)
-	open(d + "/0.cuts", "w").write("".join("%d\n" % c for c in cuts))
-	open(d + "/0.want", "wb").write(want)
+	case(0, wire, want, cuts)
 	PY
 	run datasend "$SMTP_PORT" "$BATS_TEST_TMPDIR"
 	expect_lines "0 250 Message received and to be delivered" \
