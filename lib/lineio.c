@@ -279,41 +279,44 @@ lio_fill(struct lineio *lio)
 	return LIO_LINE;
 }
 
-enum lio_status
-lio_read_line(struct lineio *lio, char *buf, size_t max, size_t *len)
+/*
+ * The next line, or the next max-1 octets of a longer one, in the
+ * buffer as it is: LIO_LINE or LIO_PARTIAL with its length in *n, or
+ * LIO_MORE when neither is whole yet.  A partial piece never ends in CR.
+ */
+static enum lio_status
+lio_find(const struct lineio *lio, size_t want, size_t *n)
 {
-	size_t want = max - 1, avail, n;
-	char *lf;
+	size_t avail = lio->rlen - lio->roff;
+	const char *lf = memchr(lio->rbuf + lio->roff, '\n',
+				avail < want ? avail : want);
+
+	if (lf != NULL) {
+		*n = (size_t)(lf - (lio->rbuf + lio->roff)) + 1;
+		return LIO_LINE;
+	}
+	if (avail < want && !(lio->roff == 0 && lio->rlen == sizeof(lio->rbuf)))
+		return LIO_MORE;
+	/* max-1 octets, or max exceeds the buffer: hand out what we have */
+	*n = avail < want ? avail : want;
+	if (*n > 1 && lio->rbuf[lio->roff + *n - 1] == '\r')
+		(*n)--;
+	return LIO_PARTIAL;
+}
+
+enum lio_status
+lio_span(struct lineio *lio, size_t max, int may_read, char **p, size_t *len)
+{
+	size_t n = 0;
 	enum lio_status st;
 
+	*p = lio->rbuf + lio->roff;
 	*len = 0;
-	buf[0] = '\0';
 	if (!lio->midline && !lio->held)
 		lio_start_deadline(lio);
-	for (;;) {
-		avail = lio->rlen - lio->roff;
-		lf = memchr(lio->rbuf + lio->roff, '\n',
-			    avail < want ? avail : want);
-		if (lf != NULL) {
-			n = (size_t)(lf - (lio->rbuf + lio->roff)) + 1;
-			st = LIO_LINE;
-			break;
-		}
-		if (avail >= want) {
-			n = want;
-			if (n > 1 && lio->rbuf[lio->roff + n - 1] == '\r')
-				n--;
-			st = LIO_PARTIAL;
-			break;
-		}
-		if (lio->roff == 0 && lio->rlen == sizeof(lio->rbuf)) {
-			/* max exceeds the buffer: hand out what we have */
-			n = avail;
-			if (n > 1 && lio->rbuf[lio->roff + n - 1] == '\r')
-				n--;
-			st = LIO_PARTIAL;
-			break;
-		}
+	while ((st = lio_find(lio, max - 1, &n)) == LIO_MORE) {
+		if (!may_read)
+			return LIO_MORE;
 		/*
 		 * About to wait for input: send what is buffered first, so
 		 * neither a pipelining client (RFC 2920 §3.2) nor one owed a
@@ -326,11 +329,22 @@ lio_read_line(struct lineio *lio, char *buf, size_t max, size_t *len)
 			return st;
 		}
 	}
-	memcpy(buf, lio->rbuf + lio->roff, n);
-	buf[n] = '\0';
-	lio->roff += n;
+	*p = lio->rbuf + lio->roff;
 	*len = n;
+	lio->roff += n;
 	lio->midline = st == LIO_PARTIAL;
+	return st;
+}
+
+enum lio_status
+lio_read_line(struct lineio *lio, char *buf, size_t max, size_t *len)
+{
+	char *p;
+	enum lio_status st = lio_span(lio, max, 1, &p, len);
+
+	if (st == LIO_LINE || st == LIO_PARTIAL)
+		memcpy(buf, p, *len);
+	buf[*len] = '\0';
 	return st;
 }
 

@@ -30,7 +30,8 @@ enum lio_status {
 	LIO_LINE = 1,	  /* a whole line, LF included */
 	LIO_PARTIAL = 2,  /* max-1 bytes without LF; more of the line follows */
 	LIO_BADCHAR = 3,  /* lio_read_command: NUL or CR inside the line */
-	LIO_STOP = 4	  /* a command wait saw the stop descriptor readable */
+	LIO_STOP = 4,	  /* a command wait saw the stop descriptor readable */
+	LIO_MORE = 5	  /* lio_span without reading: nothing whole buffered */
 };
 
 struct tlsio;
@@ -74,6 +75,20 @@ void lio_stop_on(int fd);
  */
 enum lio_status lio_read_line(struct lineio *lio, char *buf, size_t max,
 			      size_t *len);
+/*
+ * lio_read_line without the copy (for DATA): the same line or part of
+ * one, cut at the same places, left where it is in the read buffer,
+ * *p pointing at it (not NUL-terminated).  The caller may edit those
+ * *len octets in place (dot.c does); they stay valid until a call that
+ * reads, and no longer: any later lio_span with may_read, lio_read_line,
+ * lio_read_command, lio_skip_line, lio_next_command, lio_wipe_consumed
+ * or lio_tls_start may move or overwrite them.  With may_read 0 it
+ * never reads: when no whole line (or max-1 octets of one) is buffered
+ * it returns LIO_MORE, consuming nothing, so that the caller can use
+ * the pieces it holds before calling again with may_read 1.
+ */
+enum lio_status lio_span(struct lineio *lio, size_t max, int may_read,
+			 char **p, size_t *len);
 /*
  * Read one protocol command line (SMTP, POP3, a SASL response) into buf:
  * the line end (CRLF, or a bare LF as Postfix allows) is stripped and buf

@@ -50,7 +50,10 @@ struct smtpc {
 	char tls_desc[128];    /* "version=... cipher=... bits=N", or "" */
 };
 
-/* connect to host:port (net_connect); 0, or -1 with c->err set */
+/*
+ * connect to host:port (net_connect), with TCP_NODELAY (lineio does the
+ * buffering); 0, or -1 with c->err set
+ */
 int smtpc_connect(struct smtpc *c, const char *host, const char *port,
 		  int timeout_sec, FILE *trace);
 /*

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,17 +140,33 @@ file_read_line(FILE *fp, char *buf, size_t size, size_t *len)
 int
 write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
+	struct iovec v;
 
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
+	v.iov_base = (void *)buf;
+	v.iov_len = len;
+	return writev_all(fd, &v, 1);
+}
+
+int
+writev_all(int fd, struct iovec *v, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, v, n);
+		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		p += n;
-		len -= (size_t)n;
+		if (w == 0 && v->iov_len > 0) {
+			errno = EIO; /* no progress: never loop on it */
+			return -1;
+		}
+		for (; n > 0 && (size_t)w >= v->iov_len; v++, n--)
+			w -= (ssize_t)v->iov_len;
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }

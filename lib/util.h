@@ -37,6 +37,12 @@ int ct_compare(const void *a, size_t alen, const void *b, size_t blen);
 int file_read_line(FILE *fp, char *buf, size_t size, size_t *len);
 /* write the whole buffer, retrying on EINTR and short writes; 0 or -1 */
 int write_all(int fd, const void *buf, size_t len);
+/*
+ * writev(2) until all of v[0..n) is written (EINTR retried); 0 or -1.
+ * The iovecs are used up: edited as the writes go.
+ */
+struct iovec;
+int writev_all(int fd, struct iovec *v, int n);
 /* mkdir -p: missing parents get 0755, path itself mode; 0 or -1 */
 int mkdir_p(const char *path, mode_t mode);
 

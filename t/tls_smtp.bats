@@ -263,6 +263,46 @@ smtplib.SMTP_SSL("localhost", int(sys.argv[1]), context=ctx, timeout=20)' \
 	grep -q "proto=ESMTPS tls=TLSv1.3:TLS_AES_256_GCM_SHA384$" "$LOG"
 }
 
+@test "300 KB over STARTTLS in records cut at odd places: lines across records and refills stored whole" {
+	tls_main
+	run python3 - "$SMTP_PORT" "$BATS_TEST_TMPDIR/want" <<-'PY'
+	import socket, ssl, sys
+	lines, i = [b"Subject: records", b""], 0
+	while sum(len(l) + 2 for l in lines) < 300000:
+	    l = (b"%d:" % i + b"0123456789" * 2000)[:(i * 7919) % 20011 if i % 5 == 0 else (i * 37) % 1100]
+	    lines.append(b"." + l if i % 3 == 0 else l)
+	    i += 1
+	open(sys.argv[2], "wb").write(b"".join(l + b"\n" for l in lines))
+	# a leading dot stuffed on the wire
+	data = b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n"
+	                for l in lines) + b".\r\n"
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+	f = s.makefile("rb")
+	def reply(f):
+	    while True:
+	        l = f.readline().decode()
+	        if len(l) < 4 or l[3] != "-":
+	            return l.rstrip()
+	reply(f)
+	for c in (b"EHLO client.example", b"STARTTLS"):
+	    s.sendall(c + b"\r\n"); reply(f)
+	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+	ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+	t = ctx.wrap_socket(s)
+	f = t.makefile("rb")
+	for c in (b"EHLO client.example", b"MAIL FROM:<x@remote.example>",
+	          b"RCPT TO:<bob@example.org>", b"DATA"):
+	    t.sendall(c + b"\r\n"); reply(f)
+	for k in range(0, len(data), 4093):  # one TLS record each
+	    t.sendall(data[k:k + 4093])
+	print(reply(f))
+	PY
+	[ "$output" = "250 Message received and to be delivered" ]
+	# the message from its first line on (the TLS Received: is folded)
+	f=$(stored bob)
+	cmp "$BATS_TEST_TMPDIR/want" <(sed -n '/^Subject: records$/,$p' "$f")
+}
+
 @test "swaks --tls (STARTTLS) on submission and --tlsc (smtps), with AUTH" {
 	tls_main
 	run swaks --server 127.0.0.1 --port "$SUBMIT_PORT" --tls \

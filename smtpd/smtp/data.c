@@ -1,15 +1,21 @@
 /*
  * data.c - receiving the message after DATA's 354.
  *
- * Reads bounded chunks with lineio, decides the end of data and un-stuffs
- * with dot.c (only <CRLF>.<CRLF> ends it: see dot.h), and writes the text
- * with LF line ends to the spool (store/spool.h): when a recipient is
+ * Takes bounded chunks from lineio's read buffer where they lie
+ * (lio_span: no copy), decides the end of data and un-stuffs with dot.c
+ * in place (only <CRLF>.<CRLF> ends it: see dot.h), and writes the text
+ * with LF line ends to the spool (store/spool.h) straight from that
+ * buffer, one writev(2) of the lines gathered before each refill of it,
+ * so that a byte of the body is copied twice from the socket to the
+ * file: by the read(2) into lineio's buffer, and by the writev(2) into
+ * the page cache.  When a recipient is
  * local, straight into the first local recipient's Maildir tmp/, behind
  * that copy's trace lines, so a message to one local user is written
  * once and renamed into new/ by deliver(); else an unlinked file in the
  * queue's tmp/.  The trace lines include the Date: and Message-ID: an
  * authenticated submission may lack, known only at the end of the header
- * block: the text waits in the write buffer until then, and a header
+ * block: the text is copied into the write buffer to wait until then
+ * (the header block's only extra copy), and a header
  * block longer than the buffer makes the file a plain spool (the owner's
  * copy made from it like the others').  Memory stays bounded whatever
  * the size.  On an error it remembers it, keeps reading to the end of the
@@ -24,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +48,12 @@
 
 #define DATA_CHUNK 8192
 #define SPOOL_BUF 65536
+/* lines gathered for one writev(2); POSIX promises 16, Linux has 1024 */
+#define SPOOL_IOV 512
+#if defined(IOV_MAX) && IOV_MAX < SPOOL_IOV
+#undef SPOOL_IOV
+#define SPOOL_IOV IOV_MAX
+#endif
 
 /*
  * A message from DATA to its answer: data_begin() to data_end().  The
@@ -54,10 +67,12 @@ struct incoming {
 	int added_made;
 	int held;  /* the text waits in buf for the owner's trace lines */
 	int error; /* a write failed */
-	size_t len;
+	size_t len; /* of buf: the text held for the trace lines */
+	int niov;   /* of iov: text in lineio's read buffer, to be written */
 	char added[512]; /* submission_headers() */
 	char tls[160];
 	struct spool sp;
+	struct iovec iov[SPOOL_IOV];
 	char buf[SPOOL_BUF];
 };
 
@@ -120,6 +135,38 @@ spool_write(struct incoming *in, const char *p, size_t n)
 	}
 }
 
+/* write the pieces gathered: before lineio's read buffer moves */
+static void
+spool_spans_write(struct incoming *in)
+{
+	int n = in->niov;
+
+	in->niov = 0;
+	if (n > 0 && !in->error && writev_all(in->sp.fd, in->iov, n) < 0) {
+		log_warn("spool write");
+		in->error = 1;
+	}
+}
+
+/* gather n octets at p, which stay put until spool_spans_write() */
+static void
+spool_span(struct incoming *in, const char *p, size_t n)
+{
+	struct iovec *last = in->niov > 0 ? &in->iov[in->niov - 1] : NULL;
+
+	if (n == 0)
+		return;
+	if (last != NULL && (const char *)last->iov_base + last->iov_len == p) {
+		last->iov_len += n; /* lines that ended in a bare LF */
+		return;
+	}
+	if (in->niov == SPOOL_IOV)
+		spool_spans_write(in);
+	in->iov[in->niov].iov_base = (void *)p;
+	in->iov[in->niov].iov_len = n;
+	in->niov++;
+}
+
 /*
  * The header block has not ended within the buffer: the owner's file
  * becomes a plain spool, unlinked at once; deliver() copies every
@@ -135,6 +182,7 @@ spool_unhold(struct incoming *in)
 	in->sp.owner = -1;
 }
 
+/* everything still held or gathered goes to the file */
 static void
 spool_flush(struct incoming *in)
 {
@@ -143,19 +191,25 @@ spool_flush(struct incoming *in)
 	if (in->len > 0)
 		spool_write(in, in->buf, in->len);
 	in->len = 0;
+	spool_spans_write(in);
 }
 
+/*
+ * n octets of text at p, in lineio's read buffer: copied into buf while
+ * the header block is held for the trace lines (until it would overflow
+ * buf, which ends the hold); else gathered where they are
+ */
 static void
 spool_put(struct incoming *in, const char *p, size_t n)
 {
-	if (in->len + n > sizeof(in->buf))
-		spool_flush(in);
-	if (n > sizeof(in->buf)) {
-		spool_write(in, p, n);
+	if (in->held && in->len + n <= sizeof(in->buf)) {
+		memcpy(in->buf + in->len, p, n);
+		in->len += n;
 		return;
 	}
-	memcpy(in->buf + in->len, p, n);
-	in->len += n;
+	if (in->held || in->len > 0)
+		spool_flush(in);
+	spool_span(in, p, n);
 }
 
 /* the header block is read: the owner's trace lines go first */
@@ -164,6 +218,7 @@ spool_release(struct smtp_session *s, struct incoming *in,
 	      const struct msghdr *hdr)
 {
 	char lines[4096];
+	struct iovec v[2];
 	int n;
 
 	in->held = 0;
@@ -173,8 +228,17 @@ spool_release(struct smtp_session *s, struct incoming *in,
 		in->error = 1;
 		return;
 	}
-	spool_write(in, lines, (size_t)n);
 	in->sp.start = n;
+	/* then the header text held so far */
+	v[0].iov_base = lines;
+	v[0].iov_len = (size_t)n;
+	v[1].iov_base = in->buf;
+	v[1].iov_len = in->len;
+	in->len = 0;
+	if (!in->error && writev_all(in->sp.fd, v, 2) < 0) {
+		log_warn("spool write");
+		in->error = 1;
+	}
 }
 
 struct incoming *
@@ -258,20 +322,24 @@ data_end(struct incoming *in)
 enum data_result
 data_receive(struct smtp_session *s, struct incoming *in, struct msghdr *hdr)
 {
-	static char chunk[DATA_CHUNK + 1];
 	struct dot_in dot;
 	long long received = 0, limit = s->d->conf.max_message_size;
 	enum data_result result = DATA_OK;
 	enum msghdr_kind kind;
 	size_t len, outlen;
-	char *out;
+	char *chunk, *out;
 	off_t stored = 0;
 
 	dot_in_init(&dot);
 	msghdr_init(hdr);
 	for (;;) {
 		enum lio_status st =
-		    lio_read_line(&s->lio, chunk, sizeof(chunk), &len);
+		    lio_span(&s->lio, DATA_CHUNK + 1, 0, &chunk, &len);
+		if (st == LIO_MORE) {
+			/* the buffer is about to move: write what it holds */
+			spool_spans_write(in);
+			st = lio_span(&s->lio, DATA_CHUNK + 1, 1, &chunk, &len);
+		}
 		if (st == LIO_TIMEOUT) {
 			smtp_reply(s, "421 4.4.2 %s Timeout exceeded",
 				   s->d->conf.hostname);
