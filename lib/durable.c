@@ -124,6 +124,13 @@ int
 durable_replace(const char *tmpdir, const char *dst, const void *data,
 		size_t len)
 {
+	return durable_replace_as(tmpdir, dst, data, len, 1);
+}
+
+int
+durable_replace_as(const char *tmpdir, const char *dst, const void *data,
+		   size_t len, int syncdir)
+{
 	char dir[PATH_MAX], tmp[PATH_MAX], *slash;
 	int fd, saved;
 
@@ -143,7 +150,8 @@ durable_replace(const char *tmpdir, const char *dst, const void *data,
 	}
 	if (fd < 0)
 		return -1;
-	if (durable_write(fd, data, len) < 0 || durable_rename(tmp, dst) < 0) {
+	if (durable_write(fd, data, len) < 0 ||
+	    (syncdir ? durable_rename(tmp, dst) : rename(tmp, dst)) < 0) {
 		saved = errno;
 		goto fail;
 	}

@@ -51,6 +51,15 @@ int durable_rename(const char *from, const char *to);
  */
 int durable_replace(const char *tmpdir, const char *dst, const void *data,
 		    size_t len);
+/*
+ * The same with syncdir 0: the new file is fsync'd and renamed over dst,
+ * but dst's directory is not fsync'd, for a caller that makes the rename
+ * durable itself, or whose next step in that directory does (a relay
+ * worker removes a delivered message's envelope and fsyncs env/ then;
+ * after a crash before that, either contents are a right state).
+ */
+int durable_replace_as(const char *tmpdir, const char *dst, const void *data,
+		       size_t len, int syncdir);
 /* open a directory and fsync it; 0 or -1 with errno */
 int fsync_dir(const char *path);
 /* fsync the directory holding path (path's dirname) */

@@ -305,6 +305,55 @@ dead_lines() {
 	[ "$(grep -c 'to=<carol@dest.example> status=sent' "$LOG")" = 50 ]
 }
 
+# fsyncs_of FILE DIR: fsync calls on queue/DIR in strace -y output FILE
+fsyncs_of() { grep -c "^[0-9]* *fsync([0-9]*<[^>]*/queue/$2>)" "$1" || true; }
+
+@test "a job's delivered messages are removed together: one fsync of env/ and one of data/" {
+	command -v strace >/dev/null || skip "needs strace"
+	PORT=$(free_port)
+	daemon_conf abc "route dest.example 127.0.0.1:$PORT" \
+		"relay_dest_concurrency 1" "retry_delay 1h 2h"
+	queue_offline 10 batch carol@dest.example
+	daemon_start abc
+	wait_for 20 grep -qF ": destination [127.0.0.1]:$PORT: dead for " "$LOG"
+	wait_for 10 no_workers
+	[ "$(queue_count abc)" = 10 ]
+	peer_start dest "$PORT" ok 0
+	# the relay child and the worker it forks, each fsync with its path
+	r=$(relay_pid abc)
+	strace -f -qq -y -e trace=fsync -o "$TEST_ROOT/fsync.trace" -p "$r" &
+	TRACER=$!
+	wait_for 10 eval '[ "$(awk '"'"'$1 == "TracerPid:" {print $2}'"'"' /proc/'"$r"'/status)" != 0 ]'
+	run q flush
+	[ "$status" = 0 ]
+	wait_for 30 msgs_reach 10 dest
+	wait_for 20 queue_empty abc
+	wait_for 10 no_workers
+	kill "$TRACER"
+	wait "$TRACER" 2>/dev/null || true
+	# a job or two (the first after a dead time may be a probe of
+	# one), each over one connection; each message sent once
+	jobs=$(peer_conns dest)
+	[ "$jobs" -ge 1 ] && [ "$jobs" -le 3 ]
+	[ "$(peer_msgs dest)" = 10 ]
+	[ "$(grep -c 'to=<carol@dest.example> status=sent' "$LOG")" = 10 ]
+	[ "$(grep -c ': removed$' "$LOG")" = 10 ]
+	# one fsync of each directory a job; the old code fsync'd env/
+	# twice and data/ once for each message (20 and 10)
+	cat "$TEST_ROOT/fsync.trace" >&2
+	[ "$(fsyncs_of "$TEST_ROOT/fsync.trace" env)" = "$jobs" ]
+	[ "$(fsyncs_of "$TEST_ROOT/fsync.trace" data)" = "$jobs" ]
+	# each marked done durably (fdatasync is not fsync: not counted
+	# here) and rewritten (a file in tmp/, fsync'd) before the next
+	[ "$(grep -c '^[0-9]* *fsync([0-9]*<[^>]*/queue/tmp/' "$TEST_ROOT/fsync.trace")" = 10 ]
+	# the last job's: removed together after its last was sent
+	w=$(grep ': removed$' "$LOG" | tail -n 1 | cut -d' ' -f1)
+	[ "$(grep -F "$w " "$LOG" | grep -c 'status=sent')" -ge 2 ]
+	last_sent=$(grep -nF "$w " "$LOG" | grep 'status=sent' | tail -n 1 | cut -d: -f1)
+	first_removed=$(grep -nF "$w " "$LOG" | grep ': removed$' | head -n 1 | cut -d: -f1)
+	[ "$first_removed" -gt "$last_sent" ]
+}
+
 @test "a dead destination waits without a worker" {
 	# xyz (the route's 127.0.0.1:$xyz_SMTP) is not started: nothing
 	# listens there.  One worker: the 3 messages, all due at once, are one

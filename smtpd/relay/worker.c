@@ -3,8 +3,11 @@
  * each message under an exclusive lock on its data file, so even two
  * relay children never deliver one message twice at the same time.
  * A job's messages are taken in turn, each finished (results recorded,
- * bounced, removed) before the next; the connection to a destination
- * is kept from one to the next and closed with QUIT at the end.
+ * bounced) before the next; the connection to a destination is kept
+ * from one to the next and closed with QUIT at the end.  The delivered
+ * ones are removed together (struct finished), still locked, before
+ * that QUIT: one fsync of env/ and one of data/ for up to
+ * WORKER_REMOVE_BATCH of them, not two each.
  *
  * Results per recipient: 2xx done; 5xx failed (bounced); 4xx, a refused
  * connection or a timeout stay pending with growing delays (retry_delay
@@ -594,11 +597,12 @@ changed(const struct envelope *env, const enum qrcpt_state *before,
  */
 static int
 record_results(struct smtpd *d, struct envelope *env,
-	       const enum qrcpt_state *before)
+	       const enum qrcpt_state *before, int final)
 {
 	int *idx, n, r = 0;
 
-	if (queue_env_write(d->conf.queue, env) == 0)
+	if ((final ? queue_env_write_final(d->conf.queue, env)
+		   : queue_env_write(d->conf.queue, env)) == 0)
 		return 0;
 	idx = xcalloc((size_t)env->nrcpt, sizeof(*idx));
 	n = changed(env, before, idx);
@@ -671,19 +675,55 @@ log_result(const struct envelope *env, const struct qrcpt *q, const char *tls)
 }
 
 /*
+ * The job's finished messages (every recipient delivered, marked done
+ * durably by record_done, nothing to bounce), still under their locks
+ * (fds), removed together (queue_remove_many: one fsync of env/ and one
+ * of data/ for them all, not two each) when there are
+ * WORKER_REMOVE_BATCH of them and before the worker says QUIT or exits.
+ * Until then each one's envelope says every recipient is done: after a
+ * crash the next attempt only removes it.
+ */
+#define WORKER_REMOVE_BATCH 32
+
+struct finished {
+	char *ids[WORKER_REMOVE_BATCH];
+	int fds[WORKER_REMOVE_BATCH];
+	int n;
+};
+
+static void
+remove_finished(struct smtpd *d, struct finished *f)
+{
+	int removed[WORKER_REMOVE_BATCH];
+	int i;
+
+	if (f->n == 0)
+		return;
+	queue_remove_many(d->conf.queue, f->ids, f->n, removed);
+	for (i = 0; i < f->n; i++) {
+		if (removed[i])
+			log_info("%s: removed", f->ids[i]);
+		else
+			log_warn("%s: remove from queue", f->ids[i]);
+		close(f->fds[i]);
+	}
+	f->n = 0;
+}
+
+/*
  * One attempt at message id: WORKER_DONE, also when it is gone or
  * another process holds it (its envelope then says it was not tried:
  * relay.c sees that), or WORKER_UNRECORDED.
  */
 static int
 deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
-	    const char *id, const sigset_t *open)
+	    char *id, const sigset_t *open, struct finished *fin)
 {
 	struct envelope env;
 	enum qrcpt_state *before;
 	time_t now;
 	off_t size;
-	int datafd, i, pending = 0, failed = 0, r = WORKER_DONE;
+	int datafd, i, pending = 0, failed = 0, r = WORKER_DONE, final;
 
 	if ((datafd = queue_data_open(d->conf.queue, id, &size)) < 0) {
 		/* removed since the scan, or an envelope without its data */
@@ -736,9 +776,12 @@ deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
 		failed += q->state == QR_FAILED;
 	}
 	/* results first, durably; then the bounce; then mark it sent (a
-	 * job that tried nothing and expired nothing has none) */
+	 * job that tried nothing and expired nothing has none).  A
+	 * finished message is removed next: its new envelope need not be
+	 * made durable before that (queue_env_write_final) */
+	final = pending == 0 && failed == 0;
 	if ((!job->noconnect || changed(&env, before, NULL) > 0) &&
-	    record_results(d, &env, before) < 0) {
+	    record_results(d, &env, before, final) < 0) {
 		r = WORKER_UNRECORDED;
 		goto out;
 	}
@@ -752,7 +795,15 @@ deliver_one(struct smtpd *d, const struct worker_job *job, struct wconn *w,
 	/* the one delay notice, once the message is delay_warning old */
 	if (pending > 0)
 		bounce_delay_notice(d, &env, datafd, now); /* logs its failures */
-	if (pending == 0 && failed == 0) {
+	if (final) {
+		/* removed with the job's other finished ones, the lock
+		 * kept until then */
+		fin->ids[fin->n] = id;
+		fin->fds[fin->n++] = datafd;
+		datafd = -1;
+		if (fin->n == WORKER_REMOVE_BATCH)
+			remove_finished(d, fin);
+	} else if (pending == 0 && failed == 0) {
 		if (queue_remove(d->conf.queue, id) < 0)
 			log_warn("%s: remove from queue", id);
 		else
@@ -763,7 +814,8 @@ out:
 	free(before);
 	free(w->notes);
 	w->notes = NULL;
-	close(datafd);
+	if (datafd >= 0)
+		close(datafd);
 	return r;
 }
 
@@ -771,19 +823,24 @@ void
 worker_run(struct smtpd *d, const struct worker_job *job)
 {
 	struct wconn w;
+	struct finished fin;
 	sigset_t open, held;
 	int k;
 
 	deliver_hold_signals(&open); /* let in while it talks to a peer */
 	memset(&w, 0, sizeof(w));
+	fin.n = 0;
 	w.tls = job->tls;
 	for (k = 0; k < job->n; k++)
-		if (deliver_one(d, job, &w, job->ids[k], &open) ==
+		if (deliver_one(d, job, &w, job->ids[k], &open, &fin) ==
 		    WORKER_UNRECORDED) {
 			/* the rest stay as they are: relay.c holds this one
 			 * off, the first it finds not tried */
+			remove_finished(d, &fin);
 			_exit(WORKER_UNRECORDED);
 		}
+	/* before QUIT, which a peer may leave unanswered */
+	remove_finished(d, &fin);
 	sigprocmask(SIG_SETMASK, &open, &held);
 	conn_close(d, &w, 1);
 	_exit(w.dead ? WORKER_DEAD : WORKER_DONE);

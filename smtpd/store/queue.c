@@ -178,6 +178,38 @@ queue_remove_from(const char *queue, const char *dir, const char *id)
 }
 
 int
+queue_remove_many(const char *queue, char *const *ids, int n, int *removed)
+{
+	char path[PATH_MAX];
+	int i, k = 0, gone = 0;
+
+	for (i = 0; i < n; i++) {
+		removed[i] = queue_env_path(path, sizeof(path), queue, "env",
+					    ids[i]) == 0 &&
+			     unlink(path) == 0;
+		k += removed[i];
+	}
+	if (k == 0)
+		return 0;
+	/* every envelope before any data, as queue_remove_from */
+	if (xsnprintf(path, sizeof(path), "%s/env", queue) < 0 ||
+	    fsync_dir(path) < 0) {
+		for (i = 0; i < n; i++)
+			removed[i] = 0;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (removed[i] &&
+		    queue_env_path(path, sizeof(path), queue, "data", ids[i]) ==
+			0 &&
+		    unlink(path) == 0)
+			gone = 1;
+	if (gone && xsnprintf(path, sizeof(path), "%s/data", queue) >= 0)
+		(void)fsync_dir(path);
+	return k;
+}
+
+int
 queue_data_open(const char *queue, const char *id, off_t *size)
 {
 	char path[PATH_MAX];

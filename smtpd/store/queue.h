@@ -66,6 +66,14 @@ void queue_wake(const char *queue, const char *id);
 
 /* remove env/ID then data/ID */
 int queue_remove(const char *queue, const char *id);
+/*
+ * queue_remove for n messages at once (a relay worker's delivered ones,
+ * under their locks), with one fsync of env/ for all the envelopes, then
+ * one of data/ for all the data: removed[i] is 1 when env/ID is gone
+ * durably, else 0 (its data is then left).  How many were removed.
+ */
+int queue_remove_many(const char *queue, char *const *ids, int n,
+		      int *removed);
 /* remove DIR/ID (env or hold) then data/ID; -1 with errno, and the data
  * left, when DIR/ID could not be removed */
 int queue_remove_from(const char *queue, const char *dir, const char *id);

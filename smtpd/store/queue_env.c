@@ -364,8 +364,8 @@ env_offsets_from_file(const char *queue, struct envelope *env)
 	queue_env_free(&now);
 }
 
-int
-queue_env_write(const char *queue, struct envelope *env)
+static int
+env_write(const char *queue, struct envelope *env, int syncdir)
 {
 	char path[PATH_MAX], tmpdir[PATH_MAX], *buf;
 	size_t len;
@@ -377,7 +377,7 @@ queue_env_write(const char *queue, struct envelope *env)
 		log_warn("queue: %s: envelope", env->id);
 		return -1;
 	}
-	r = durable_replace(tmpdir, path, buf, len);
+	r = durable_replace_as(tmpdir, path, buf, len, syncdir);
 	free(buf);
 	if (r < 0) {
 		int saved = errno;
@@ -386,6 +386,18 @@ queue_env_write(const char *queue, struct envelope *env)
 		errno = saved;
 	}
 	return r;
+}
+
+int
+queue_env_write(const char *queue, struct envelope *env)
+{
+	return env_write(queue, env, 1);
+}
+
+int
+queue_env_write_final(const char *queue, struct envelope *env)
+{
+	return env_write(queue, env, 0);
 }
 
 /*

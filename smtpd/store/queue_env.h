@@ -82,6 +82,13 @@ int queue_env_read_from(const char *queue, const char *dir, const char *id,
 /* replace queue/env/ID whole (durable_replace); 0 or -1 (logged) */
 int queue_env_write(const char *queue, struct envelope *env);
 /*
+ * The same without the fsync of env/ (durable_replace_as): for the
+ * envelope of a message that is removed next (queue_remove_many fsyncs
+ * env/ after the unlink); until then a crash leaves the old envelope or
+ * the new, both of which say the same of every recipient.
+ */
+int queue_env_write_final(const char *queue, struct envelope *env);
+/*
  * Write in place, over their own fixed-width fields in queue/env/ID, the
  * states of the recipients idx[0..n) and, when schedule is set, next and
  * attempts (all of them, or none when one cannot be); then fdatasync.
