@@ -310,6 +310,20 @@ union fdmsg {
 	char buf[CMSG_SPACE(sizeof(int))];
 };
 
+static void
+fdmsg_init(struct msghdr *msg, struct iovec *iov, unsigned char *b,
+	   union fdmsg *cm)
+{
+	memset(msg, 0, sizeof(*msg));
+	memset(cm, 0, sizeof(*cm));
+	iov->iov_base = b;
+	iov->iov_len = 1;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = cm->buf;
+	msg->msg_controllen = sizeof(cm->buf);
+}
+
 int
 authgate_handoff(int cfd, int what, const char *ip, pid_t *pid)
 {
@@ -330,14 +344,7 @@ authgate_handoff(int cfd, int what, const char *ip, pid_t *pid)
 				last = i;
 		if (last == npeers)
 			return -1;
-		memset(&msg, 0, sizeof(msg));
-		memset(&cm, 0, sizeof(cm));
-		iov.iov_base = &b;
-		iov.iov_len = 1;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
+		fdmsg_init(&msg, &iov, &b, &cm);
 		c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
@@ -490,13 +497,7 @@ authgate_next(int *what, int stopfd)
 		 * a stop with its 421), else a stop ends the wait */
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			return -1;
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = &b;
-		iov.iov_len = 1;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
+		fdmsg_init(&msg, &iov, &b, &cm);
 		got = recvmsg(child_fd, &msg, MSG_CMSG_CLOEXEC);
 		if (got < 0 && errno == EINTR)
 			continue;
