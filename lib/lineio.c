@@ -184,6 +184,13 @@ lio_wipe_consumed(struct lineio *lio)
 	lio->roff = 0;
 }
 
+void
+lio_wipe_all(struct lineio *lio)
+{
+	lio->roff = lio->rlen;
+	lio_wipe_consumed(lio);
+}
+
 int
 lio_pending(const struct lineio *lio)
 {

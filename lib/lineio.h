@@ -135,6 +135,9 @@ const void *lio_command_find(const void *table, size_t rowsize,
 			     const char *verb);
 /* clear the bytes already returned (credentials) from the read buffer */
 void lio_wipe_consumed(struct lineio *lio);
+/* the end of a session: clear all it read, returned or not (a reused
+ * session process keeps nothing of one client for the next) */
+void lio_wipe_all(struct lineio *lio);
 /* input already buffered and not yet returned */
 int lio_pending(const struct lineio *lio);
 void lio_write(struct lineio *lio, const void *data, size_t len);

@@ -150,8 +150,13 @@ write_all(int fd, const void *buf, size_t len)
 int
 writev_all(int fd, struct iovec *v, int n)
 {
+	/* the system's most at once (POSIX: at least 16; Linux: 1024) */
+	static long most;
+
+	if (most == 0 && ((most = sysconf(_SC_IOV_MAX)) <= 0 || most > INT_MAX))
+		most = 16;
 	while (n > 0) {
-		ssize_t w = writev(fd, v, n);
+		ssize_t w = writev(fd, v, n < most ? n : (int)most);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

@@ -242,6 +242,10 @@ static int
 peer_record(struct peer *p, char c, void (*ready)(pid_t))
 {
 	switch (c) {
+	case 'Q':
+		/* a ready child told to stop: its end closed, it exits (one
+		 * sent a connection meanwhile serves that first) */
+		return -1;
 	case 'R':
 		/* one forked before a reload ends (its config is the old) */
 		if (p->state != PEER_IDLE || p->stale)
@@ -370,7 +374,7 @@ retire_ready(int64_t before)
 	size_t i = 0;
 
 	while (i < npeers)
-		if (peers[i].state == PEER_READY && peers[i].ready_ms < before)
+		if (peers[i].state == PEER_READY && peers[i].ready_ms <= before)
 			peer_drop(i);
 		else
 			i++;
@@ -488,15 +492,21 @@ authgate_next(int *what, int stopfd)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = stopfd;
 		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
 		if (poll(pfd, stopfd >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		/* a connection already sent is served (its session answers
-		 * a stop with its 421), else a stop ends the wait */
-		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			return -1;
+		/* a stop: 'Q', then what the master sent before it read that
+		 * (a connection, served: its session answers the stop with its
+		 * 421), up to its end closing */
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (pfd[1].revents)
+				child_send('Q');
+			stopfd = -1;
+			continue;
+		}
 		fdmsg_init(&msg, &iov, &b, &cm);
 		got = recvmsg(child_fd, &msg, MSG_CMSG_CLOEXEC);
 		if (got < 0 && errno == EINTR)

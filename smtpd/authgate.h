@@ -17,8 +17,9 @@
  * the next (session_reuse_count): after its session it says 'R'
  * (ready), and the master sends it the next connection as a descriptor
  * (SCM_RIGHTS) with one byte, its service.  Only the master ends such a
- * wait, by closing its end (session_idle_time, a reload, a stop), so no
- * connection is ever sent to a child on its way out.
+ * wait, by closing its end (session_idle_time, a reload, a stop, or the
+ * child's 'Q' when a signal told it to stop), so a connection sent to a
+ * child is always read by it and served.
  */
 #ifndef AUTHGATE_H
 #define AUTHGATE_H

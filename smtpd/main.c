@@ -130,7 +130,8 @@ signals_child(int relay)
 	notify_child();
 }
 
-static void
+/* the client's address, or -1 and "local" (not a socket, or gone) */
+static int
 client_address(int fd, char *buf, size_t size)
 {
 	struct sockaddr_storage ss;
@@ -138,8 +139,11 @@ client_address(int fd, char *buf, size_t size)
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
 	    getnameinfo((struct sockaddr *)&ss, len, buf, (socklen_t)size, NULL,
-			0, NI_NUMERICHOST) != 0)
+			0, NI_NUMERICHOST) != 0) {
 		strlcpy(buf, "local", size);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -232,11 +236,14 @@ session_child(enum service svc, int fd, char *ip, size_t ipsize)
 		if (service_role(svc) == SVC_POP3 || shutdown_asked() ||
 		    uses >= smtpd.conf.session_reuse_count)
 			_exit(0);
-		fd = authgate_next(&what, shutdown_stop_fd());
+		/* one gone before it could be asked its address (it would be
+		 * taken for a local one) is closed: the next */
+		while ((fd = authgate_next(&what, shutdown_stop_fd())) >= 0 &&
+		       client_address(fd, ip, ipsize) < 0)
+			close(fd);
 		if (fd < 0)
 			_exit(0);
 		svc = (enum service)what;
-		client_address(fd, ip, ipsize);
 		passwd_refresh(&smtpd.accounts);
 		aliases_refresh(&smtpd.aliases);
 	}

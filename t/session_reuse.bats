@@ -166,3 +166,18 @@ sessions_logged() {
 	grep -q '^smtpd\[[0-9]*\]: stopped$' "$TROOT/smtpd.log"
 	SMTPD_PID= main_PID=
 }
+
+@test "SIGTERM to a child waiting for a connection: it goes, and the next connection is served" {
+	local relay child
+	smtpd_start "session_idle_time 1h"
+	relay=$(sed -nE 's/^smtpd\[([0-9]+)\]: relay child started$/\1/p' "$TROOT/smtpd.log")
+	msg m1
+	sessions_logged 2
+	child=$(pgrep -P "$SMTPD_PID" | grep -vx "$relay")
+	[ "$(echo "$child" | wc -l)" = 1 ]
+	kill -TERM "$child"
+	wait_for 10 eval '! kill -0 "$child" 2>/dev/null'
+	msg m2
+	[ "$(maildir_count example.org bob)" = 2 ]
+	run ! grep -q "session $child killed by signal" "$TROOT/smtpd.log"
+}

@@ -176,7 +176,7 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 	time_t deadline, next;
 	const char *dests[RELAY_DESTS_MAX];
 	struct envelope env;
-	int i, j, n = 0;
+	int i, j, n = 0, left = 0;
 
 	if (m != NULL && m->busy)
 		return;
@@ -198,6 +198,9 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 		return;
 	}
 	names = xcalloc(RELAY_DESTS_MAX, sizeof(*names));
+	for (i = 0; i < env.nrcpt; i++)
+		left += env.rcpts[i].state == QR_PENDING ||
+			env.rcpts[i].state == QR_FAILED;
 	for (i = 0; i < env.nrcpt && n < RELAY_DESTS_MAX; i++) {
 		struct mailaddr a;
 		if (env.rcpts[i].state != QR_PENDING ||
@@ -220,6 +223,11 @@ relay_load(struct runner *r, const char *id, char *why, size_t whysize)
 	next = env.next_try;
 	if (deadline > time(NULL) && deadline < next)
 		next = deadline;
+	/* every recipient done or bounced: only its removal is left (a
+	 * worker stopped before its batch was removed): soon, not at its
+	 * retry (a removal that keeps failing is not spun on) */
+	if (left == 0 && next > time(NULL) + RELAY_BUSY_HOLDOFF)
+		next = time(NULL) + RELAY_BUSY_HOLDOFF;
 	sched_put(&r->s, id, next, env.attempts, deadline, dests, n);
 	free(names);
 	queue_env_free(&env);

@@ -48,12 +48,9 @@
 
 #define DATA_CHUNK 8192
 #define SPOOL_BUF 65536
-/* lines gathered for one writev(2); POSIX promises 16, Linux has 1024 */
+/* lines gathered for one writev_all() (which keeps to the system's
+ * IOV_MAX: POSIX promises 16, Linux has 1024) */
 #define SPOOL_IOV 512
-#if defined(IOV_MAX) && IOV_MAX < SPOOL_IOV
-#undef SPOOL_IOV
-#define SPOOL_IOV IOV_MAX
-#endif
 
 /*
  * A message from DATA to its answer: data_begin() to data_end().  The

@@ -562,6 +562,7 @@ smtp_session_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	}
 	lio_flush(&s.lio);
 	lio_tls_end(&s.lio);
+	lio_wipe_all(&s.lio);
 	smtp_reset(&s);
 	log_info("disconnect client=[%s] service=%s commands=%d errors=%d "
 		 "duration=%.2f%s%s",
