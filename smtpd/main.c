@@ -236,6 +236,10 @@ session_child(enum service svc, int fd, char *ip, size_t ipsize)
 		if (service_role(svc) == SVC_POP3 || shutdown_asked() ||
 		    uses >= smtpd.conf.session_reuse_count)
 			_exit(0);
+		/* logged before the master can know it (tests wait for it) */
+		log_debug("session child: waiting for the next connection "
+			  "(%d of %d served)",
+			  uses, smtpd.conf.session_reuse_count);
 		/* one gone before it could be asked its address (it would be
 		 * taken for a local one) is closed: the next */
 		while ((fd = authgate_next(&what, shutdown_stop_fd())) >= 0 &&

@@ -9,7 +9,16 @@
 load helpers
 load smtp_helpers
 
+# -v: a child logs that it waits for a connection before the master can
+# know it, so a test that waits for that line knows where its next
+# connection goes (and one that does not may find the child still busy)
+setup() { SMTPD_FLAGS=-v; }
 teardown() { test_teardown; }
+
+# ready N: wait until children have said N times that they wait
+ready() {
+	wait_for 10 eval '[ "$(grep -c "waiting for the next connection" "$TROOT/smtpd.log")" -ge '"$1"' ]'
+}
 
 # serving_pids: the pid that logged each "connect", in order
 serving_pids() {
@@ -29,7 +38,7 @@ sessions_logged() {
 
 @test "one session child serves connection after connection, each message delivered" {
 	smtpd_start
-	for i in 1 2 3 4 5; do msg "m$i"; done
+	for i in 1 2 3 4 5; do ready "$i"; msg "m$i"; done
 	sessions_logged 6
 	[ "$(maildir_count example.org bob)" = 5 ]
 	# the daemon's start-up probe, then five: all served by one child
@@ -38,7 +47,9 @@ sessions_logged() {
 
 @test "session_reuse_count: a child serves that many connections, then the next is forked" {
 	smtpd_start "session_reuse_count 2"
-	for i in 1 2 3 4 5; do msg "m$i"; sessions_logged $((i + 1)); done
+	# the probe's child takes m1 and goes; m2's child (forked) takes m3
+	ready 1; msg m1; msg m2; ready 2; msg m3; msg m4; ready 3; msg m5
+	sessions_logged 6
 	[ "$(maildir_count example.org bob)" = 5 ]
 	run serving_pids
 	echo "$output"
@@ -61,8 +72,9 @@ sessions_logged() {
 	local relay
 	smtpd_start "session_idle_time 2"
 	relay=$(sed -nE 's/^smtpd\[([0-9]+)\]: relay child started$/\1/p' "$TROOT/smtpd.log")
+	ready 1
 	msg m1
-	sessions_logged 2
+	ready 2
 	# the waiting child is there, then gone; the next connection is served
 	[ "$(pgrep -P "$SMTPD_PID" | grep -cvx "$relay")" = 1 ]
 	wait_for 10 eval '[ "$(pgrep -P "$SMTPD_PID" | grep -cvx "$relay")" = 0 ]'
@@ -73,10 +85,11 @@ sessions_logged() {
 
 @test "max_clients and max_clients_per_ip count sessions, not children waiting for one" {
 	smtpd_start "max_clients 1" "max_clients_per_ip 1"
-	for i in 1 2 3; do msg "m$i"; sessions_logged $((i + 1)); done
+	for i in 1 2 3; do ready "$i"; msg "m$i"; done
 	[ "$(maildir_count example.org bob)" = 3 ]
 	run ! grep -q "refused client" "$TROOT/smtpd.log"
 	# while one session is open, a second connection is still refused
+	ready 4
 	exec 5<>"/dev/tcp/127.0.0.1/$SMTP_PORT"
 	read -r -t 10 banner <&5
 	[[ $banner == 220* ]]
@@ -87,10 +100,12 @@ sessions_logged() {
 
 @test "a reused child starts each session afresh: a login does not carry over" {
 	smtpd_start
+	ready 1
 	run chat "$SUBMIT_PORT" "EHLO client.example" \
 		"AUTH PLAIN $(plain alice@example.org alicepw)" QUIT
 	echo "$output"
 	[[ "$output" == *"235 2.7.0 Authentication successful"* ]]
+	ready 2
 	run chat "$SUBMIT_PORT" "EHLO client.example" \
 		"MAIL FROM:<alice@example.org>" QUIT
 	echo "$output"
@@ -100,10 +115,21 @@ sessions_logged() {
 
 @test "failed logins count against the address that failed, whichever child served it" {
 	smtpd_start "auth_fail_limit 2 1h"
-	python3 - "$SMTP_PORT" <<-'PY'
-	import base64, socket, sys
-	port = int(sys.argv[1])
+	python3 - "$SMTP_PORT" "$TROOT/smtpd.log" <<-'PY'
+	import base64, socket, sys, time
+	port, log = int(sys.argv[1]), sys.argv[2]
+	waits = 0
+	def ready():
+	    """until the child has said once more that it waits"""
+	    global waits
+	    waits += 1
+	    for _ in range(200):
+	        if open(log).read().count("waiting for the next connection") >= waits:
+	            return
+	        time.sleep(0.05)
+	    raise SystemExit("no child waiting")
 	def session(src, pw):
+	    ready()
 	    s = socket.create_connection(("127.0.0.1", port), timeout=30,
 	                                 source_address=(src, 0))
 	    f = s.makefile("rb")
@@ -127,6 +153,7 @@ sessions_logged() {
 	assert session("127.0.0.3", b"wrong")[2].startswith("535")
 	assert session("127.0.0.3", b"wrong")[2].startswith("535")
 	assert session("127.0.0.3", b"alicepw")[0].startswith("421 4.7.0")
+	waits -= 1 # refused by the master: the child did not serve it
 	assert session("127.0.0.2", b"alicepw")[2].startswith("235")
 	PY
 	[ "$(serving_pids | sort -u | wc -l)" = 1 ]
@@ -136,8 +163,9 @@ sessions_logged() {
 
 @test "SIGHUP: a child waiting for a connection goes; the next session has the new config" {
 	smtpd_start
+	ready 1
 	msg m1
-	sessions_logged 2
+	ready 2
 	sed -i 's/^hostname .*/hostname mx2.example.org/' "$TROOT/etc/smtpd.conf"
 	kill -HUP "$SMTPD_PID"
 	wait_for 10 grep -q 'SIGHUP: re-reading' "$TROOT/smtpd.log"
@@ -158,8 +186,9 @@ sessions_logged() {
 
 @test "SIGTERM: children waiting for a connection stop at once" {
 	smtpd_start "session_idle_time 1h"
+	ready 1
 	msg m1
-	sessions_logged 2
+	ready 2
 	kill -TERM "$SMTPD_PID"
 	wait_for 15 eval '! kill -0 "$SMTPD_PID" 2>/dev/null'
 	grep -q 'SIGTERM: no longer accepting; 0 sessions to finish' "$TROOT/smtpd.log"
@@ -171,8 +200,9 @@ sessions_logged() {
 	local relay child
 	smtpd_start "session_idle_time 1h"
 	relay=$(sed -nE 's/^smtpd\[([0-9]+)\]: relay child started$/\1/p' "$TROOT/smtpd.log")
+	ready 1
 	msg m1
-	sessions_logged 2
+	ready 2
 	child=$(pgrep -P "$SMTPD_PID" | grep -vx "$relay")
 	[ "$(echo "$child" | wc -l)" = 1 ]
 	kill -TERM "$child"
