@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +40,7 @@
 #include "pop3/session.h"
 #include "preflight.h"
 #include "relay/relay.h"
+#include "sessproc.h"
 #include "setup.h"
 #include "shutdown.h"
 #include "smtp/session.h"
@@ -131,36 +131,6 @@ signals_child(int relay)
 }
 
 /* the client's address, or -1 and "local" (not a socket, or gone) */
-static int
-client_address(int fd, char *buf, size_t size)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    getnameinfo((struct sockaddr *)&ss, len, buf, (socklen_t)size, NULL,
-			0, NI_NUMERICHOST) != 0) {
-		strlcpy(buf, "local", size);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-run_session(enum service svc, int rfd, int wfd, const char *ip)
-{
-	shutdown_session_signals(wfd, service_role(svc) == SVC_POP3
-					  ? POP3_STOPPING_REPLY
-					  : SMTP_STOPPING_REPLY);
-	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
-	if (wfd != rfd)
-		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
-	if (service_role(svc) == SVC_POP3)
-		pop3_session_run(&smtpd, svc, rfd, wfd, ip);
-	else
-		smtp_session_run(&smtpd, svc, rfd, wfd, ip);
-}
-
 static void
 relay_start(void)
 {
@@ -218,42 +188,6 @@ child_ready(pid_t pid)
 }
 
 /*
- * A session child: its connection, then (SMTP) up to session_reuse_count
- * - 1 more that the master sends it.  Between them it holds nothing of
- * the last: the session's state is on its stack and freed at its end;
- * the accounts and aliases are refreshed as the master's are.
- */
-static _Noreturn void
-session_child(enum service svc, int fd, char *ip, size_t ipsize)
-{
-	int uses = 0, what;
-
-	for (;;) {
-		run_session(svc, fd, fd, ip);
-		shutdown_bye_off();
-		close(fd);
-		uses++;
-		if (service_role(svc) == SVC_POP3 || shutdown_asked() ||
-		    uses >= smtpd.conf.session_reuse_count)
-			_exit(0);
-		/* logged before the master can know it (tests wait for it) */
-		log_debug("session child: waiting for the next connection "
-			  "(%d of %d served)",
-			  uses, smtpd.conf.session_reuse_count);
-		/* one gone before it could be asked its address (it would be
-		 * taken for a local one) is closed: the next */
-		while ((fd = authgate_next(&what, shutdown_stop_fd())) >= 0 &&
-		       client_address(fd, ip, ipsize) < 0)
-			close(fd);
-		if (fd < 0)
-			_exit(0);
-		svc = (enum service)what;
-		passwd_refresh(&smtpd.accounts);
-		aliases_refresh(&smtpd.aliases);
-	}
-}
-
-/*
  * The master's refusals are in clear, so an implicit-TLS listener's
  * client (smtps, pop3s), which expects a handshake, gets none: the
  * connection is just closed (the log line says why).
@@ -298,7 +232,7 @@ accept_one(struct listener *l)
 			log_warn("accept");
 		return;
 	}
-	client_address(fd, ip, sizeof(ip));
+	(void)sessproc_client_address(fd, ip, sizeof(ip));
 	if (clients_from(NULL) >= smtpd.conf.max_clients) {
 		log_info("refused client=[%s] service=%s (max_clients %d "
 			 "reached)",
@@ -348,7 +282,7 @@ accept_one(struct listener *l)
 		authgate_child_setup(gate[1], service_role(l->svc) == SVC_POP3
 						  ? smtpd.conf.pop3_timeout
 						  : smtpd.conf.timeout);
-		session_child(l->svc, fd, ip, sizeof(ip));
+		sessproc_child(&smtpd, l->svc, fd, ip, sizeof(ip));
 	}
 	close(fd);
 	close(gate[1]);
@@ -634,8 +568,8 @@ main(int argc, char *argv[])
 		char ip[64];
 		setup_privileges(&smtpd);
 		signal(SIGPIPE, SIG_IGN);
-		client_address(0, ip, sizeof(ip));
-		run_session(inetd_svc, 0, 1, ip);
+		(void)sessproc_client_address(0, ip, sizeof(ip));
+		sessproc_run(&smtpd, inetd_svc, 0, 1, ip);
 		exit(0);
 	}
 	/* a second master on the queue says so before "address in use" */
