@@ -34,6 +34,9 @@ msghdr_init(struct msghdr *h)
 /*
  * The offset of the value if p starts a header field ("name:", blanks
  * allowed before the colon), the name's length in *namelen; 0 if not.
+ * The name and its blanks together are at most MSGHDR_NAME_MAX octets,
+ * so the colon is always within a line's first piece: a line judged in
+ * pieces is judged as it would be whole.
  */
 static size_t
 field_start(const char *p, size_t n, size_t *namelen)
@@ -46,7 +49,7 @@ field_start(const char *p, size_t n, size_t *namelen)
 	if (i == 0)
 		return 0;
 	*namelen = i;
-	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+	while (i < n && i < MSGHDR_NAME_MAX && (p[i] == ' ' || p[i] == '\t'))
 		i++;
 	return i < n && p[i] == ':' ? i + 1 : 0;
 }

@@ -9,8 +9,8 @@
  *
  * The header block ends at the first empty line (the separator) or at
  * the first line that is neither a header field ("name:" with a name of
- * printable US-ASCII but ':', up to MSGHDR_NAME_MAX octets, blanks
- * allowed before the colon as RFC 5322 §4.5 obs-syntax) nor a
+ * printable US-ASCII but ':', blanks allowed before the colon as RFC 5322
+ * §4.5 obs-syntax, the two together up to MSGHDR_NAME_MAX octets) nor a
  * continuation (a line starting with a blank, after a field).  A line is
  * judged on its first piece, as Postfix's cleanup judges the first
  * record of a long line: a field name must end within it.  Fed as
