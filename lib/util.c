@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -84,6 +85,31 @@ xreallocarray(void *p, size_t n, size_t m)
 	if (p == NULL)
 		fatal("realloc");
 	return p;
+}
+
+void *
+nofork_array(void *p, size_t *cap, size_t n, size_t m)
+{
+	size_t want;
+	void *q;
+
+	if (n <= *cap)
+		return p;
+	want = n < 256 ? 256 : n;
+	if (m == 0 || want > SIZE_MAX / 2 / m)
+		fatalx("nofork_array: overflow");
+	want *= 2;
+	q = mmap(NULL, want * m, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED)
+		fatal("mmap");
+#ifdef MADV_DONTFORK
+	(void)madvise(q, want * m, MADV_DONTFORK);
+#endif
+	if (p != NULL)
+		munmap(p, *cap * m);
+	*cap = want;
+	return q;
 }
 
 char *

@@ -21,6 +21,13 @@ int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xreallocarray(void *p, size_t n, size_t m);
+/*
+ * Room for at least n elements of size m in memory that a fork does not
+ * copy (MADV_DONTFORK where there is one): for a parent's scratch arrays
+ * that no child uses.  p and *cap: the array so far (NULL, 0 at first);
+ * its contents are not kept when it grows.
+ */
+void *nofork_array(void *p, size_t *cap, size_t n, size_t m);
 char *xstrdup(const char *s);
 
 /* wipe memory the compiler may not optimise away (passwords) */

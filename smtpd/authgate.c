@@ -409,12 +409,13 @@ authgate_child_setup(int fd, int timeout)
 {
 	size_t i;
 
+	/* the tables are the master's, shared copy-on-write: let go of
+	 * them, not free them, for free() would write to (and so copy) their
+	 * pages in every session child */
 	for (i = 0; i < npeers; i++)
 		close(peers[i].fd);
-	free(peers);
 	peers = NULL;
 	npeers = 0;
-	free(addrs);
 	addrs = NULL;
 	naddrs = 0;
 	child_fd = fd;
