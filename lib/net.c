@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,4 +116,12 @@ net_local_text(int fd, char *buf, size_t size)
 		return;
 	}
 	net_addr_text((struct sockaddr *)&ss, len, buf, size);
+}
+
+void
+net_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }

@@ -23,6 +23,17 @@
 int net_connect(const char *host, const char *port, int timeout_sec, char *err,
 		size_t errsize);
 
+/*
+ * No Nagle on fd (best effort: not a TCP socket is fine).  lineio sends
+ * only a full buffer, or what must go before a reply is awaited, so
+ * Nagle never saves a segment on our connections; its only effect was
+ * to hold the last piece of anything longer than the buffer (a DATA
+ * body, a RETR) until the peer's delayed ACK: 40 ms.  Postfix's smtp
+ * client turns it off too when its buffer is under the MSS, as lineio's
+ * 16 KiB is on loopback.
+ */
+void net_nodelay(int fd);
+
 struct sockaddr;
 /*
  * sa (len bytes) as numeric text: "192.0.2.1:25", "[::]:25" (an

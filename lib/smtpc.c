@@ -5,8 +5,6 @@
  * relay's retry rules).
  */
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +25,7 @@ int
 smtpc_connect(struct smtpc *c, const char *host, const char *port,
 	      int timeout_sec, FILE *trace)
 {
-	int fd, one = 1;
+	int fd;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -36,15 +34,7 @@ smtpc_connect(struct smtpc *c, const char *host, const char *port,
 	if ((fd = net_connect(host, port, timeout_sec, c->err,
 			      sizeof(c->err))) < 0)
 		return -1;
-	/*
-	 * No Nagle (Postfix's smtp client turns it off too when its stream
-	 * buffer is smaller than the MSS, as lineio's 16 KiB is on
-	 * loopback): lineio sends only a full buffer or what must go before
-	 * a reply is awaited, so Nagle never saves a segment here; it only
-	 * held the last piece of a body longer than the buffer until the
-	 * server's delayed ACK, 40 ms a message.  Best effort.
-	 */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	net_nodelay(fd);
 	c->fd = fd;
 	lio_init(&c->lio, fd, fd, timeout_sec);
 	c->timeout_sec = timeout_sec;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net.h"
 #include "util.h"
 
 #include "authgate.h"
@@ -46,6 +47,7 @@ sessproc_run(struct smtpd *d, enum service svc, int rfd, int wfd,
 	shutdown_session_signals(wfd, service_role(svc) == SVC_POP3
 					  ? POP3_STOPPING_REPLY
 					  : SMTP_STOPPING_REPLY);
+	net_nodelay(wfd);
 	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 	if (wfd != rfd)
 		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);

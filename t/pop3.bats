@@ -517,3 +517,31 @@ three_messages() {
 	[ "${lines[2]}" = "+OK Logged in, 3 messages" ]
 	[ "${lines[3]}" = "+OK 3 153" ]
 }
+
+# quit_session PORT: connect, read the greeting, QUIT, read the answer
+quit_session() {
+	local greeting bye fd
+	exec {fd}<>"/dev/tcp/127.0.0.1/$1"
+	read -r -t 10 -u "$fd" greeting
+	printf 'QUIT\r\n' >&"$fd"
+	read -r -t 10 -u "$fd" bye
+	exec {fd}<&-
+	[ -n "$greeting" ] && [ -n "$bye" ]
+}
+
+@test "each session turns Nagle off on its connection (TCP_NODELAY), POP3 and SMTP: a RETR's last piece is not held for the client's delayed ACK" {
+	command -v strace >/dev/null || skip "needs strace"
+	smtpd_start "session_reuse_count 1"
+	strace -f -qq -e trace=setsockopt -o "$TROOT/setsockopt.trace" -p "$SMTPD_PID" &
+	BG_PID=$!
+	wait_for 10 eval '[ "$(awk '"'"'$1 == "TracerPid:" {print $2}'"'"' /proc/'"$SMTPD_PID"'/status)" != 0 ]'
+	quit_session "$POP3_PORT"
+	quit_session "$SMTP_PORT"
+	wait_for 10 eval '[ "$(grep -c "TCP_NODELAY, \[1\]" "$TROOT/setsockopt.trace")" -ge 2 ]'
+	kill "$BG_PID"
+	wait "$BG_PID" 2>/dev/null || true
+	BG_PID=
+	# one for each connection, in the session child that served it
+	[ "$(grep -c "TCP_NODELAY, \[1\]" "$TROOT/setsockopt.trace")" = 2 ]
+	run ! grep -q "^$SMTPD_PID .*TCP_NODELAY" "$TROOT/setsockopt.trace"
+}
